@@ -1,0 +1,36 @@
+# The two commands of the README, plus their parts.
+#   make demo   set up a venv and run genqemu on a shipped example
+#   make test   set up everything the tests need (QEMU via apt-get included), run them all
+
+VENV ?= .venv
+QEMU_PACKAGES = qemu-system-x86 qemu-system-misc qemu-system-ppc qemu-system-arm qemu-utils
+QEMU_BINARIES = qemu-system-x86_64 qemu-system-s390x qemu-system-ppc64 qemu-system-aarch64 qemu-img
+
+.PHONY: demo test qemu check
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/genqemu --arch s390x examples/minimal.toml
+
+# Installs the QEMU binaries the acceptance tests start, where any is missing.
+qemu:
+	@missing=""; for b in $(QEMU_BINARIES); do command -v $$b >/dev/null || missing="$$missing $$b"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing QEMU (missing:$$missing)"; \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $(QEMU_PACKAGES); \
+	fi
+
+check: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: $(VENV)/.installed qemu check
+	$(VENV)/bin/pytest

@@ -1,0 +1,5 @@
+"""`python -m genqemu`."""
+
+from genqemu.cli import main
+
+main()

@@ -1,0 +1,60 @@
+"""The library entry points: a config file or table in, a resolved VM out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from genqemu.errors import ConfigError
+from genqemu.schema import Problems
+
+if TYPE_CHECKING:
+    from genqemu.config import Config
+    from genqemu.resolve import Vm
+
+
+def load_config(raw: dict[str, Any], source: str) -> Config:
+    """Check a parsed TOML table against the config model; ConfigError lists every problem."""
+    from genqemu.config import Config
+
+    problems = Problems()
+    config = Config.load(raw, "", problems)
+    if config is None or problems:
+        raise ConfigError(
+            source, [_misplaced(path, message, Config.fields) for path, message in problems.items]
+        )
+    return config
+
+
+def _misplaced(path: str, message: str, top_level: Iterable[str]) -> tuple[str, str]:
+    """Explain the classic TOML slip: a top-level key written below a [table]."""
+    table, _, name = path.rpartition(".")
+    if (
+        message.startswith("unknown key")
+        and "." not in table
+        and "[" not in table
+        and table
+        and name in top_level
+    ):
+        message = (
+            f"unknown key; {name!r} is a top-level key: move it above the [{table}] "
+            "header (in TOML, keys after a [table] header belong to that table)"
+        )
+    return path, message
+
+
+def build(raw: dict[str, Any], arch: str, source: str = "<config>") -> Vm:
+    """The resolved VM of a parsed config for `arch` (a name or an alias)."""
+    from genqemu.profiles import load_profile
+    from genqemu.resolve import resolve
+
+    profile = load_profile(arch)
+    return resolve(load_config(raw, source), profile, source)
+
+
+def build_file(path: Path | str, arch: str) -> Vm:
+    """The resolved VM of the config file at `path` for `arch`."""
+    from genqemu.tomlfile import read_toml
+
+    return build(read_toml(path), arch, str(path))

@@ -1,0 +1,94 @@
+"""Character backends (`[[chardev]]`): where a console or port's bytes go."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from genqemu.checks import ID, PATH
+from genqemu.schema import Boolean, Model, Tagged, key
+
+
+class Chardev(Model):
+    """`-chardev BACKEND,id=ID,...`; devices name it in their `chardev` key."""
+
+    backend: ClassVar[str] = ""
+    id: str = key(ID, doc="id that devices name in their chardev key")
+
+
+CHARDEV_BACKENDS: dict[str, type[Chardev]] = {}
+
+
+def _register(cls: type[Chardev]) -> type[Chardev]:
+    CHARDEV_BACKENDS[cls.backend] = cls
+    return cls
+
+
+@_register
+class SocketChardev(Chardev):
+    """A unix socket."""
+
+    backend = "socket"
+    path: str = key(PATH, doc="unix socket path")
+    server: bool | None = key(
+        Boolean(), default=None, doc="QEMU listens (true) or connects (false, QEMU's default)"
+    )
+    wait: bool | None = key(
+        Boolean(), default=None, doc="as a server, wait for a client before starting the guest"
+    )
+
+
+@_register
+class FileChardev(Chardev):
+    """Output appended or written to a file."""
+
+    backend = "file"
+    path: str = key(PATH, doc="file to write")
+    append: bool | None = key(Boolean(), default=None, doc="append instead of truncating")
+
+
+@_register
+class PipeChardev(Chardev):
+    """A pair of named pipes PATH.in and PATH.out (or PATH)."""
+
+    backend = "pipe"
+    path: str = key(PATH, doc="pipe path, without .in/.out")
+
+
+@_register
+class PtyChardev(Chardev):
+    """A new pseudo-terminal; QEMU prints its name."""
+
+    backend = "pty"
+
+
+@_register
+class StdioChardev(Chardev):
+    """QEMU's own standard input and output."""
+
+    backend = "stdio"
+    signal: bool | None = key(Boolean(), default=None, doc="let Ctrl-C stop QEMU")
+
+
+@_register
+class NullChardev(Chardev):
+    """Discards output, never gives input."""
+
+    backend = "null"
+
+
+@_register
+class SerialChardev(Chardev):
+    """A host serial line or terminal device."""
+
+    backend = "serial"
+    path: str = key(PATH, doc="host tty device, e.g. /dev/ttyS0")
+
+
+@_register
+class TtyChardev(SerialChardev):
+    """`tty` is QEMU's other name for `serial`."""
+
+    backend = "tty"
+
+
+CHARDEV: Tagged[Chardev] = Tagged("backend", lambda: CHARDEV_BACKENDS)

@@ -1,0 +1,29 @@
+"""The value checks that several models share: ids, paths, references."""
+
+from __future__ import annotations
+
+from genqemu.schema import Text
+
+ID_HINT = "an id starts with a letter and holds only letters, digits, '-', '.' and '_'"
+ID = Text(pattern=r"[A-Za-z][A-Za-z0-9._-]*\Z", hint=ID_HINT)
+PATH = Text(pattern=r".", hint="a path cannot be empty")
+NAME = Text(pattern=r".", hint="cannot be empty")
+# QEMU property and machine option names.
+PROPERTY = r"[A-Za-z][A-Za-z0-9_.-]*\Z"
+PROPERTY_HINT = "a QEMU property name: a letter, then letters, digits, '-', '_' or '.'"
+
+
+class Ref(Text):
+    """The id of another config entry of one of the `targets` kinds.
+
+    With `single_default`, leaving it out picks the only entry of those kinds.
+    Resolution happens once every entry is loaded (see resolve.py).
+    """
+
+    def __init__(self, *targets: str, single_default: bool = False) -> None:
+        super().__init__(pattern=ID.pattern.pattern if ID.pattern else None, hint=ID_HINT)
+        self.targets = targets
+        self.single_default = single_default
+
+    def describe(self) -> str:
+        return "id of a " + " or ".join(self.targets)

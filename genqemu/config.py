@@ -1,0 +1,251 @@
+"""The VM description: every top-level table and key of a genqemu config.
+
+Keys follow QEMU's own option and property names in snake_case. A key left
+out is not emitted, so QEMU's default applies, unless its doc says otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from genqemu.chardevs import CHARDEV
+from genqemu.checks import ID, NAME, PATH, PROPERTY, PROPERTY_HINT
+from genqemu.devices import DEVICE, Device
+from genqemu.schema import (
+    Boolean,
+    Integer,
+    ListOf,
+    MapOf,
+    Model,
+    Problems,
+    Scalar,
+    Size,
+    Table,
+    Text,
+    format_size,
+    key,
+)
+
+MIB = 1 << 20
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
+_ACCEL = r"(kvm|tcg|hvf|whpx|xen|nvmm|hax)(:(kvm|tcg|hvf|whpx|xen|nvmm|hax))*\Z"
+_OPTIONS = MapOf(Scalar(), key_pattern=PROPERTY, key_hint=PROPERTY_HINT)
+
+
+class Machine(Model):
+    """`-machine TYPE,accel=ACCEL,OPTIONS`."""
+
+    type: str | None = key(
+        NAME, default=None, doc="machine type; default: the arch profile's default machine"
+    )
+    accel: str | None = key(
+        Text(
+            pattern=_ACCEL,
+            hint="an accelerator such as 'kvm' or 'tcg', or a fallback chain such as 'kvm:tcg'",
+        ),
+        default=None,
+        doc="accelerator, or a fallback chain like 'kvm:tcg'; default: QEMU's (TCG)",
+    )
+    options: dict[str, Any] = key(
+        _OPTIONS, default={}, doc="further machine properties, e.g. { dump-guest-core = false }"
+    )
+
+
+class Cpu(Model):
+    """`-cpu MODEL,FEATURE=on|off`."""
+
+    model: str | None = key(
+        NAME, default=None, doc="CPU model; default: the arch profile's default, else QEMU's"
+    )
+    features: dict[str, Any] = key(_OPTIONS, default={}, doc="CPU properties, e.g. { pmu = false }")
+
+
+class Smp(Model):
+    """`-smp CPUS,sockets=,cores=,threads=,maxcpus=`."""
+
+    cpus: int = key(Integer(min=1), doc="number of CPUs at start")
+    sockets: int | None = key(Integer(min=1), default=None, doc="CPU sockets")
+    cores: int | None = key(Integer(min=1), default=None, doc="cores per socket")
+    threads: int | None = key(Integer(min=1), default=None, doc="threads per core")
+    maxcpus: int | None = key(
+        Integer(min=1), default=None, doc="maximum number of CPUs, for hotplug (>= cpus)"
+    )
+
+    def validate(self, problems: Problems) -> None:
+        total = self.maxcpus or self.cpus
+        if self.maxcpus is not None and self.maxcpus < self.cpus:
+            problems.add(
+                f"{self.toml_path}.maxcpus", f"must be >= cpus ({self.cpus}), got {self.maxcpus}"
+            )
+        elif None not in (self.sockets, self.cores, self.threads):
+            product = (self.sockets or 1) * (self.cores or 1) * (self.threads or 1)
+            if product != total:
+                what = "maxcpus" if self.maxcpus else "cpus"
+                problems.add(
+                    self.toml_path,
+                    f"sockets * cores * threads = {product} must equal {what} ({total}): "
+                    "change one of them",
+                )
+
+
+class Memory(Model):
+    """`-m SIZE,slots=,maxmem=`."""
+
+    size: int = key(Size(min=MIB, multiple=MIB), doc='guest RAM, e.g. "2G"')
+    slots: int | None = key(
+        Integer(min=1, max=256), default=None, doc="hotplug memory slots (needs maxmem)"
+    )
+    maxmem: int | None = key(
+        Size(multiple=MIB), default=None, doc="maximum RAM including hotplugged memory (>= size)"
+    )
+
+    def validate(self, problems: Problems) -> None:
+        if self.slots is not None and self.maxmem is None:
+            problems.add(f"{self.toml_path}.slots", "needs maxmem: set memory.maxmem as well")
+        if self.maxmem is not None and self.maxmem < self.size:
+            problems.add(
+                f"{self.toml_path}.maxmem",
+                f"must be >= size ({format_size(self.size)}), got {format_size(self.maxmem)}",
+            )
+
+
+class Kernel(Model):
+    """Direct kernel boot: `-kernel`, `-initrd`, `-append`."""
+
+    path: str = key(PATH, doc="kernel image on the host that runs QEMU")
+    initrd: str | None = key(PATH, default=None, doc="initial ramdisk")
+    append: str | None = key(Text(), default=None, doc="kernel command line")
+
+
+class Rtc(Model):
+    """`-rtc base=,clock=,driftfix=`."""
+
+    base: str | None = key(
+        Text(
+            pattern=r"(utc|localtime|\d{4}-\d\d-\d\d(T\d\d:\d\d:\d\d)?)\Z",
+            hint="use 'utc', 'localtime' or a date like '2006-06-17T16:01:21'",
+        ),
+        default=None,
+        doc="'utc', 'localtime' or a start date",
+    )
+    clock: str | None = key(Text(choices=("host", "rt", "vm")), default=None, doc="clock source")
+    driftfix: str | None = key(
+        Text(choices=("none", "slew")), default=None, doc="interrupt drift fix (acts on x86 only)"
+    )
+
+    def validate(self, problems: Problems) -> None:
+        self.require_one_key(problems)
+
+
+class Overcommit(Model):
+    """`-overcommit mem-lock=,cpu-pm=`."""
+
+    mem_lock: bool | None = key(Boolean(), default=None, doc="lock guest and QEMU memory in RAM")
+    cpu_pm: bool | None = key(Boolean(), default=None, doc="let the guest control CPU power")
+
+    def validate(self, problems: Problems) -> None:
+        self.require_one_key(problems)
+
+
+_SANDBOX_ACTION = Text(choices=("allow", "deny"))
+
+
+class Sandbox(Model):
+    """`-sandbox on,...`: QEMU's seccomp filter."""
+
+    enable: bool = key(Boolean(), default=True, doc="turn the filter on")
+    obsolete: str | None = key(_SANDBOX_ACTION, default=None, doc="obsolete system calls")
+    elevateprivileges: str | None = key(
+        Text(choices=("allow", "deny", "children")), default=None, doc="set*uid/gid calls"
+    )
+    spawn: str | None = key(_SANDBOX_ACTION, default=None, doc="fork and execve")
+    resourcecontrol: str | None = key(
+        _SANDBOX_ACTION, default=None, doc="process affinity and scheduler priority"
+    )
+
+
+class Qmp(Model):
+    """A QMP monitor on a unix socket that QEMU creates: `-chardev socket` + `-mon`."""
+
+    id_prefix: ClassVar[str] = "qmp"
+    id: str | None = key(ID, default=None, doc="chardev id; default qmp0, qmp1, ...")
+    path: str = key(PATH, doc="unix socket path QEMU listens on")
+
+
+class Global(Model):
+    """`-global driver=D,property=P,value=V`."""
+
+    driver: str = key(Text(pattern=PROPERTY, hint=PROPERTY_HINT), doc="QEMU driver name")
+    property: str = key(Text(pattern=PROPERTY, hint=PROPERTY_HINT), doc="property name")
+    value: Any = key(Scalar(), doc="the value")
+
+
+class Iothread(Model):
+    """`-object iothread,id=`: an event loop thread disks can run in."""
+
+    id: str = key(ID, doc="id that devices name in their iothread key")
+    poll_max_ns: int | None = key(Integer(min=0), default=None, doc="busy-poll time in nanoseconds")
+
+
+class Config(Model):
+    """A whole VM description."""
+
+    name: str | None = key(NAME, default=None, doc="guest name (`-name guest=`)")
+    uuid: str | None = key(
+        Text(pattern=_UUID, hint="write a UUID like '8e5bd3a5-9a1d-4d5e-8a7a-0b6b6a6b6a6b'"),
+        default=None,
+        doc="system UUID",
+    )
+    binary: str | None = key(
+        PATH, default=None, doc="QEMU binary to run; default: the arch profile's"
+    )
+    machine: Machine | None = key(Table(Machine), default=None, doc="machine type and options")
+    cpu: Cpu | None = key(Table(Cpu), default=None, doc="CPU model and features")
+    smp: Smp | None = key(Table(Smp), default=None, doc="CPU topology")
+    memory: Memory | None = key(Table(Memory), default=None, doc="guest RAM")
+    kernel: Kernel | None = key(Table(Kernel), default=None, doc="direct kernel boot")
+    bios: str | None = key(PATH, default=None, doc="firmware image (`-bios`)")
+    pflash: list[str] = key(
+        ListOf(PATH), default=[], doc="flash images in unit order (`-drive if=pflash`)"
+    )
+    vga: str | None = key(
+        Text(choices=("std", "cirrus", "vmware", "qxl", "virtio", "none")),
+        default=None,
+        doc="VGA card (`-vga`)",
+    )
+    rtc: Rtc | None = key(Table(Rtc), default=None, doc="real-time clock")
+    no_user_config: bool = key(
+        Boolean(), default=True, doc="ignore the host's QEMU config files (`-no-user-config`)"
+    )
+    nodefaults: bool = key(
+        Boolean(),
+        default=True,
+        doc="create no device that the config does not name (`-nodefaults`)",
+    )
+    nographic: bool = key(Boolean(), default=False, doc="no graphical output (`-nographic`)")
+    no_reboot: bool = key(Boolean(), default=False, doc="exit instead of rebooting")
+    no_shutdown: bool = key(
+        Boolean(), default=False, doc="stop instead of exiting when the guest powers off"
+    )
+    daemonize: bool = key(Boolean(), default=False, doc="detach from the terminal")
+    stopped: bool = key(Boolean(), default=False, doc="start with the CPUs stopped (`-S`)")
+    iommu_platform: bool = key(
+        Boolean(),
+        default=False,
+        doc="set iommu_platform=on on every virtio device that does not say otherwise",
+    )
+    overcommit: Overcommit | None = key(
+        Table(Overcommit), default=None, doc="`-overcommit` settings"
+    )
+    sandbox: Sandbox | None = key(Table(Sandbox), default=None, doc="seccomp filter")
+    pidfile: str | None = key(PATH, default=None, doc="file QEMU writes its pid to")
+    logfile: str | None = key(PATH, default=None, doc="QEMU's debug log (`-D`)")
+    qmp: list[Qmp] = key(ListOf(Table(Qmp)), default=[], doc="QMP monitor sockets")
+    global_: list[Global] = key(
+        ListOf(Table(Global)), default=[], toml="global", doc="driver property defaults (`-global`)"
+    )
+    iothread: list[Iothread] = key(ListOf(Table(Iothread)), default=[], doc="I/O threads")
+    chardev: list[Any] = key(
+        ListOf(CHARDEV), default=[], doc="character backends that devices name by id"
+    )
+    device: list[Device] = key(ListOf(DEVICE), default=[], doc="guest devices, in bus order")

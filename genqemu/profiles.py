@@ -1,0 +1,191 @@
+"""Architecture profiles (profiles/<arch>.toml): every per-arch fact as data."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from pathlib import Path
+from typing import Any
+
+from genqemu.checks import NAME, PROPERTY, PROPERTY_HINT
+from genqemu.errors import ConfigError, UsageError
+from genqemu.schema import (
+    Integer,
+    ListOf,
+    MapOf,
+    Model,
+    Problems,
+    Scalar,
+    Table,
+    Text,
+    key,
+)
+
+_NAMES = ListOf(NAME)
+_KIND = r"[a-z][a-z0-9-]*\Z"
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_-]+\Z")
+
+
+class TransportProfile(Model):
+    """How virtio devices attach over one transport on this arch."""
+
+    suffix: str = key(Text(), doc="appended to a virtio kind to name the driver: -pci, -ccw")
+    devno: str | None = key(
+        Text(pattern=r".*\{", hint="a Python format string such as 'fe.0.{:04x}'"),
+        default=None,
+        doc="format of the device numbers genqemu allocates (from 1) to devices without one",
+    )
+
+
+class MachineProfile(Model):
+    """Facts about one machine type (and the versioned types it matches)."""
+
+    match: list[str] = key(
+        _NAMES,
+        default=[],
+        doc="glob patterns of the -machine types this entry covers "
+        "(besides its own name), e.g. pc-q35-*",
+    )
+    transports: list[str] = key(
+        ListOf(NAME, min_len=1), doc="virtio transports this machine has; the first is the default"
+    )
+    options: dict[str, Any] = key(
+        MapOf(Scalar(), key_pattern=PROPERTY, key_hint=PROPERTY_HINT),
+        default={},
+        doc="machine options always emitted with this machine",
+    )
+
+
+class AccelProfile(Model):
+    """Defaults that apply when the guest may run under one accelerator."""
+
+    machine_options: dict[str, Any] = key(
+        MapOf(Scalar(), key_pattern=PROPERTY, key_hint=PROPERTY_HINT),
+        default={},
+        doc="machine options needed under this accelerator",
+    )
+    max_threads: int | None = key(
+        Integer(min=1), default=None, doc="most threads per core (smp.threads) it can run"
+    )
+
+
+class Profile(Model):
+    """One architecture: binary, machines, transports, which devices exist."""
+
+    arch: str = key(NAME, doc="canonical architecture name; the file is named after it")
+    aliases: list[str] = key(_NAMES, default=[], doc="other names --arch accepts")
+    binary: str = key(NAME, doc="QEMU system emulator binary")
+    default_machine: str = key(NAME, doc="machine used when the config names none")
+    default_cpu: str | None = key(
+        NAME, default=None, doc="CPU model used when the config names none"
+    )
+    machines: dict[str, MachineProfile] = key(
+        MapOf(Table(MachineProfile), key_pattern=PROPERTY, key_hint=PROPERTY_HINT),
+        doc="the machine types genqemu knows on this arch",
+    )
+    transports: dict[str, TransportProfile] = key(
+        MapOf(Table(TransportProfile), key_pattern=_KIND, key_hint="a transport name"),
+        doc="virtio transports of this arch and their driver-name suffixes",
+    )
+    devices: dict[str, list[str]] = key(
+        MapOf(_NAMES, key_pattern=_KIND, key_hint="a device kind"),
+        doc="device kinds that exist here: virtio kinds list the transports they exist "
+        "on, other kinds an empty list",
+    )
+    accel: dict[str, AccelProfile] = key(
+        MapOf(Table(AccelProfile), key_pattern=_KIND, key_hint="an accelerator name"),
+        default={},
+        doc="per-accelerator defaults; 'tcg' also applies when the config names no accel",
+    )
+
+    def validate(self, problems: Problems) -> None:
+        if self.default_machine not in self.machines:
+            problems.add(
+                "default_machine", f"{self.default_machine!r} is not one of the [machines] tables"
+            )
+        for name, machine in self.machines.items():
+            for transport in machine.transports:
+                if transport not in self.transports:
+                    problems.add(
+                        f"machines.{name}.transports",
+                        f"{transport!r} is not one of the [transports] tables",
+                    )
+        for kind, transports in self.devices.items():
+            for transport in transports:
+                if transport not in self.transports:
+                    problems.add(
+                        f"devices.{kind}", f"{transport!r} is not one of the [transports] tables"
+                    )
+
+    def machine(self, machine_type: str) -> MachineProfile | None:
+        """The machine entry that covers `machine_type`, if any."""
+        if machine_type in self.machines:
+            return self.machines[machine_type]
+        for machine in self.machines.values():
+            if any(fnmatch.fnmatchcase(machine_type, pattern) for pattern in machine.match):
+                return machine
+        return None
+
+
+def profile_dirs() -> list[Path]:
+    """Where profiles are looked up, first match wins."""
+    from genqemu.resources import data_dir
+
+    return [data_dir("profiles")]
+
+
+def _read(path: Path) -> dict[str, Any]:
+    from genqemu.tomlfile import read_toml
+
+    return read_toml(path)
+
+
+def arch_names() -> dict[str, str]:
+    """Every accepted --arch spelling mapped to its canonical name."""
+    names: dict[str, str] = {}
+    for directory in reversed(profile_dirs()):
+        for path in sorted(directory.glob("*.toml")):
+            raw = _read(path)
+            names[path.stem] = path.stem
+            for alias in raw.get("aliases", []):
+                if isinstance(alias, str):
+                    names[alias] = path.stem
+    return names
+
+
+def find_profile(arch: str) -> Path:
+    """The profile file for `arch` or one of its aliases."""
+    for directory in profile_dirs():
+        path = directory / f"{arch}.toml"
+        if _SAFE_NAME.match(arch) and path.is_file():
+            return path
+    names = arch_names()
+    if arch in names:
+        return find_profile(names[arch])
+    raise UsageError(f"unknown architecture {arch!r}; valid: {describe_arches(names)}")
+
+
+def describe_arches(names: dict[str, str]) -> str:
+    """`amd64 (or x86_64), arm64 (or aarch64), ...` for messages and help."""
+    spellings: dict[str, list[str]] = {}
+    for name, canonical in sorted(names.items()):
+        if name != canonical:
+            spellings.setdefault(canonical, []).append(name)
+        else:
+            spellings.setdefault(canonical, [])
+    return ", ".join(
+        f"{canonical} (or {', '.join(aliases)})" if aliases else canonical
+        for canonical, aliases in sorted(spellings.items())
+    )
+
+
+def load_profile(arch: str) -> Profile:
+    """Load and check the profile of `arch` (a canonical name or an alias)."""
+    path = find_profile(arch)
+    problems = Problems()
+    profile = Profile.load(_read(path), "", problems)
+    if profile is not None and profile.arch != path.stem:
+        problems.add("arch", f"must match the file name {path.stem!r}, got {profile.arch!r}")
+    if profile is None or problems:
+        raise ConfigError(str(path), problems.items)
+    return profile

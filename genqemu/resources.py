@@ -1,0 +1,18 @@
+"""Where the shipped templates/ and profiles/ folders are."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+@cache
+def data_dir(name: str) -> Path:
+    """The `name` folder: inside the installed package (a wheel puts it there),
+    else at the top of the source tree (a checkout or an editable install)."""
+    for candidate in (_PACKAGE / name, _PACKAGE.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"genqemu's {name}/ folder is missing from {_PACKAGE}")

@@ -1,0 +1,53 @@
+"""What the installed QEMU binaries say they accept, asked once and cached."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from functools import cache
+
+from qmp import paused_qemu
+
+_PROPERTY = re.compile(r"^\s+([\w.-]+)=<", re.MULTILINE)
+_DRIVER = re.compile(r'^name "([^"]+)"', re.MULTILINE)
+# Every -device takes these, though `-device DRIVER,help` does not list them.
+GENERIC_DEVICE_KEYS = frozenset({"driver", "id", "bus"})
+
+
+def _help(binary: str, *args: str) -> str:
+    result = subprocess.run(
+        [binary, *args], capture_output=True, text=True, timeout=60, check=False
+    )
+    return result.stdout + result.stderr
+
+
+@cache
+def device_drivers(binary: str) -> frozenset[str]:
+    """Every -device driver name the binary has."""
+    return frozenset(_DRIVER.findall(_help(binary, "-device", "help")))
+
+
+@cache
+def device_properties(binary: str, driver: str) -> frozenset[str]:
+    """The properties `-device DRIVER,help` lists."""
+    return frozenset(_PROPERTY.findall(_help(binary, "-device", f"{driver},help")))
+
+
+@cache
+def object_properties(binary: str, qom_type: str) -> frozenset[str]:
+    """The properties `-object TYPE,help` lists."""
+    return frozenset(_PROPERTY.findall(_help(binary, "-object", f"{qom_type},help")))
+
+
+@cache
+def netdev_members(binary: str, netdev_type: str) -> frozenset[str]:
+    """The keys `-netdev TYPE,...` takes, from the QMP schema of netdev_add."""
+    with paused_qemu([binary, "-nodefaults", "-machine", "none"]) as qmp:
+        schema = {entry["name"]: entry for entry in qmp.execute("query-qmp-schema")}
+    arguments = schema[schema["netdev_add"]["arg-type"]]
+    members = {member["name"] for member in arguments["members"]}
+    for variant in arguments["variants"]:
+        if variant["case"] == netdev_type:
+            members |= {member["name"] for member in schema[variant["type"]]["members"]}
+            return frozenset(members)
+    raise KeyError(f"{binary} has no netdev type {netdev_type!r}")

@@ -1,0 +1,135 @@
+"""Arch profiles: loading, aliases, self-consistency, and agreement with real QEMU."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import ARCHES, qemu_binary
+from qemu_help import device_drivers
+
+from genqemu import profiles
+from genqemu.errors import ConfigError, UsageError
+from genqemu.profiles import Profile, arch_names, load_profile
+from genqemu.schema import Problems
+
+
+def test_the_four_arches_ship() -> None:
+    assert ARCHES == ["amd64", "arm64", "ppc64le", "s390x"]
+
+
+@pytest.mark.parametrize(
+    ("name", "arch"),
+    [
+        ("amd64", "amd64"),
+        ("x86_64", "amd64"),
+        ("arm64", "arm64"),
+        ("aarch64", "arm64"),
+        ("ppc64le", "ppc64le"),
+        ("ppc64", "ppc64le"),
+        ("s390x", "s390x"),
+        ("s390", "s390x"),
+    ],
+)
+def test_names_and_aliases_load_the_same_profile(name: str, arch: str) -> None:
+    assert load_profile(name).arch == arch
+    assert arch_names()[name] == arch
+
+
+@pytest.mark.parametrize("name", ["riscv64", "../profiles/amd64", "", "AMD64"])
+def test_unknown_arch_is_a_usage_error(name: str) -> None:
+    with pytest.raises(UsageError, match="unknown architecture"):
+        load_profile(name)
+
+
+def test_machine_lookup_matches_versioned_types() -> None:
+    amd64 = load_profile("amd64")
+    assert amd64.machine("pc-q35-7.2") is amd64.machines["q35"]
+    assert amd64.machine("pc-i440fx-7.2") is amd64.machines["pc"]
+    assert amd64.machine("microvm") is amd64.machines["microvm"]
+    assert amd64.machine("isapc") is None
+
+
+def test_a_profile_with_dangling_names_is_refused() -> None:
+    problems = Problems()
+    Profile.load(
+        {
+            "arch": "x",
+            "binary": "qemu-system-x",
+            "default_machine": "m",
+            "machines": {"n": {"transports": ["pci"]}},
+            "transports": {"ccw": {"suffix": "-ccw"}},
+            "devices": {"virtio-blk": ["mmio"]},
+        },
+        "",
+        problems,
+    )
+    assert problems.items == [
+        ("default_machine", "'m' is not one of the [machines] tables"),
+        ("machines.n.transports", "'pci' is not one of the [transports] tables"),
+        ("devices.virtio-blk", "'mmio' is not one of the [transports] tables"),
+    ]
+
+
+def test_a_broken_profile_file_is_reported_with_its_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "toy.toml").write_text('arch = "toy"\nbinary = 3\n')
+    monkeypatch.setattr(profiles, "profile_dirs", lambda: [tmp_path])
+    with pytest.raises(ConfigError) as error:
+        load_profile("toy")
+    assert str(error.value).splitlines() == [
+        f"{tmp_path}/toy.toml: binary: must be string, got integer 3",
+        f"{tmp_path}/toy.toml: default_machine: required key is missing: machine used "
+        "when the config names none",
+        f"{tmp_path}/toy.toml: machines: required key is missing: the machine types "
+        "genqemu knows on this arch",
+        f"{tmp_path}/toy.toml: transports: required key is missing: virtio transports of "
+        "this arch and their driver-name suffixes",
+        f"{tmp_path}/toy.toml: devices: required key is missing: device kinds that exist "
+        "here: virtio kinds list the transports they exist on, other kinds an empty list",
+    ]
+
+
+# The profile tables must say what the real binaries say.
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("arch", ARCHES)
+def test_every_listed_driver_exists_and_no_other_transport_does(arch: str) -> None:
+    profile = load_profile(arch)
+    drivers = device_drivers(qemu_binary(profile.binary))
+    for kind, transports in profile.devices.items():
+        if kind == "serial":  # -serial, not a -device
+            continue
+        if not transports:
+            assert kind in drivers, f"{arch}: no {kind}"
+        for name, transport in profile.transports.items():
+            driver = kind + transport.suffix
+            if name in transports:
+                assert driver in drivers, f"{arch}: profile lists {driver}, QEMU lacks it"
+            else:
+                assert driver not in drivers, f"{arch}: QEMU has {driver}; list it"
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("arch", ARCHES)
+def test_machines_and_default_cpu_exist(arch: str) -> None:
+    profile = load_profile(arch)
+    binary = qemu_binary(profile.binary)
+    machines = subprocess.run(
+        [binary, "-machine", "help"], capture_output=True, text=True, check=True
+    ).stdout
+    names = {line.split()[0] for line in machines.splitlines()[1:] if line.strip()}
+    for name, machine in profile.machines.items():
+        assert name in names
+        for pattern in machine.match:
+            regex = re.compile(pattern.replace(".", r"\.").replace("*", ".*"))
+            assert any(regex.fullmatch(n) for n in names), pattern
+    if profile.default_cpu:
+        cpus = subprocess.run(
+            [binary, "-cpu", "help"], capture_output=True, text=True, check=True
+        ).stdout
+        assert re.search(rf"\b{profile.default_cpu}\b", cpus)

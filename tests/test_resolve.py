@@ -1,0 +1,174 @@
+"""Resolution: transports, ids, references and CCW device numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from genqemu.build import build
+from genqemu.errors import ConfigError
+from genqemu.render import render
+
+
+def devices(*entries: dict[str, Any], **top: Any) -> dict[str, Any]:
+    return {**top, "device": list(entries)}
+
+
+RNG = {"kind": "virtio-rng"}
+
+
+def problems(raw: dict[str, Any], arch: str) -> list[tuple[str, str]]:
+    with pytest.raises(ConfigError) as error:
+        build(raw, arch)
+    return error.value.problems
+
+
+@pytest.mark.parametrize(
+    ("arch", "machine", "driver", "rule"),
+    [
+        ("amd64", None, "virtio-rng-pci", "default of the amd64 machine"),
+        ("amd64", "microvm", "virtio-rng-device", "default of the amd64 machine"),
+        ("amd64", "pc-q35-7.2", "virtio-rng-pci", "default of the amd64 machine"),
+        ("arm64", None, "virtio-rng-pci", "default of the arm64 machine"),
+        ("s390x", None, "virtio-rng-ccw", "default of the s390x machine"),
+        ("ppc64le", None, "virtio-rng-pci", "default of the ppc64le machine"),
+    ],
+)
+def test_transport_comes_from_the_machine(
+    arch: str, machine: str | None, driver: str, rule: str
+) -> None:
+    raw = devices(RNG, machine={"type": machine} if machine else {})
+    device = build(raw, arch).devices[0]
+    assert device.driver == driver
+    assert device.transport_rule == rule
+
+
+@pytest.mark.parametrize(
+    ("arch", "transport", "driver"),
+    [
+        ("arm64", "mmio", "virtio-rng-device"),
+        ("s390x", "pci", "virtio-rng-pci"),
+    ],
+)
+def test_a_device_may_override_its_transport(arch: str, transport: str, driver: str) -> None:
+    device = build(devices({**RNG, "transport": transport}), arch).devices[0]
+    assert (device.driver, device.transport_rule) == (driver, "set by the device")
+
+
+def test_an_unavailable_transport_names_the_alternatives() -> None:
+    assert problems(devices({**RNG, "transport": "ccw"}), "ppc64le") == [
+        (
+            "device[0].transport",
+            "virtio-rng has no 'ccw' transport on ppc64le machine pseries; use one of: pci",
+        )
+    ]
+
+
+def test_devnos_are_allocated_in_order_skipping_taken_ones() -> None:
+    raw = devices(RNG, {**RNG, "devno": "FE.0.2"}, RNG, {"kind": "virtio-balloon"})
+    numbers = [d.devno for d in build(raw, "s390x").devices]
+    assert numbers == ["fe.0.0001", "fe.0.0002", "fe.0.0003", "fe.0.0004"]
+
+
+def test_a_devno_used_twice_is_an_error() -> None:
+    raw = devices({**RNG, "devno": "fe.0.0007"}, {**RNG, "devno": "fe.0.7"})
+    assert problems(raw, "s390x") == [
+        ("device[1].devno", "fe.0.0007 is already used by device[0]: pick another or leave it out")
+    ]
+
+
+def test_devnos_are_not_given_on_other_transports() -> None:
+    vm = build(devices(RNG, {**RNG, "transport": "pci"}), "s390x")
+    assert [d.devno for d in vm.devices] == ["fe.0.0001", None]
+    assert "devno" not in " ".join(" ".join(o) for o in render(vm) if "virtio-rng-pci" in o[-1])
+
+
+def test_automatic_ids_skip_the_ones_the_config_took() -> None:
+    raw = devices({**RNG, "id": "rng0"}, RNG, {**RNG, "id": "rng2"}, RNG)
+    assert [d.id for d in build(raw, "amd64").devices] == ["rng0", "rng1", "rng2", "rng3"]
+
+
+def test_a_user_id_may_not_take_a_backend_id() -> None:
+    raw = devices({**RNG, "id": "a"}, {"kind": "virtio-balloon", "id": "rng-a"})
+    assert problems(raw, "amd64") == [
+        (
+            "device[0].id",
+            "its backend id 'rng-a' is already used by device[1]; ids must be unique: rename one",
+        )
+    ]
+
+
+def test_block_node_names_fit_qemus_limit() -> None:
+    raw = devices({"kind": "virtio-blk", "file": "/d", "id": "d" * 26})
+    assert problems(raw, "amd64") == [
+        (
+            "device[0].id",
+            f"too long: the block node name 'drive-{'d' * 26}' would have 32 "
+            "characters and QEMU allows 31; shorten the id",
+        )
+    ]
+
+
+def test_a_port_finds_the_only_controller_and_needs_a_choice_among_two() -> None:
+    chardevs = [{"id": "a", "backend": "null"}]
+    port = {"kind": "virtconsole", "chardev": "a"}
+    one = build(devices({"kind": "virtio-serial", "id": "s"}, port, chardev=chardevs), "amd64")
+    assert one.devices[1].__dict__["bus"] == "s"
+    two = devices({"kind": "virtio-serial"}, {"kind": "virtio-serial"}, port, chardev=chardevs)
+    assert problems(two, "amd64") == [
+        (
+            "device[2].bus",
+            "virtconsole needs a virtio-serial: there are several (vser0, vser1): say which in bus",
+        )
+    ]
+
+
+def test_a_reference_to_the_wrong_kind() -> None:
+    raw = devices(
+        {"kind": "virtio-balloon", "id": "b"}, {"kind": "virtio-blk", "file": "/d", "iothread": "b"}
+    )
+    assert problems(raw, "amd64") == [
+        ("device[1].iothread", "'b' is a virtio-balloon (device[0]), not a iothread")
+    ]
+
+
+def test_iommu_platform_knob_on_pci_brings_disable_legacy() -> None:
+    vm = build(devices(RNG, iommu_platform=True), "amd64")
+    assert render(vm)[-1] == (
+        "-device",
+        "virtio-rng-pci,id=rng0,rng=rng-rng0,disable-legacy=on,iommu_platform=on",
+    )
+    ccw = build(devices(RNG, iommu_platform=True), "s390x")
+    assert render(ccw)[-1] == (
+        "-device",
+        "virtio-rng-ccw,id=rng0,rng=rng-rng0,devno=fe.0.0001,iommu_platform=on",
+    )
+
+
+def test_iommu_platform_with_legacy_kept_on_pci_is_an_error() -> None:
+    raw = devices({**RNG, "iommu_platform": True, "disable_legacy": False})
+    assert problems(raw, "amd64") == [
+        (
+            "device[0].disable_legacy",
+            "must be true with iommu_platform on PCI (QEMU offers "
+            "no IOMMU to legacy virtio): remove it",
+        )
+    ]
+
+
+def test_tcg_machine_options_and_limits_follow_the_accelerator() -> None:
+    assert "cap-cfpc" in build({}, "ppc64le").machine_options
+    assert "cap-cfpc" in build({"machine": {"accel": "kvm:tcg"}}, "ppc64le").machine_options
+    assert build({"machine": {"accel": "kvm"}}, "ppc64le").machine_options == {}
+    user = build({"machine": {"options": {"cap-cfpc": "workaround"}}}, "ppc64le")
+    assert user.machine_options["cap-cfpc"] == "workaround"
+    raw = {"smp": {"cpus": 2, "threads": 2}}
+    assert problems(raw, "ppc64le") == [
+        (
+            "smp.threads",
+            "ppc64le under tcg runs at most 1 thread(s) per core, got 2: use "
+            "more cores or sockets instead",
+        )
+    ]
+    assert build({**raw, "machine": {"accel": "kvm"}}, "ppc64le").config.smp
