@@ -15,15 +15,6 @@ class Chardev(Model):
     id: str = key(ID, doc="id that devices name in their chardev key")
 
 
-CHARDEV_BACKENDS: dict[str, type[Chardev]] = {}
-
-
-def _register(cls: type[Chardev]) -> type[Chardev]:
-    CHARDEV_BACKENDS[cls.backend] = cls
-    return cls
-
-
-@_register
 class SocketChardev(Chardev):
     """A unix socket."""
 
@@ -37,7 +28,6 @@ class SocketChardev(Chardev):
     )
 
 
-@_register
 class FileChardev(Chardev):
     """Output appended or written to a file."""
 
@@ -46,7 +36,6 @@ class FileChardev(Chardev):
     append: bool | None = key(Boolean(), default=None, doc="append instead of truncating")
 
 
-@_register
 class PipeChardev(Chardev):
     """A pair of named pipes PATH.in and PATH.out (or PATH)."""
 
@@ -54,14 +43,12 @@ class PipeChardev(Chardev):
     path: str = key(PATH, doc="pipe path, without .in/.out")
 
 
-@_register
 class PtyChardev(Chardev):
     """A new pseudo-terminal; QEMU prints its name."""
 
     backend = "pty"
 
 
-@_register
 class StdioChardev(Chardev):
     """QEMU's own standard input and output."""
 
@@ -69,14 +56,12 @@ class StdioChardev(Chardev):
     signal: bool | None = key(Boolean(), default=None, doc="let Ctrl-C stop QEMU")
 
 
-@_register
 class NullChardev(Chardev):
     """Discards output, never gives input."""
 
     backend = "null"
 
 
-@_register
 class SerialChardev(Chardev):
     """A host serial line or terminal device."""
 
@@ -84,11 +69,10 @@ class SerialChardev(Chardev):
     path: str = key(PATH, doc="host tty device, e.g. /dev/ttyS0")
 
 
-@_register
 class TtyChardev(SerialChardev):
     """`tty` is QEMU's other name for `serial`."""
 
     backend = "tty"
 
 
-CHARDEV: Tagged[Chardev] = Tagged("backend", lambda: CHARDEV_BACKENDS)
+CHARDEV: Tagged[Chardev] = Tagged("backend", Chardev)

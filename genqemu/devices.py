@@ -44,13 +44,11 @@ class Device(Model):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.kind:
-            DEVICE_KINDS[cls.kind] = cls
-            cls.template = cls.template or f"{cls.kind}.j2"
+        if cls.kind and not cls.template:
+            cls.template = f"{cls.kind}.j2"
 
 
-DEVICE_KINDS: dict[str, type[Device]] = {}
-DEVICE: Tagged[Device] = Tagged("kind", lambda: DEVICE_KINDS)
+DEVICE: Tagged[Device] = Tagged("kind", Device)
 
 
 class VirtioDevice(Device):

@@ -21,15 +21,6 @@ class Netdev(Model):
     type: ClassVar[str] = ""
 
 
-NETDEV_TYPES: dict[str, type[Netdev]] = {}
-
-
-def _register(cls: type[Netdev]) -> type[Netdev]:
-    NETDEV_TYPES[cls.type] = cls
-    return cls
-
-
-@_register
 class UserNetdev(Netdev):
     """User-mode networking (slirp): needs no privileges."""
 
@@ -44,7 +35,6 @@ class UserNetdev(Netdev):
     )
 
 
-@_register
 class TapNetdev(Netdev):
     """A host tap interface (needs privileges or a prepared interface)."""
 
@@ -63,4 +53,4 @@ class TapNetdev(Netdev):
     vhost: bool | None = key(Boolean(), default=None, doc="move the data path into the kernel")
 
 
-NETDEV: Tagged[Netdev] = Tagged("type", lambda: NETDEV_TYPES)
+NETDEV: Tagged[Netdev] = Tagged("type", Netdev)

@@ -61,6 +61,21 @@ def _section(title: str, model: type[Model], skip: frozenset[str] = frozenset())
     return [f"## {title}", "", doc, "", *_rows(model, skip), ""]
 
 
+def _variants(level: str, tagged: Tagged[Any]) -> list[str]:
+    """A subsection per model of a tagged table: `### backend = "socket"`."""
+    out = []
+    for name, model in tagged.models.items():
+        out += [
+            f'{level} {tagged.tag} = "{name}"',
+            "",
+            (model.__doc__ or "").strip(),
+            "",
+            *_rows(model),
+            "",
+        ]
+    return out
+
+
 def _availability(kind: str, profiles: dict[str, Any]) -> str:
     """Where a device kind exists, and as which QEMU driver."""
     parts = []
@@ -78,10 +93,10 @@ def _availability(kind: str, profiles: dict[str, Any]) -> str:
 
 def reference() -> str:
     """The whole of docs/config.md."""
-    from genqemu.chardevs import CHARDEV_BACKENDS
+    from genqemu.chardevs import CHARDEV
     from genqemu.config import Config
-    from genqemu.devices import DEVICE_KINDS, Device, VirtioDevice
-    from genqemu.netdevs import NETDEV_TYPES
+    from genqemu.devices import DEVICE, Device, VirtioDevice
+    from genqemu.netdevs import NETDEV
     from genqemu.profiles import arch_names, load_profile
 
     profiles = {arch: load_profile(arch) for arch in sorted(set(arch_names().values()))}
@@ -121,15 +136,7 @@ def reference() -> str:
         '(`chardev = "ID"`). Pick one with `backend`.',
         "",
     ]
-    for backend, model in CHARDEV_BACKENDS.items():
-        out += [
-            f'### backend = "{backend}"',
-            "",
-            (model.__doc__ or "").strip(),
-            "",
-            *_rows(model),
-            "",
-        ]
+    out += _variants("###", CHARDEV)
 
     out += [
         "## [[device]]",
@@ -147,7 +154,7 @@ def reference() -> str:
         "",
     ]
     common = frozenset(VirtioDevice.fields)
-    for kind, model in sorted(DEVICE_KINDS.items()):
+    for kind, model in DEVICE.models.items():
         skip = common if issubclass(model, VirtioDevice) else frozenset(Device.fields)
         out += [
             f'### kind = "{kind}"',
@@ -160,15 +167,7 @@ def reference() -> str:
             "",
         ]
     out += ["### netdev", "", "The `netdev` table of a `virtio-net` device, by `type`.", ""]
-    for netdev_type, model in NETDEV_TYPES.items():
-        out += [
-            f'#### type = "{netdev_type}"',
-            "",
-            (model.__doc__ or "").strip(),
-            "",
-            *_rows(model),
-            "",
-        ]
+    out += _variants("####", NETDEV)
     return "\n".join(out).rstrip() + "\n"
 
 

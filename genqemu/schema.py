@@ -9,7 +9,7 @@ plain Python values. Nothing here knows about QEMU; it is only the machinery.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, ClassVar, Generic, TypeVar
 
 T = TypeVar("T")
@@ -344,15 +344,30 @@ class Table(Check[M]):
 
 
 class Tagged(Check[M]):
-    """A table whose `tag` key picks the model: `kind = "virtio-blk"`."""
+    """A table whose `tag` key picks the model: `kind = "virtio-blk"`.
 
-    def __init__(self, tag: str, models: Callable[[], Mapping[str, type[M]]]) -> None:
+    The models are the subclasses of `base` that set the class variable named
+    `tag` themselves: `class VirtioBlk(Device): kind = "virtio-blk"`.
+    """
+
+    def __init__(self, tag: str, base: type[M]) -> None:
         self.tag = tag
-        self._models = models
+        self.base = base
+        self._models: dict[str, type[M]] | None = None
 
     @property
-    def models(self) -> Mapping[str, type[M]]:
-        return self._models()
+    def models(self) -> dict[str, type[M]]:
+        if self._models is None:
+            found: dict[str, type[M]] = {}
+            pending = [self.base]
+            while pending:
+                cls = pending.pop()
+                pending.extend(cls.__subclasses__())
+                name = cls.__dict__.get(self.tag)
+                if name:
+                    found[name] = cls
+            self._models = dict(sorted(found.items()))
+        return self._models
 
     def describe(self) -> str:
         return f"table with {self.tag} = one of " + ", ".join(sorted(self.models))

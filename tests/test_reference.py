@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import REPO
 
 from genqemu.config import Config
-from genqemu.devices import DEVICE_KINDS
+from genqemu.devices import DEVICE
 from genqemu.reference import reference
 
 
@@ -20,7 +20,7 @@ def test_every_key_and_kind_is_documented() -> None:
     text = reference()
     for name in Config.fields:
         assert f"`{name}`" in text or f"## [{name}]" in text or f"## [[{name}]]" in text
-    for kind, model in DEVICE_KINDS.items():
+    for kind, model in DEVICE.models.items():
         assert f'### kind = "{kind}"' in text
         for name in model.fields:
             assert f"`{name}`" in text
