@@ -1,19 +1,29 @@
-"""The command line: `genqemu [--arch ARCH] [--format sh|json|args] [-o PATH] CONFIG`.
+"""The command line.
 
-Only this module prints. Heavy modules are imported inside the command, so
-`--help` and `--version` stay fast.
+    genqemu [--arch ARCH] [--format sh|json|args] [-o PATH] CONFIG
+    genqemu COMMAND ...          (further commands, each with its own --help)
+
+The first form is the `generate` command: when the first argument is not a
+command name, `generate` is implied. Only this module prints; heavy modules
+are imported inside the commands, so `--help` and `--version` stay fast.
 """
 
 from __future__ import annotations
 
 import enum
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from genqemu import __version__
+
+if TYPE_CHECKING:
+    from genqemu.launch import Launch
 
 
 class Format(enum.StrEnum):
@@ -24,7 +34,32 @@ class Format(enum.StrEnum):
     args = "args"
 
 
-app = typer.Typer(add_completion=False, rich_markup_mode=None)
+class DefaultCommandGroup(TyperGroup):
+    """Runs `generate` unless the first argument names another command."""
+
+    default = "generate"
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args or args[0] not in self.commands:
+            args = [self.default, *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(cls=DefaultCommandGroup, add_completion=False, rich_markup_mode=None)
+
+
+@app.callback()
+def _group() -> None:
+    """genqemu: one VM description, a correct QEMU command line per architecture."""
+
+
+ARCH_OPTION = typer.Option(
+    "--arch",
+    "-a",
+    metavar="ARCH",
+    help="Target: amd64 (x86_64), s390x, ppc64le (ppc64), arm64 (aarch64). Default: this host's.",
+    show_default=False,
+)
 
 
 def _version(value: bool) -> None:
@@ -40,19 +75,10 @@ def _version(value: bool) -> None:
 )
 def generate(
     config: Annotated[
-        Path, typer.Argument(help="VM description (TOML).", metavar="CONFIG", show_default=False)
+        Path,
+        typer.Argument(help="VM description (TOML).", metavar="CONFIG", show_default=False),
     ],
-    arch: Annotated[
-        Optional[str],  # noqa: UP045 - typer 0.28 needs Optional here
-        typer.Option(
-            "--arch",
-            "-a",
-            metavar="ARCH",
-            help="Target: amd64 (x86_64), s390x, ppc64le (ppc64), "
-            "arm64 (aarch64). Default: this host's.",
-            show_default=False,
-        ),
-    ] = None,
+    arch: Annotated[Optional[str], ARCH_OPTION] = None,  # noqa: UP045 - typer needs Optional
     output_format: Annotated[
         Format,
         typer.Option(
@@ -79,37 +105,45 @@ def generate(
     ] = False,
 ) -> None:
     """Generate the QEMU command line for a VM description, for one architecture."""
-    from genqemu.errors import GenqemuError
+    from genqemu import output as formats
 
-    try:
-        text = _generate(config, arch, output_format)
+    with errors_exit():
+        launch = load_launch(config, arch)
+        if output_format is Format.json:
+            text = formats.to_json(launch)
+        elif output_format is Format.args:
+            text = formats.to_args(launch)
+        else:
+            text = formats.to_sh(launch, str(config))
         if output is None:
             sys.stdout.write(text)
         else:
-            from genqemu.output import write_atomic
+            mode = 0o755 if output_format is Format.sh else 0o644
+            formats.write_atomic(output, text, mode)
 
-            write_atomic(output, text, 0o755 if output_format is Format.sh else 0o644)
+
+@contextmanager
+def errors_exit() -> Iterator[None]:
+    """Turn a GenqemuError into its message on stderr and its exit status (2)."""
+    from genqemu.errors import GenqemuError
+
+    try:
+        yield
     except GenqemuError as error:
         sys.stderr.write(f"{error}\n")
         raise typer.Exit(error.exit_code) from None
 
 
-def _generate(config: Path, arch: str | None, output_format: Format) -> str:
-    from genqemu import output
+def load_launch(config: Path, arch: str | None) -> Launch:
+    """The launch plan of a config file for `arch` (default: this host's)."""
     from genqemu.build import build_file
-    from genqemu.render import render
+    from genqemu.launch import plan
 
-    vm = build_file(config, arch or host_arch())
-    options = render(vm)
-    if output_format is Format.json:
-        return output.to_json(vm, options)
-    if output_format is Format.args:
-        return output.to_args(vm, options)
-    return output.to_sh(vm, options, str(config))
+    return plan(build_file(config, arch or host_arch()))
 
 
 def host_arch() -> str:
-    """This machine's architecture as --arch spells it (aliases resolve later)."""
+    """This machine's architecture as uname spells it (profiles list it as an alias)."""
     import os
 
     return os.uname().machine

@@ -16,6 +16,7 @@ from genqemu.checks import Ref
 from genqemu.config import Config, Iothread, Qmp
 from genqemu.devices import Device
 from genqemu.errors import ConfigError
+from genqemu.launch import InheritedFd
 from genqemu.profiles import MachineProfile, Profile
 from genqemu.schema import Model, Problems, suggest
 
@@ -41,6 +42,8 @@ class Vm:
         self.chardevs: list[Chardev] = config.chardev
         self.iothreads: list[Iothread] = config.iothread
         self.qmp: list[Qmp] = config.qmp
+        self.fds: list[InheritedFd] = []  # files QEMU inherits, numbered from 3
+        self.privilege_drop: list[str] = []  # command prefix that drops privileges
 
 
 class _Ids:

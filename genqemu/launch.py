@@ -1,0 +1,47 @@
+"""The launch plan: everything needed to start QEMU for a resolved VM.
+
+The sh script, the JSON document and `genqemu run` are three renderings of
+the same plan, so they cannot disagree: the same argv, the same inherited
+file descriptors, the same privilege drop.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from genqemu.render import Option
+    from genqemu.resolve import Vm
+
+
+class InheritedFd:
+    """A file QEMU inherits, open on descriptor `number` (3, 4, ...)."""
+
+    def __init__(self, number: int, path: str, mode: str) -> None:
+        self.number = number
+        self.path = path
+        self.mode = mode  # "rw" or "r"
+
+    def as_json(self) -> dict[str, object]:
+        return {"fd": self.number, "path": self.path, "mode": self.mode}
+
+
+class Launch:
+    """What to exec: an optional privilege-drop prefix, the binary, its options."""
+
+    def __init__(self, vm: Vm, options: list[Option]) -> None:
+        self.arch = vm.arch
+        self.profile = vm.profile.arch
+        self.machine = vm.machine_type
+        self.binary = vm.binary
+        self.options = options
+        self.argv = [vm.binary, *(part for option in options for part in option)]
+        self.fds: list[InheritedFd] = list(vm.fds)
+        self.prefix: list[str] = list(vm.privilege_drop)
+
+
+def plan(vm: Vm) -> Launch:
+    """Render `vm` and gather what its launch needs."""
+    from genqemu.render import render
+
+    return Launch(vm, render(vm))
