@@ -197,7 +197,13 @@ class Config(Model):
         doc="system UUID",
     )
     binary: str | None = key(
-        PATH, default=None, doc="QEMU binary to run; default: the arch profile's"
+        Text(
+            pattern=r"[^-]",
+            hint="it cannot start with '-', which the shell's exec reads as an option: "
+            "write './NAME' for a program in the current directory",
+        ),
+        default=None,
+        doc="QEMU binary to run; default: the arch profile's",
     )
     machine: Machine | None = key(Table(Machine), default=None, doc="machine type and options")
     cpu: Cpu | None = key(Table(Cpu), default=None, doc="CPU model and features")
