@@ -30,6 +30,11 @@ MIB = 1 << 20
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
 _ACCEL = r"(kvm|tcg|hvf|whpx|xen|nvmm|hax)(:(kvm|tcg|hvf|whpx|xen|nvmm|hax))*\Z"
 _OPTIONS = MapOf(Scalar(), key_pattern=PROPERTY, key_hint=PROPERTY_HINT)
+# QEMU splits -cpu at every comma (strtok), so ",," escapes nothing there.
+_NO_COMMA = "QEMU's -cpu option splits at every comma, even a doubled one: remove the comma"
+_CPU_FEATURES = MapOf(
+    Scalar(Text(pattern=r"[^,]*\Z", hint=_NO_COMMA)), key_pattern=PROPERTY, key_hint=PROPERTY_HINT
+)
 
 
 class Machine(Model):
@@ -55,9 +60,13 @@ class Cpu(Model):
     """`-cpu MODEL,FEATURE=on|off`."""
 
     model: str | None = key(
-        NAME, default=None, doc="CPU model; default: the arch profile's default, else QEMU's"
+        Text(pattern=r"[^,]+\Z", hint=_NO_COMMA),
+        default=None,
+        doc="CPU model; default: the arch profile's default, else QEMU's",
     )
-    features: dict[str, Any] = key(_OPTIONS, default={}, doc="CPU properties, e.g. { pmu = false }")
+    features: dict[str, Any] = key(
+        _CPU_FEATURES, default={}, doc="CPU properties, e.g. { pmu = false }"
+    )
 
 
 class Smp(Model):

@@ -318,8 +318,8 @@ class Scalar(Check[str | int | bool]):
 
     type_name = "string, integer or boolean"
 
-    def __init__(self) -> None:
-        self.text = Text()
+    def __init__(self, text: Text | None = None) -> None:
+        self.text = text or Text()
 
     def __call__(self, value: object, path: str, problems: Problems) -> str | int | bool | Invalid:
         if isinstance(value, str):
