@@ -41,7 +41,12 @@ class Machine(Model):
     """`-machine TYPE,accel=ACCEL,OPTIONS`."""
 
     type: str | None = key(
-        NAME, default=None, doc="machine type; default: the arch profile's default machine"
+        Text(
+            pattern=r"[^,=]+\Z",
+            hint="QEMU reads the machine type up to the first ',' or '=': remove them",
+        ),
+        default=None,
+        doc="machine type; default: the arch profile's default machine",
     )
     accel: str | None = key(
         Text(
