@@ -92,6 +92,11 @@ def resolve(config: Config, profile: Profile, source: str) -> Vm:
     else:
         vm.machine_options = _machine_options(config, profile, machine, vm.accel)
     _check_accel_limits(config, profile, vm.accel, problems)
+    if vm.cpu_features and vm.cpu_model is None:
+        problems.add(
+            "cpu.features",
+            f"need a CPU model: {profile.arch} has no default one, so set cpu.model (e.g. 'max')",
+        )
     ids = _assign_ids(config, problems)
     uses: dict[str, str] = {}
     for device in config.device:
