@@ -60,6 +60,15 @@ class Machine(Model):
         _OPTIONS, default={}, doc="further machine properties, e.g. { dump-guest-core = false }"
     )
 
+    def validate(self, problems: Problems) -> None:
+        # genqemu emits these itself; a second one on the command line would win silently.
+        for name in ("type", "accel"):
+            if name in self.options:
+                problems.add(
+                    f"{self.toml_path}.options.{name}",
+                    f"genqemu sets {name} from machine.{name}: set it there instead",
+                )
+
 
 class Cpu(Model):
     """`-cpu MODEL,FEATURE=on|off`."""
