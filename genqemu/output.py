@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,7 +14,9 @@ from genqemu.errors import GenqemuError
 if TYPE_CHECKING:
     from genqemu.launch import Launch
 
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters, and the lone surrogates that stand for the bytes of a
+# non-UTF-8 file name: neither can go into a line of UTF-8 text.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def _comment(text: str) -> str:
@@ -65,16 +68,25 @@ def write_atomic(path: Path, text: str, mode: int) -> None:
     """Write `text` to `path` all at once: a temp file beside it, then a rename.
 
     On any failure nothing is left behind and an existing file is untouched.
+    A symlink is followed (its target is replaced, as `>` would write it);
+    anything but a regular file (a device, a pipe, a directory) is refused,
+    as a rename would replace it: `-o /dev/null` must not delete /dev/null.
     """
+    name = path
+    path = _regular_target(path)
     directory = path.parent
     try:
         fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     except FileNotFoundError:
+        if directory.is_dir():  # /proc, for one, exists but takes no new files
+            raise GenqemuError(
+                f"{name}: cannot write: cannot create a file in {str(directory)!r}"
+            ) from None
         raise GenqemuError(
-            f"{path}: cannot write: directory {str(directory)!r} does not exist"
+            f"{name}: cannot write: directory {str(directory)!r} does not exist"
         ) from None
     except OSError as error:
-        raise GenqemuError(f"{path}: cannot write: {error.strerror}") from None
+        raise GenqemuError(f"{name}: cannot write: {error.strerror}") from None
     staged = Path(temp)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
@@ -83,7 +95,26 @@ def write_atomic(path: Path, text: str, mode: int) -> None:
         staged.replace(path)
     except OSError as error:
         staged.unlink(missing_ok=True)
-        raise GenqemuError(f"{path}: cannot write: {error.strerror}") from None
+        raise GenqemuError(f"{name}: cannot write: {error.strerror}") from None
     except BaseException:
         staged.unlink(missing_ok=True)
         raise
+
+
+def _regular_target(path: Path) -> Path:
+    """The file `path` names (through symlinks); refuse what a rename would destroy."""
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return target  # a new file, or a dangling link's target
+    except OSError as error:
+        raise GenqemuError(f"{path}: cannot write: {error.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise GenqemuError(f"{path}: cannot write: it is a directory; name a file in it")
+    if not stat.S_ISREG(info.st_mode):
+        raise GenqemuError(
+            f"{path}: cannot write: it is not a regular file (a device or a pipe), and "
+            "genqemu replaces the file it writes: leave out -o to write to stdout"
+        )
+    return target
