@@ -17,7 +17,8 @@ M = TypeVar("M", bound="Model")
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
 # Characters no QEMU option, shell line or line-based format can carry safely.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Lone surrogates stand for undecodable bytes (os.fsdecode); UTF-8 cannot hold them.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 _CONTROL_NAMES = {"\n": "newline", "\r": "carriage return", "\t": "tab", "\x00": "NUL"}
 
 
@@ -143,6 +144,8 @@ class Text(Check[str]):
         if bad:
             char = bad.group()
             name = _CONTROL_NAMES.get(char, f"control character {char!r}")
+            if "\ud800" <= char <= "\udfff":
+                name = f"lone surrogate {char!r} (a byte that is not UTF-8)"
             problems.add(
                 path,
                 f"contains a {name} at offset {bad.start()}; QEMU options and shell "
