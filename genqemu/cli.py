@@ -76,7 +76,10 @@ def _version(value: bool) -> None:
 def generate(
     config: Annotated[
         Path,
-        typer.Argument(help="VM description (TOML).", metavar="CONFIG", show_default=False),
+        # readable=False: genqemu reports an unreadable file itself, as root too.
+        typer.Argument(
+            help="VM description (TOML).", metavar="CONFIG", show_default=False, readable=False
+        ),
     ],
     arch: Annotated[Optional[str], ARCH_OPTION] = None,  # noqa: UP045 - typer needs Optional
     output_format: Annotated[
@@ -95,6 +98,7 @@ def generate(
             metavar="PATH",
             help="Write here (atomically; a script gets mode 0755) instead of to stdout.",
             show_default=False,
+            readable=False,  # it is written, never read
         ),
     ] = None,
     version: Annotated[
