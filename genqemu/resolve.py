@@ -53,11 +53,13 @@ class _Ids:
         self.problems = problems
         self.owners: dict[str, tuple[str, str]] = {}  # id -> (kind, TOML path)
         self.counters: dict[str, int] = {}
+        self.kinds_cache: dict[frozenset[str], list[str]] = {}  # of_kinds, until a claim
 
     def claim(self, ident: str, kind: str, path: str, what: str = "id") -> None:
         owner = self.owners.get(ident)
         if owner is None:
             self.owners[ident] = (kind, path)
+            self.kinds_cache.clear()
         else:
             self.problems.add(
                 f"{path}.id",
@@ -73,8 +75,13 @@ class _Ids:
         return f"{prefix}{number}"
 
     def of_kinds(self, kinds: Iterable[str]) -> list[str]:
-        wanted = set(kinds)
-        return [ident for ident, (kind, _) in self.owners.items() if kind in wanted]
+        """The ids of entries of `kinds`; cached, as every reference asks (was O(n^2))."""
+        wanted = frozenset(kinds)
+        found = self.kinds_cache.get(wanted)
+        if found is None:
+            found = [ident for ident, (kind, _) in self.owners.items() if kind in wanted]
+            self.kinds_cache[wanted] = found
+        return found
 
 
 def resolve(config: Config, profile: Profile, source: str) -> Vm:
