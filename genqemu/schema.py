@@ -9,7 +9,7 @@ plain Python values. Nothing here knows about QEMU; it is only the machinery.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, ClassVar, Generic, TypeVar
 
 T = TypeVar("T")
@@ -70,16 +70,25 @@ def _quote(text: str) -> str:
     return repr(text)
 
 
-def closest(word: str, choices: Iterable[str]) -> str | None:
-    """The choice most like `word`, if any is close."""
+# Past this many choices a suggestion costs more than it helps: every dangling
+# reference of a 100,000-device config would otherwise run difflib over them all.
+SUGGEST_MAX = 100
+
+
+def closest(word: str, choices: Collection[str]) -> str | None:
+    """The choice most like `word`, if any is close (and there are not too many)."""
+    if len(choices) > SUGGEST_MAX:
+        return None
     import difflib  # only on the error path
 
     close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return close[0] if close else None
 
 
-def suggest(word: str, choices: Iterable[str]) -> str:
+def suggest(word: str, choices: Collection[str]) -> str:
     """`; did you mean 'x'?` for the closest choice, else the list of them all."""
+    if len(choices) > SUGGEST_MAX:
+        return f"; there are {len(choices)} to choose from"
     options = sorted(choices)
     near = closest(word, options)
     if near:
