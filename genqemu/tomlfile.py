@@ -35,6 +35,7 @@ def parse_toml(data: bytes, name: str) -> dict[str, Any]:
         raise ConfigError(
             name, [("", f"line {row}: not UTF-8 text (byte {error.start})")]
         ) from None
+    text = text.removeprefix("\ufeff")  # a byte order mark some editors write
     try:
         return tomli.loads(text)
     except tomli.TOMLDecodeError as error:
