@@ -65,3 +65,12 @@ def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None
         for item in items:
             if "qemu" in item.keywords:
                 item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print how many hostile configs the property tests generated, if they ran."""
+    import sys
+
+    oracle = sys.modules.get("argv_oracle")
+    if oracle is not None and oracle.STATS["configs"]:
+        terminalreporter.write_line(oracle.summary())

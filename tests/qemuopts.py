@@ -135,9 +135,9 @@ def parse_keyval(text: str, implied: str | None = None) -> Pairs:
 
 
 def parse_cpu(text: str) -> Pairs:
-    """-cpu: ("model", MODEL), then each feature; strtok(",") ignores `,,`."""
+    """-cpu: ("", MODEL), then each feature; strtok(",") ignores `,,`."""
     model, _, features = text.partition(",")
-    items: Pairs = [("model", model)]
+    items: Pairs = [("", model)]
     for token in features.split(","):
         if not token:
             continue  # strtok skips empty tokens

@@ -58,11 +58,11 @@ def test_keyval_refuses_flags_and_bad_keys() -> None:
 def test_cpu_splits_at_every_comma() -> None:
     # -cpu max,model-id=a,,vendor=AuthenticAMD: QMP reports model-id "a"
     assert parse_cpu("max,model-id=a,,vendor=AuthenticAMD") == [
-        ("model", "max"),
+        ("", "max"),
         ("model-id", "a"),
         ("vendor", "AuthenticAMD"),
     ]
-    assert parse_cpu("max,,pmu=off,+sse") == [("model", "max"), ("pmu", "off"), ("+sse", None)]
+    assert parse_cpu("max,,pmu=off,+sse") == [("", "max"), ("pmu", "off"), ("+sse", None)]
 
 
 def test_json_form_reads_as_dotted_keys() -> None:
