@@ -20,6 +20,8 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
 # Lone surrogates stand for undecodable bytes (os.fsdecode); UTF-8 cannot hold them.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 _CONTROL_NAMES = {"\n": "newline", "\r": "carriage return", "\t": "tab", "\x00": "NUL"}
+# tomli reads integers of any size; TOML and QEMU stop at 64 bits.
+INT64_MIN, INT64_MAX, UINT64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
 
 
 class Problems:
@@ -196,6 +198,9 @@ class Integer(Check[int]):
     def __call__(self, value: object, path: str, problems: Problems) -> int | Invalid:
         if isinstance(value, bool) or not isinstance(value, int):
             return self.wrong_type(value, path, problems)
+        if not INT64_MIN <= value <= INT64_MAX:
+            problems.add(path, f"{value} does not fit in 64 bits (TOML's and QEMU's integers)")
+            return INVALID
         hint = f" ({self.hint})" if self.hint else ""
         if self.min is not None and value < self.min:
             problems.add(path, f"must be >= {self.min}, got {value}{hint}")
@@ -248,6 +253,9 @@ class Size(Check[int]):
             return self.wrong_type(value, path, problems)
         if size < self.min:
             problems.add(path, f"must be at least {format_size(self.min)}, got {describe(value)}")
+            return INVALID
+        if size > UINT64_MAX:
+            problems.add(path, f"{describe(value)} does not fit in 64 bits, as QEMU's sizes must")
             return INVALID
         if size % self.multiple:
             problems.add(
@@ -336,8 +344,10 @@ class Scalar(Check[str | int | bool]):
     def __call__(self, value: object, path: str, problems: Problems) -> str | int | bool | Invalid:
         if isinstance(value, str):
             return self.text(value, path, problems)
-        if isinstance(value, int):  # bool is an int too
+        if isinstance(value, bool):
             return value
+        if isinstance(value, int):
+            return Integer()(value, path, problems)
         return self.wrong_type(value, path, problems)
 
 
