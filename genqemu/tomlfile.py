@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,9 @@ def read_toml(path: Path | str) -> dict[str, Any]:
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
+        if Path(path).is_symlink():
+            target = os.readlink(path)
+            raise GenqemuError(f"{name}: is a symlink to {target!r}, which does not exist") from None
         raise GenqemuError(f"{name}: no such file") from None
     except IsADirectoryError:
         raise GenqemuError(f"{name}: is a directory, not a TOML file") from None
