@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,10 @@ def read_toml(path: Path | str) -> dict[str, Any]:
         data = Path(path).read_bytes()
     except FileNotFoundError:
         if Path(path).is_symlink():
-            target = os.readlink(path)
-            raise GenqemuError(f"{name}: is a symlink to {target!r}, which does not exist") from None
+            target = str(Path(path).readlink())
+            raise GenqemuError(
+                f"{name}: is a symlink to {target!r}, which does not exist"
+            ) from None
         raise GenqemuError(f"{name}: no such file") from None
     except IsADirectoryError:
         raise GenqemuError(f"{name}: is a directory, not a TOML file") from None
