@@ -1,13 +1,13 @@
 # The two commands of the README, plus their parts.
 #   make demo   set up a venv and run genqemu on a shipped example
-#   make test   set up everything the tests need (QEMU via apt-get included), run them all
+#   make test   set up everything the tests need (QEMU and dash via apt-get), run them all
 
 VENV ?= .venv
 # ipxe-qemu holds the NIC option ROMs (efi-virtio.rom) that virtio-net-pci loads.
 QEMU_PACKAGES = qemu-system-x86 qemu-system-misc qemu-system-ppc qemu-system-arm qemu-utils ipxe-qemu
 QEMU_BINARIES = qemu-system-x86_64 qemu-system-s390x qemu-system-ppc64 qemu-system-aarch64 qemu-img
 
-.PHONY: demo test qemu check
+.PHONY: demo test qemu shells check
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -28,10 +28,20 @@ qemu:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $(QEMU_PACKAGES); \
 	fi
 
+# The property tests run every generated launch script under sh, dash and
+# bash --posix (tests/shellrun.py); dash is required, bash is used if present.
+shells:
+	@command -v dash >/dev/null || { \
+		echo "installing dash"; \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends dash; \
+	}
+
 check: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: $(VENV)/.installed qemu check
+test: $(VENV)/.installed qemu shells check
 	$(VENV)/bin/pytest
