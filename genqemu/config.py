@@ -193,7 +193,11 @@ class Qmp(Model):
 
     id_prefix: ClassVar[str] = "qmp"
     id: str | None = key(ID, default=None, doc="chardev id; default qmp0, qmp1, ...")
-    path: str = key(PATH, doc="unix socket path QEMU listens on")
+    path: str = key(PATH, doc="unix socket path")
+    server: bool = key(Boolean(), default=True, doc="QEMU listens (true) or connects (false)")
+    wait: bool = key(
+        Boolean(), default=False, doc="as a server, wait for a client before starting the guest"
+    )
 
 
 class Global(Model):

@@ -78,7 +78,7 @@ def _size(value: object) -> int:
 
 def _startable(device: dict[str, Any]) -> bool:
     kind = device.get("kind")
-    if kind in _NEEDS_HOST:
+    if kind in _NEEDS_HOST or device.get("fsdriver") == "proxy":
         return False
     if kind == "vhost-vsock":
         return "vhostfd" not in device and os.access("/dev/vhost-vsock", os.R_OK | os.W_OK)

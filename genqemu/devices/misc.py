@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from genqemu.checks import PATH
 from genqemu.devices.base import Device, VhostUserDevice, VirtioDevice
-from genqemu.schema import Boolean, Integer, Text, key
+from genqemu.schema import Boolean, Integer, Problems, Text, key
 
 
 class VirtioRng(VirtioDevice):
@@ -58,27 +58,53 @@ class VhostVsock(VirtioDevice):
 
 
 class Virtio9p(VirtioDevice):
-    """A host directory shared over 9p (`-fsdev local` + `virtio-9p`)."""
+    """A host directory shared over 9p (`-fsdev` + `virtio-9p`): QEMU reads it
+    itself (fsdriver local) or through virtfs-proxy-helper (fsdriver proxy)."""
 
     kind = "virtio-9p"
     id_prefix = "fs"
     backend_prefix = "fsdev-"
-    path: str = key(PATH, doc="host directory to share")
+    fsdriver: str = key(
+        Text(choices=("local", "proxy")),
+        default="local",
+        doc="local, or proxy (QEMU's 'handle' driver is gone since 6.0)",
+    )
+    path: str | None = key(PATH, default=None, doc="host directory to share (local)")
+    security_model: str | None = key(
+        Text(choices=("mapped-xattr", "mapped-file", "passthrough", "none")),
+        default=None,
+        doc="how guest file ownership is stored (local, required): mapped-xattr, "
+        "mapped-file, passthrough (needs root) or none",
+    )
+    socket: str | None = key(
+        PATH, default=None, doc="unix socket of virtfs-proxy-helper (proxy, required)"
+    )
     mount_tag: str = key(
         Text(pattern=r".", hint="cannot be empty", max_len=31),
         doc="tag the guest mounts, e.g. mount -t 9p TAG /mnt",
-    )
-    security_model: str = key(
-        Text(choices=("mapped-xattr", "mapped-file", "passthrough", "none")),
-        doc="how guest file ownership is stored: mapped-xattr, mapped-file, "
-        "passthrough (needs root) or none",
     )
     readonly: bool | None = key(Boolean(), default=None, doc="export read-only")
     multidevs: str | None = key(
         Text(choices=("remap", "forbid", "warn")),
         default=None,
-        doc="what to do with several host file systems under path",
+        doc="what to do with several host file systems under path (local)",
     )
+
+    def validate(self, problems: Problems) -> None:
+        local = self.fsdriver == "local"
+        needed = ("path", "security_model") if local else ("socket",)
+        unused = ("socket",) if local else ("path", "security_model", "multidevs")
+        for name in needed:
+            if self.__dict__[name] is None:
+                problems.add(
+                    f"{self.toml_path}.{name}", f"required with fsdriver {self.fsdriver!r}: set it"
+                )
+        for name in unused:
+            if self.__dict__[name] is not None:
+                problems.add(
+                    f"{self.toml_path}.{name}",
+                    f"does not apply to fsdriver {self.fsdriver!r}: remove it",
+                )
 
 
 class VhostUserFs(VhostUserDevice):
