@@ -300,3 +300,9 @@ class Config(Model):
     )
     run_as: RunAs | None = key(Table(RunAs), default=None, doc="user and groups QEMU runs as")
     device: list[Device] = key(ListOf(DEVICE), default=[], doc="guest devices, in bus order")
+    extra_args: list[str] = key(
+        ListOf(Text()),
+        default=[],
+        doc="QEMU arguments genqemu does not model, appended as written (QEMU syntax: "
+        'not escaped, only quoted for the shell), e.g. ["-device", "usb-tablet"]',
+    )

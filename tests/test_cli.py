@@ -310,9 +310,17 @@ INVALID = {
     "misplaced-key": (
         '[kernel]\npath = "/k"\nname = "vm"\n',
         [
-            "kernel.name: unknown key; 'name' is a top-level key: move it above "
-            "the [kernel] header (in TOML, keys after a [table] header belong to "
+            "kernel.name: unknown key; 'name' is a top-level key: move it above the "
+            "first table header such as [kernel] (in TOML, keys after a header belong to "
             "that table)"
+        ],
+    ),
+    "misplaced-in-array": (
+        '[[device]]\nkind = "virtio-rng"\nextra_args = ["-S"]\n',
+        [
+            "device[0].extra_args: unknown key; 'extra_args' is a top-level key: move it "
+            "above the first table header such as [[device]] (in TOML, keys after a header "
+            "belong to that table)"
         ],
     ),
 }

@@ -32,4 +32,6 @@ exec qemu-system-x86_64 \
     -device pvpanic,id=panic0,events=3 \
     -serial chardev:console \
     -device loader,id=loader0,file=/var/lib/genqemu/blob.bin,addr=0x40000000,force-raw=on \
+    -device qemu-xhci,id=xhci \
+    -device usb-tablet,bus=xhci.0,id=tablet \
     "$@"
