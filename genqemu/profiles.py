@@ -87,6 +87,12 @@ class Profile(Model):
     aliases: list[str] = key(_NAMES, default=[], doc="other names --arch accepts")
     binary: str = key(NAME, doc="QEMU system emulator binary")
     default_machine: str = key(NAME, doc="machine used when the config names none")
+    qemu_default_machine: str | None = key(
+        NAME,
+        default=None,
+        doc="the machine QEMU itself picks when the command line names none (genqemu "
+        "import writes it out); leave it out where QEMU has no default",
+    )
     default_cpu: str | None = key(
         NAME, default=None, doc="CPU model used when the config names none"
     )
@@ -131,6 +137,9 @@ class Profile(Model):
             problems.add(
                 "default_machine", f"{self.default_machine!r} is not one of the [machines] tables"
             )
+        default = self.qemu_default_machine
+        if default is not None and self.machine(default) is None:
+            problems.add("qemu_default_machine", f"{default!r} is not one of the [machines]")
         for name, machine in self.machines.items():
             for transport in machine.transports:
                 if transport not in self.transports:
