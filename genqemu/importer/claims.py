@@ -1,0 +1,97 @@
+"""A claim: pieces of the command line that one config entry types.
+
+Mappers propose claims; verification keeps those whose entry genqemu renders
+back to the same pieces. A claim that fails goes to extra_args whole, with
+every other claim that shares one of its options (an option cannot be half
+typed).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from genqemu.importer.canon import GENERATED, Piece
+from genqemu.schema import Boolean, Check, Integer, Size, format_size
+
+_INTEGER = re.compile(r"[+-]?(0[xX][0-9a-fA-F]+|[0-9]+)\Z")
+
+
+@dataclass
+class Claim:
+    """Config entry `value` for `section`, typed from `pieces`."""
+
+    section: str  # top-level key it fills; list sections append
+    value: Any
+    pieces: list[Piece] = field(default_factory=list)
+    # Machine options genqemu adds because of this entry (memory-backend=ram0 ...).
+    machine_keys: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # behaviour the summary must mention
+    # Device creation order: (phase, option index); None for non-devices.
+    order: tuple[float, int] | None = None
+    pinned: bool = False  # has its own address (addr= or devno=)
+    typed: bool = True
+
+    @property
+    def origins(self) -> set[int]:
+        found: set[int] = set()
+        for piece in self.pieces:
+            found.update(piece.origins or (piece.origin,))
+        return found
+
+    def label(self) -> str:
+        kind = self.value.get("kind") if isinstance(self.value, dict) else None
+        return f"{self.section} {kind}" if kind else self.section
+
+
+LIST_SECTIONS = ("qmp", "global", "iothread", "chardev", "fw_cfg", "device")
+
+
+def to_bool(value: str) -> bool | str:
+    lowered = value.lower()
+    if lowered in ("on", "yes", "true"):
+        return True
+    if lowered in ("off", "no", "false"):
+        return False
+    return value
+
+
+class HexInt(int):
+    """An integer the input wrote in hex (0x8086), so the TOML keeps it that way."""
+
+
+def to_int(value: str) -> int | str:
+    if not _INTEGER.match(value) or re.match(r"[+-]?0\d", value):
+        return value
+    number = int(value, 0)
+    return HexInt(number) if value.lower().startswith("0x") else number
+
+
+def scalar(value: str) -> bool | int | str:
+    """A free-form property value as TOML: on/off as booleans, plain decimals as integers."""
+    converted = to_bool(value)
+    if isinstance(converted, bool):
+        return converted
+    if re.fullmatch(r"-?[1-9][0-9]{0,17}|0", value):
+        return int(value)
+    return value
+
+
+def convert(check: Check[Any], value: str) -> Any:
+    """A property value as the key with `check` takes it (left as text if it does not fit)."""
+    if isinstance(check, Boolean):
+        return to_bool(value)
+    if isinstance(check, Integer):
+        return to_int(value)
+    if isinstance(check, Size):
+        from genqemu.importer.canon import size_bytes
+
+        size = size_bytes(value)
+        return format_size(int(size)) if size is not None else value
+    return value
+
+
+def given_id(value: str | None) -> str | None:
+    """An id the input gave, or None when QEMU made it up."""
+    return None if value is None or value == GENERATED else value
