@@ -51,6 +51,12 @@ CACHE_MODES = {
     "unsafe": ("off", "on", "on"),
 }
 _CHARDEV_PREFIXES = {"file": "file", "pipe": "pipe", "unix": "socket"}
+# QEMU's -device aliases (qdev-monitor.c) for the virtio kinds genqemu has:
+# -ccw on s390x, -pci elsewhere, like -drive if=virtio.
+VIRTIO_ALIASES = frozenset(
+    {"virtio-9p", "virtio-balloon", "virtio-blk", "virtio-net", "virtio-rng", "virtio-scsi",
+     "virtio-serial"}
+)  # fmt: skip
 
 
 @dataclass
@@ -135,7 +141,7 @@ def _expand_one(option: Option, context: Context) -> list[Piece]:
                 [
                     ("driver", "virtio-9p-pci"),
                     ("fsdev", ident),
-                    ("mount_tag", (arg and option.get("mount_tag")) or ""),
+                    ("mount_tag", option.get("mount_tag") or ""),
                 ],
                 origin,
             ),
@@ -164,6 +170,8 @@ def _expand_one(option: Option, context: Context) -> list[Piece]:
         return [Piece("global", [("driver", driver), ("property", prop), ("value", value)], origin)]
     if name == "M":
         name = "machine"
+    if name == "device" and option.get("driver") in VIRTIO_ALIASES:
+        props = [(k, v + context.virtio_suffix if k == "driver" else v) for k, v in props]
     return [Piece(name, _with_fd_paths(name, props, context), origin)]
 
 
@@ -172,10 +180,10 @@ def _drive(option: Option, context: Context) -> list[Piece]:
     keys = {k for k, _ in option.props}
     interface = option.get("if")
     image = option.get("file") or ""
-    plain = "/" not in image.split(":")[0] and ":" in image
+    protocol = ":" in image and "/" not in image.split(":")[0]  # nbd:..., json:{...}
     if not (keys <= _DRIVE_KEYS | {"media"}) or interface not in ("none", "virtio"):
         return [Piece("drive", option.props, option.index)]
-    if option.get("media") not in (None, "disk") or not option.get("format") or plain:
+    if option.get("media") not in (None, "disk") or not option.get("format") or protocol:
         return [Piece("drive", option.props, option.index)]
     ident = option.get("id") or GENERATED
     node: Props = [

@@ -53,7 +53,8 @@ def device_claims(pool: Pool, target: Target, names: dict[int, str]) -> list[Cla
         if claim is not None:
             claims.append(pool.take(claim))
     for piece in pool.free("serial"):
-        chardev = given_id(piece.get("chardev")) or names.get(piece.origin)
+        chardev = piece.get("chardev")
+        chardev = given_id(chardev) or (names.get(piece.origin) if chardev else None)
         if chardev is not None:
             table = {"kind": "serial", "chardev": chardev}
             claims.append(pool.take(Claim("device", table, [piece])))

@@ -46,7 +46,7 @@ WITH_ARGUMENT = frozenset(
         "run-with", "shim",
         # older QEMU
         "soundhw", "watchdog", "writeconfig", "realtime", "tb-size", "startdate", "balloon",
-        "clock", "hdachs", "virtioconsole", "bt",
+        "clock", "hdachs", "virtioconsole", "bt", "redir", "tftp", "bootp", "smb", "pcidevice",
     }
 )  # fmt: skip
 

@@ -124,7 +124,7 @@ def simple_claims(pool: Pool, target: Target) -> list[Claim]:
     """Flags, single-value options and small tables."""
     claims: list[Claim] = []
     for option, key in _FLAGS.items():
-        found = pool.free(option)
+        found = pool.free(option)[:1]  # a repeated flag: the others pass through
         if found:
             claims.append(pool.take(Claim(key, True, found)))
         elif key in ("no_user_config", "nodefaults"):
