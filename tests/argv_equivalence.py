@@ -99,10 +99,11 @@ def _props(name: str, arg: str) -> list[tuple[str, str]]:
     if name not in _IMPLIED:
         return [("", arg)]
     pairs = []
-    for key, value in parse(arg, _IMPLIED[name]):
-        if value is None:
-            key, value = (key[2:], "off") if key.startswith("no") else (key, "on")
-        pairs.append((key, value))
+    for key, read in parse(arg, _IMPLIED[name]):
+        if read is None:  # a flag
+            pairs.append((key[2:], "off") if key.startswith("no") else (key, "on"))
+        else:
+            pairs.append((key, read))
     return pairs
 
 
@@ -299,8 +300,15 @@ def differences(
     ids = {v for _, table, _ in before for k in _IDS for v in table.get(k, [])}
     want = Counter(_key(name, table, ids) for name, table, _ in before)
     got: Counter[Item] = Counter()
-    for name, table, _ in after:
-        got[_key(name, _allow(name, table, before, profile), ids)] += 1
+    unmatched = Counter(want)
+    for index, (name, table, rank) in enumerate(after):
+        item = _key(name, table, ids)
+        if not unmatched[item]:  # only what matches nothing as it is may drop extras
+            table = _allow(name, table, before, profile, unmatched, ids)
+            after[index] = (name, table, rank)
+            item = _key(name, table, ids)
+        unmatched[item] -= 1
+        got[item] += 1
     got = Counter({item: count for item, count in got.items() if item[1] or item in want})
     problems = [f"input only: {item}" for item in want - got]
     problems += [f"output only: {item}" for item in got - want]
@@ -308,9 +316,15 @@ def differences(
 
 
 def _allow(
-    name: str, table: dict[str, list[str]], before: Found, profile: Profile
+    name: str,
+    table: dict[str, list[str]],
+    before: Found,
+    profile: Profile,
+    unmatched: Counter[Item],
+    ids: set[str],
 ) -> dict[str, list[str]]:
-    """`table` less what genqemu may add where the input had nothing."""
+    """`table` less what genqemu may add where the input had nothing, if that makes
+    it an input item not matched yet."""
     if name == "machine":
         given = next((t for n, t, _ in before if n == "machine"), {})
         added = set()
@@ -328,14 +342,11 @@ def _allow(
     optional = {"device": {"id", "devno", "chassis", "chassis_nr", "rng"}, "netdev": set()}
     if name == "netdev" and table.get("script") == ["no"]:
         optional["netdev"] = {"script", "downscript"}
-    if name not in optional:
-        return table
-    for _, candidate, _ in (i for i in before if i[0] == name):
+    for _, candidate, _ in (i for i in before if i[0] == name and name in optional):
         extra = set(table) - set(candidate)
-        if extra and extra <= optional[name]:
-            trimmed = {k: v for k, v in table.items() if k not in extra}
-            if all(trimmed.get(k) == v for k, v in candidate.items() if k not in _IDS | _REFS):
-                return trimmed
+        trimmed = {k: v for k, v in table.items() if k not in extra}
+        if extra <= optional[name] and unmatched[_key(name, trimmed, ids)] > 0:
+            return trimmed
     return table
 
 

@@ -41,8 +41,9 @@ def run_import(source: str, arch: str | None) -> tuple[str, str]:
     from genqemu.importer.tomlwrite import to_toml
 
     name = "stdin" if source == "-" else source
+    text = read_source(source)
     try:
-        result = import_text(read_source(source), arch)
+        result = import_text(text, arch)
     except GenqemuError as error:
         raise GenqemuError(f"{name}: {error}") from None
     header = [

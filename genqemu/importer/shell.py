@@ -98,15 +98,19 @@ class _Lexer:
         if not command.words and not command.redirects:
             return
         found.append(command)
-        if command.words and all(w.assignment for w in command.words):
-            for word in command.words:  # NAME=value on a line of its own
+        words = command.words
+        while words and words[0].text in ("then", "else", "do", "{", "!"):
+            words = words[1:]
+        if words and words[0].text in ("export", "readonly"):
+            words = words[1:]
+        elif not words or not all(w.assignment for w in words):
+            return
+        for word in words:  # NAME=value on a line of its own
+            if "=" in word.text:
                 name, _, value = word.text.partition("=")
-                self.variables[name] = None if word.problems else value
-        elif command.words and command.words[0].text in ("export", "readonly"):
-            for word in command.words[1:]:
-                if "=" in word.text:
-                    name, _, value = word.text.partition("=")
-                    self.variables[name] = None if word.problems else value
+                # A variable set twice (say in both branches of an if) has no one value.
+                known = name not in self.variables and not word.problems
+                self.variables[name] = value if known else None
 
     def redirect_ahead(self) -> bool:
         index = self.pos
@@ -256,7 +260,10 @@ class _Lexer:
             return
         value = self.variables[name]
         if value is None:
-            word.problems.append(f"line {line}: ${name} is set to something computed at run time")
+            word.problems.append(
+                f"line {line}: ${name} is set more than once or to something computed at "
+                "run time: write its value instead"
+            )
         elif not quoted and re.search(r"[\s*?\[]", value):
             word.problems.append(
                 f"line {line}: ${name} is not quoted, so the shell would split or glob "

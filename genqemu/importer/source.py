@@ -19,7 +19,9 @@ from typing import Any
 from genqemu.errors import GenqemuError
 from genqemu.importer.shell import Command, Word, parse_script
 
-MAX_INPUT = 1 << 20  # 1 MiB: far more than any real command line
+# 512 KiB: over a hundred times libvirt's golden command lines (1-4 KB), and a
+# quarter of what Linux lets a command's arguments and environment take (2 MiB).
+MAX_INPUT = 512 * 1024
 _QEMU = re.compile(r"(qemu-system-[A-Za-z0-9_]+|qemu-kvm|kvm)\Z")
 # Words that may come before the command in a simple command.
 _RESERVED = frozenset({"then", "else", "do", "!", "{", "if", "elif", "while", "until", "time"})
@@ -142,10 +144,10 @@ def _from_script(text: str) -> Invocation:
             _open_files(invocation, earlier)
     _open_files(invocation, command)
     prefix = command.words[:start]
-    env = [w.text for w in prefix if w.assignment]
+    env = [w.text.partition("=")[0] for w in prefix if w.assignment]
     if env:
         invocation.notes.append(
-            "environment not kept (a genqemu config does not set it): " + " ".join(env)
+            "environment not kept (a genqemu config does not set QEMU's): " + ", ".join(env)
         )
     _wrappers(invocation, [w.text for w in prefix if not w.assignment])
     return invocation

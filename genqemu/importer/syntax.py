@@ -50,7 +50,9 @@ class Option:
         if arg is None:
             return self.words[0]
         implied = IMPLIED_KEY.get(self.name)
-        shown = (self.get(implied) if implied else None) or arg
+        shown = (self.get(implied) if implied else None) or (
+            arg.split(",")[0] if self.name in IMPLIED_KEY else arg
+        )
         if len(shown) > 40:
             shown = shown[:37] + "..."
         return f"{self.words[0]} {shown}"

@@ -18,13 +18,14 @@ from genqemu.schema import ListOf, Model, Table, Tagged
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+\Z")
 _TAGS = ("kind", "type", "backend")
+_LITERAL = re.compile(r"[^'\x00-\x1f\x7f]*\Z")
 
 
 def to_toml(config: dict[str, Any], header: list[str]) -> str:
     """The TOML text of `config`, under `header` comment lines."""
     from genqemu.config import Config
 
-    lines = [f"# {line}" for line in header]
+    lines = [f"# {line}" for line in "\n".join(header).splitlines()]
     if lines:
         lines.append("")
     tables: list[str] = []
@@ -116,6 +117,8 @@ def _value(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
+        if ('"' in value or "\\" in value) and _LITERAL.match(value):
+            return f"'{value}'"  # a literal string: JSON arguments stay readable
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
         return "[" + ", ".join(_value(item) for item in value) + "]"

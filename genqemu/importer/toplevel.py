@@ -174,9 +174,9 @@ def _kernel(pool: Pool) -> list[Claim]:
 
 
 def _cpu(pool: Pool, target: Target) -> list[Claim]:
-    pieces = pool.free("cpu")
-    if len(pieces) != 1:
-        if not pieces and target.profile.default_cpu:
+    pieces = pool.free("cpu")[:1]  # QEMU takes the last -cpu; the others pass through after
+    if not pieces:
+        if target.profile.default_cpu:
             return [
                 Claim(
                     "cpu",
