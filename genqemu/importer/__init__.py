@@ -37,22 +37,19 @@ class ImportResult:
 def import_text(text: str, arch: str | None = None) -> ImportResult:
     """Import a command line, launch script or JSON argv; GenqemuError for bad input."""
     from genqemu.importer.assemble import Assembly, order_claims
-    from genqemu.importer.canon import Context, expand
-    from genqemu.importer.devices import device_claims
-    from genqemu.importer.source import read_invocation
-    from genqemu.importer.syntax import split_options
-    from genqemu.importer.toplevel import (
-        Pool,
-        Target,
+    from genqemu.importer.backends import (
         chardev_claims,
         confidential_claims,
-        machine_claim,
-        machine_type,
         memory_claims,
         pflash_claims,
         qmp_claims,
-        simple_claims,
     )
+    from genqemu.importer.canon import Context, expand
+    from genqemu.importer.claims import Pool, Target
+    from genqemu.importer.devices import device_claims
+    from genqemu.importer.source import read_invocation
+    from genqemu.importer.syntax import split_options
+    from genqemu.importer.toplevel import machine_claim, machine_type, simple_claims
     from genqemu.profiles import load_profile
 
     invocation = read_invocation(text)

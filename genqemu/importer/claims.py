@@ -9,10 +9,12 @@ typed).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from genqemu.importer.canon import GENERATED, Piece
+from genqemu.importer.canon import GENERATED, ID_KEYS, Piece
+from genqemu.profiles import MachineProfile, Profile
 from genqemu.schema import Boolean, Check, Integer, Size, format_size
 
 _INTEGER = re.compile(r"[+-]?(0[xX][0-9a-fA-F]+|[0-9]+)\Z")
@@ -43,6 +45,44 @@ class Claim:
     def label(self) -> str:
         kind = self.value.get("kind") if isinstance(self.value, dict) else None
         return f"{self.section} {kind}" if kind else self.section
+
+
+@dataclass
+class Target:
+    """The arch profile and the machine the command line runs."""
+
+    profile: Profile
+    machine_type: str | None  # None: genqemu's default (QEMU has none here)
+    machine: MachineProfile
+
+
+class Pool:
+    """The pieces of a command line, which mappers take one claim at a time."""
+
+    def __init__(self, pieces: list[Piece]) -> None:
+        self.pieces = pieces
+        self.taken: set[int] = set()
+        self.refs: Counter[str] = Counter()
+        for piece in pieces:
+            for name, value in piece.props:
+                if name in ID_KEYS - {"id", "node-name"} and value != GENERATED:
+                    self.refs[value.split(".")[0] if name == "bus" else value] += 1
+
+    def free(self, option: str) -> list[Piece]:
+        return [p for p in self.pieces if p.option == option and id(p) not in self.taken]
+
+    def find(self, option: str, ident: str, key: str = "id") -> Piece | None:
+        for piece in self.free(option):
+            if piece.get(key) == ident:
+                return piece
+        return None
+
+    def take(self, claim: Claim) -> Claim:
+        self.taken.update(id(p) for p in claim.pieces)
+        return claim
+
+    def siblings(self, piece: Piece) -> list[Piece]:
+        return [p for p in self.pieces if p.origin == piece.origin and p is not piece]
 
 
 LIST_SECTIONS = ("qmp", "global", "iothread", "chardev", "fw_cfg", "device")
