@@ -110,6 +110,11 @@ def test_block_node_names_fit_qemus_limit() -> None:
     ]
 
 
+def test_a_root_port_may_name_its_port_number() -> None:
+    options = render(build(devices({"kind": "pcie-root-port", "id": "rp", "port": 16}), "amd64"))
+    assert ("-device", "pcie-root-port,id=rp,chassis=1,port=16") in options
+
+
 def test_a_backend_id_may_be_chosen() -> None:
     raw = devices(
         {"kind": "virtio-net", "backend_id": "hostnet0", "netdev": {"type": "user"}},
