@@ -71,7 +71,8 @@ def _version(value: bool) -> None:
 @app.command(
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Exit status: 0 on success, 2 on a bad config or argument (nothing is "
-    "written then). Docs: README.md and docs/config.md.",
+    "written then). Docs: README.md and docs/config.md. To turn an existing QEMU "
+    "command line into a config: genqemu import --help.",
 )
 def generate(
     config: Annotated[

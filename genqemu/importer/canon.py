@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from genqemu.importer.syntax import Option, Props
+from genqemu.importer.syntax import Option, Props, parse_qemuopts
 
 GENERATED = "*"
 _TRUE = frozenset({"on", "yes", "true"})
@@ -246,17 +246,11 @@ def _compat_chardev(arg: str) -> Props | None:
     if flags:
         if backend != "socket":
             return None
-        for name, value in _flags(flags):
+        for name, value in parse_qemuopts(flags):
             if name not in ("server", "wait"):
                 return None
             props.append((name, value))
     return props
-
-
-def _flags(text: str) -> Props:
-    from genqemu.importer.syntax import parse_qemuopts
-
-    return parse_qemuopts(text)
 
 
 def _with_fd_paths(option: str, props: Props, context: Context) -> Props:

@@ -42,10 +42,6 @@ class Claim:
             found.update(piece.origins or (piece.origin,))
         return found
 
-    def label(self) -> str:
-        kind = self.value.get("kind") if isinstance(self.value, dict) else None
-        return f"{self.section} {kind}" if kind else self.section
-
 
 @dataclass
 class Target:
