@@ -6,6 +6,7 @@ real binary, and random command lines that must round-trip or be refused.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -320,3 +321,28 @@ def test_random_command_lines_round_trip_or_are_refused(
     again = plan(build(tomli.loads(to_toml(result.config, [])), result.arch))
     fds = {fd.number: f"{fd.mode}:{fd.path}" for fd in again.fds}
     assert differences(argv, {}, again.argv, fds, load_profile(result.arch)) == []
+
+
+_PIECES = [
+    *" \t\n\\'\"$`#;|&<>(){}[]*?~=,.:-_/019abmnSxyz@!",
+    *("-device ", "-drive ", "virtio-blk-pci", "if=virtio", "format=raw", "file=", "id=", "-m "),
+    *("-smp ", "-M ", "-serial ", "stdio", "-qmp ", "unix:", "-netdev ", "user", "-nic "),
+    *("model=virtio", "exec ", "3<>", "setpriv ", "--reuid=1 ", '{"driver":', "-object "),
+    *("-chardev ", "socket,", "server", "nowait", "-global ", "-virtfs ", "local,", "mount_tag=t"),
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.sampled_from(_PIECES), max_size=40).map("".join),
+    st.sampled_from(["qemu-system-x86_64 ", "qemu-system-s390x ", "", "[", "{"]),
+)
+def test_any_text_is_imported_or_refused_never_a_traceback(body: str, head: str) -> None:
+    with contextlib.suppress(GenqemuError):
+        import_text(head + body)
+
+
+@pytest.mark.parametrize("text", ["qemu-system-x86_64 >", "qemu-system-x86_64 2>", "x <<"])
+def test_a_redirection_without_a_target_is_refused(text: str) -> None:
+    with pytest.raises(GenqemuError, match="has no target"):
+        import_text(text)

@@ -126,10 +126,10 @@ class _Lexer:
         fd = int(self.text[start : self.pos]) if self.pos > start else None
         op = self.peek()
         self.advance()
-        while self.peek() in "<>&|-" and self.peek():
+        while self.peek() and self.peek() in "<>&|-":
             op += self.peek()
             self.advance()
-        while self.peek() in " \t":
+        while self.peek() and self.peek() in " \t":
             self.advance()
         if op.endswith("&") and (self.peek().isdigit() or self.peek() == "-"):
             start = self.pos
@@ -137,6 +137,8 @@ class _Lexer:
                 self.advance()
             return Redirect(fd, op, self.text[start : self.pos], line)
         target = self.word()
+        if not target.text and not target.problems:
+            raise GenqemuError(f"line {line}: the redirection {op} has no target")
         if op.startswith("<<"):
             self.heredocs.append((target.text, op == "<<-"))
         elif target.problems:
@@ -210,7 +212,7 @@ class _Lexer:
             if char == '"':
                 self.advance()
                 return
-            if char == "\\" and self.peek(1) in '$`"\\\n':
+            if char == "\\" and self.peek(1) and self.peek(1) in '$`"\\\n':
                 if self.peek(1) != "\n":
                     out.append(self.peek(1))
                 self.advance(2)
