@@ -14,7 +14,8 @@ when the multisets of (option, parsed properties) are equal after:
 - what genqemu adds by its profile where the input had nothing: -machine
   type and profile/accelerator/device machine options, -cpu (the profile's
   default), device id, CCW devno, chassis, rng-builtin backend, tap
-  script=no/downscript=no;
+  script=no/downscript=no, and the bus of a port when its controller is the
+  only one (QEMU picks that bus too);
 - inherited fds: compared by the file they are open on;
 
 and QEMU creates the devices that take automatic addresses (no addr=, no
@@ -55,6 +56,12 @@ _ALIASES = {
     "virtio-9p", "virtio-balloon", "virtio-blk", "virtio-net", "virtio-rng", "virtio-scsi",
     "virtio-serial",
 }  # fmt: skip
+# Ports, and the controller whose only bus QEMU puts them on when they name none.
+_PORTS = {
+    "virtconsole": "virtio-serial-",
+    "virtserialport": "virtio-serial-",
+    "scsi-hd": "virtio-scsi-",
+}
 _CACHE = {
     "writeback": ("off", "off", "on"),
     "none": ("on", "off", "on"),
@@ -340,6 +347,10 @@ def _allow(
     if name == "object" and table.get("qom-type") == builtin:
         return table if any(t.get("qom-type") == builtin for _, t, _ in before) else {}
     optional = {"device": {"id", "devno", "chassis", "chassis_nr", "rng"}, "netdev": set()}
+    controller = _PORTS.get(table.get("driver", [""])[0])
+    drivers = [t.get("driver", [""])[0] for n, t, _ in before if n == "device"]
+    if controller and sum(1 for d in drivers if d.startswith(controller)) == 1:
+        optional["device"].add("bus")  # QEMU puts the port on the only such bus too
     if name == "netdev" and table.get("script") == ["no"]:
         optional["netdev"] = {"script", "downscript"}
     for _, candidate, _ in (i for i in before if i[0] == name and name in optional):

@@ -208,6 +208,16 @@ def test_ids_used_by_extra_args_are_not_allocated_again() -> None:
     assert config["device"] == [{"kind": "virtio-rng", "id": "rng1"}]
 
 
+def test_a_port_without_a_bus_is_typed_only_when_there_is_one_controller() -> None:
+    one = (
+        "qemu-system-x86_64 -device virtio-serial-pci -chardev pty,id=c "
+        "-device virtconsole,chardev=c"
+    )
+    assert [d["kind"] for d in typed(one)["device"]] == ["virtio-serial", "virtconsole"]
+    two = one.replace("-device virtio-serial-pci", "-device virtio-serial-pci " * 2)
+    assert [d["kind"] for d in typed(two)["device"]] == ["virtio-serial", "virtio-serial"]
+
+
 def test_machine_options_genqemu_adds_are_left_out() -> None:
     config = typed(
         "qemu-system-ppc64 -M pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,"

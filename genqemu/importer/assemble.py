@@ -14,11 +14,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from genqemu.errors import ConfigError, GenqemuError
-from genqemu.importer.canon import Context, key
+from genqemu.importer.canon import Context, Piece, key
 from genqemu.importer.claims import LIST_SECTIONS, Claim
 from genqemu.importer.order import device_origin, misplaced, phase
 from genqemu.importer.syntax import Option
-from genqemu.importer.verify import failed_devices, failed_top_level, genqemu_machine_options
+from genqemu.importer.verify import (
+    DEVICE_SECTIONS,
+    failed_devices,
+    failed_top_level,
+    genqemu_machine_options,
+)
 
 if TYPE_CHECKING:
     from genqemu.profiles import Profile
@@ -47,7 +52,6 @@ class Assembly:
         self.fixed = fixed  # binary, run_as: not from options
         self.paths: dict[int, str] = {}  # id(claim) -> its TOML path
         self.vm: Vm | None = None
-        self.reasons: dict[int, str] = {}  # option index -> why it stayed untyped
 
     def typed(self) -> list[Claim]:
         devices = [c for c in self.claims if c.typed and c.section == "device"]
@@ -93,8 +97,6 @@ class Assembly:
             if claim.section == "machine":
                 raise GenqemuError(f"genqemu cannot write this machine: {reason}")
             claim.typed = False
-            for index in claim.origins:
-                self.reasons.setdefault(index, reason)
             pending += [c for c in self.claims if c.typed and c.origins & claim.origins]
 
     def settle(self) -> None:
@@ -115,7 +117,11 @@ class Assembly:
         added = genqemu_machine_options(vm)
         names, difference = failed_top_level(vm, typed, self.given, self.context, added)
         if names:
-            bad = [c for c in typed if any(p.option in names for p in c.pieces)]
+            bad = [
+                c
+                for c in typed
+                if c.section not in DEVICE_SECTIONS and any(p.option in names for p in c.pieces)
+            ]
             if not bad:
                 raise GenqemuError(f"genqemu cannot write this command line: {difference}")
             self.demote(bad, difference)
@@ -262,8 +268,8 @@ def order_claims(claims: list[Claim], options: list[Option]) -> None:
     for claim in claims:
         origin = device_origin(claim)
         if claim.section == "device" and origin is not None:
-            option = options[origin]
-            claim.order = (phase(option) if phase(option) is not None else 1.0, origin)  # type: ignore[assignment]
+            created = phase(options[origin])
+            claim.order = (1.0 if created is None else created, origin)
 
 
 def _strings(value: Any) -> list[str]:
@@ -290,8 +296,7 @@ def _fresh(prefix: str, taken: set[str]) -> str:
 
 
 def _same(a: Any, b: Any) -> bool:
-    from genqemu.importer.canon import Piece
-
+    """Whether two machine option values mean the same to QEMU (on and true, 16 and 0x10)."""
     return key(Piece("m", [("x", _text(a))], 0), frozenset()) == key(
         Piece("m", [("x", _text(b))], 0), frozenset()
     )

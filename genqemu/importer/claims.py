@@ -33,6 +33,9 @@ class Claim:
     # Device creation order: (phase, option index); None for non-devices.
     order: tuple[float, int] | None = None
     pinned: bool = False  # has its own address (addr= or devno=)
+    # Device properties genqemu may write where the input had none, because they
+    # name what QEMU picks by itself (the bus of a port when there is one bus).
+    optional: frozenset[str] = frozenset()
     typed: bool = True
 
     @property

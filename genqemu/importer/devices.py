@@ -26,6 +26,8 @@ _BACKENDS = {
     "mem-": ("memdev", "object", "id"),
 }
 _FD = re.compile(r"<(rw|r|w):([^>]*)>")
+# Controllers whose ports QEMU puts on the first bus it finds when -device names none.
+_ONE_BUS = frozenset({"virtio-serial", "virtio-scsi"})
 _PCI_ADDR = re.compile(r"(?:0x)?([0-9a-fA-F]{1,2})(?:\.(?:0x)?([0-7]))?\Z")
 
 
@@ -86,9 +88,19 @@ def _device(pool: Pool, piece: Piece, target: Target) -> Claim | None:
             continue
         table[field.name] = _device_value(field.name, field.check, value)
     claim.pinned = "addr" in table or "devno" in table
+    bus = model.fields.get("bus")
+    controller = getattr(bus.check, "targets", ("",))[0] if bus is not None else ""
+    if "bus" not in table and controller in _ONE_BUS and _only_one(pool, target, controller):
+        claim.optional = frozenset({"bus"})  # QEMU puts it on the only such bus too
     if backend is not None and not _backend(pool, piece, backend, claim):
         return None
     return claim
+
+
+def _only_one(pool: Pool, target: Target, kind: str) -> bool:
+    """Whether the command line has exactly one device of `kind` (on any transport)."""
+    drivers = [p.get("driver") or "" for p in pool.pieces if p.option == "device"]
+    return sum(1 for d in drivers if (driver_kind(d, target) or ("",))[0] == kind) == 1
 
 
 def _device_value(key: str, check: Any, value: str) -> Any:

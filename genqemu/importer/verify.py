@@ -53,13 +53,16 @@ def failed_devices(
 
 
 def _compare(claim: Claim, produced: list[Piece], given: frozenset[str]) -> list[tuple[Claim, str]]:
-    produced = allow(produced, claim.pieces)
+    produced = allow(produced, claim.pieces, claim.optional)
     difference = diff(claim.pieces, produced, given)
     return [(claim, difference)] if difference else []
 
 
-def allow(produced: list[Piece], expected: list[Piece]) -> list[Piece]:
-    """`produced` less what genqemu may add where `expected` (the input) had nothing."""
+def allow(
+    produced: list[Piece], expected: list[Piece], extra: frozenset[str] = frozenset()
+) -> list[Piece]:
+    """`produced` less what genqemu may add where `expected` (the input) had nothing;
+    `extra`: device properties the claim's mapper found may be added too."""
     out: list[Piece] = []
     for piece in produced:
         twin = next((p for p in expected if p.option == piece.option), None)
@@ -69,7 +72,9 @@ def allow(produced: list[Piece], expected: list[Piece]) -> list[Piece]:
             and not any(p.option == "object" for p in expected)
         ):
             continue
-        optional = _OPTIONAL.get(piece.option, set())
+        optional = _OPTIONAL.get(piece.option, set()) | (
+            extra if piece.option == "device" else set()
+        )
         if twin is not None and optional:
             have = {name for name, _ in twin.props}
             kept = [(k, v) for k, v in piece.props if k not in optional or k in have]
