@@ -91,7 +91,8 @@ class Profile(Model):
         NAME,
         default=None,
         doc="the machine QEMU itself picks when the command line names none (genqemu "
-        "import writes it out); leave it out where QEMU has no default",
+        "import writes it out, or refuses the command line if it is not one of the "
+        "[machines]); leave it out where QEMU has no default",
     )
     default_cpu: str | None = key(
         NAME, default=None, doc="CPU model used when the config names none"
@@ -137,9 +138,6 @@ class Profile(Model):
             problems.add(
                 "default_machine", f"{self.default_machine!r} is not one of the [machines] tables"
             )
-        default = self.qemu_default_machine
-        if default is not None and self.machine(default) is None:
-            problems.add("qemu_default_machine", f"{default!r} is not one of the [machines]")
         for name, machine in self.machines.items():
             for transport in machine.transports:
                 if transport not in self.transports:

@@ -92,11 +92,11 @@ def test_unknown_arch_lists_the_valid_ones() -> None:
     result = run("--arch", "mips", MINIMAL)
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr == (
-        "genqemu: unknown architecture 'mips'; valid: amd64 (or x86-64, "
-        "x86_64), arm64 (or aarch64), ppc64le (or powerpc64le, ppc64), "
-        "s390x (or s390)\n"
+    assert result.stderr.startswith(
+        "genqemu: unknown architecture 'mips'; valid: amd64 (or x86-64, x86_64), "
+        "arm64 (or aarch64), ppc64le (or powerpc64le, ppc64), "
     )
+    assert "s390x (or s390)" in result.stderr
 
 
 def test_json_format() -> None:

@@ -19,7 +19,8 @@ from genqemu.schema import Problems
 
 
 def test_the_four_arches_ship() -> None:
-    assert ARCHES == ["amd64", "arm64", "ppc64le", "s390x"]
+    """Further arches are one profile file each; these four always ship."""
+    assert {"amd64", "arm64", "ppc64le", "s390x"} <= set(ARCHES)
 
 
 @pytest.mark.parametrize(
@@ -40,7 +41,7 @@ def test_names_and_aliases_load_the_same_profile(name: str, arch: str) -> None:
     assert arch_names()[name] == arch
 
 
-@pytest.mark.parametrize("name", ["riscv64", "../profiles/amd64", "", "AMD64"])
+@pytest.mark.parametrize("name", ["mips64el", "../profiles/amd64", "", "AMD64"])
 def test_unknown_arch_is_a_usage_error(name: str) -> None:
     with pytest.raises(UsageError, match="unknown architecture"):
         load_profile(name)

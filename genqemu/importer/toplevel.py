@@ -65,8 +65,9 @@ def machine_type(pieces: list[Piece], profile: Profile) -> tuple[str | None, Mac
     machine = profile.machine(chosen or profile.default_machine)
     if machine is None:
         known = ", ".join(profile.machines)
+        which = f"machine {chosen!r}" if named else f"QEMU's default machine {chosen!r}"
         raise GenqemuError(
-            f"machine {chosen!r} is not one genqemu knows on {profile.arch} ({known}), "
+            f"{which} is not one genqemu knows on {profile.arch} ({known}), "
             "so it cannot write this command line"
         )
     return chosen, machine
