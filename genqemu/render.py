@@ -10,9 +10,8 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from genqemu.escape import esc, prop, props
+from genqemu.escape import esc, hexadecimal, onoff, prop, props, size, strings
 from genqemu.resources import data_dir
-from genqemu.schema import format_size
 
 if TYPE_CHECKING:
     import jinja2
@@ -37,9 +36,12 @@ def environment() -> jinja2.Environment:
         auto_reload=False,
     )
     env.filters["esc"] = esc
+    env.filters["size"] = size
+    env.filters["hex"] = hexadecimal
+    env.filters["onoff"] = onoff
     env.globals["prop"] = prop
     env.globals["props"] = props
-    env.filters["size"] = format_size
+    env.globals["strings"] = strings
     return env
 
 
@@ -62,7 +64,19 @@ def render(vm: Vm) -> list[Option]:
         result += options(chardev.render(c=entry))
     for device in vm.devices:
         result += options(env.get_template(device.template).render(d=device, vm=vm))
-    return result
+    return result + passthrough(vm.config.extra_args)
+
+
+def passthrough(args: list[str]) -> list[Option]:
+    """The config's extra_args, verbatim; an argument starting with '-' starts a
+    new line of the script (that grouping is only for reading)."""
+    grouped: list[list[str]] = []
+    for arg in args:
+        if arg.startswith("-") or not grouped:
+            grouped.append([arg])
+        else:
+            grouped[-1].append(arg)
+    return [tuple(group) for group in grouped]
 
 
 def argv(vm: Vm) -> list[str]:

@@ -23,7 +23,8 @@ from modelgen import Free
 from qemuopts import OptionSyntaxError, read_option
 
 from genqemu.config import Config
-from genqemu.devices import DEVNO, Serial
+from genqemu.devices.base import DEVNO
+from genqemu.devices.console import Serial
 from genqemu.errors import ConfigError, GenqemuError
 from genqemu.launch import Launch
 from genqemu.schema import (

@@ -27,12 +27,12 @@ def problems(raw: dict[str, Any], arch: str) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(
     ("arch", "machine", "driver", "rule"),
     [
-        ("amd64", None, "virtio-rng-pci", "default of the amd64 machine"),
-        ("amd64", "microvm", "virtio-rng-device", "default of the amd64 machine"),
-        ("amd64", "pc-q35-7.2", "virtio-rng-pci", "default of the amd64 machine"),
-        ("arm64", None, "virtio-rng-pci", "default of the arm64 machine"),
-        ("s390x", None, "virtio-rng-ccw", "default of the s390x machine"),
-        ("ppc64le", None, "virtio-rng-pci", "default of the ppc64le machine"),
+        ("amd64", None, "virtio-rng-pci", "default of machine q35"),
+        ("amd64", "microvm", "virtio-rng-device", "default of machine microvm"),
+        ("amd64", "pc-q35-7.2", "virtio-rng-pci", "default of machine pc-q35-7.2"),
+        ("arm64", None, "virtio-rng-pci", "default of machine virt"),
+        ("s390x", None, "virtio-rng-ccw", "default of machine s390-ccw-virtio"),
+        ("ppc64le", None, "virtio-rng-pci", "default of machine pseries"),
     ],
 )
 def test_transport_comes_from_the_machine(
@@ -106,6 +106,39 @@ def test_block_node_names_fit_qemus_limit() -> None:
             "device[0].id",
             f"too long: the block node name 'drive-{'d' * 26}' would have 32 "
             "characters and QEMU allows 31; shorten the id",
+        )
+    ]
+
+
+def test_a_root_port_may_name_its_port_number() -> None:
+    options = render(build(devices({"kind": "pcie-root-port", "id": "rp", "port": 16}), "amd64"))
+    assert ("-device", "pcie-root-port,id=rp,chassis=1,port=16") in options
+
+
+def test_a_backend_id_may_be_chosen() -> None:
+    raw = devices(
+        {"kind": "virtio-net", "backend_id": "hostnet0", "netdev": {"type": "user"}},
+        {"kind": "virtio-blk", "file": "/d", "backend_id": "net0"},
+    )
+    options = render(build(raw, "amd64"))
+    assert ("-netdev", "user,id=hostnet0") in options
+    assert ("-device", "virtio-net-pci,id=net1,netdev=hostnet0") in options
+    assert ("-device", "virtio-blk-pci,id=disk0,drive=net0") in options
+
+
+def test_a_chosen_backend_id_must_be_unique_and_exists_only_with_a_backend() -> None:
+    raw = devices(
+        {**RNG, "id": "a", "backend_id": "b"},
+        {"kind": "virtio-balloon", "id": "b"},
+        {"kind": "virtio-balloon", "backend_id": "c"},
+    )
+    [(path, message)] = problems(raw, "amd64")
+    assert (path, message.split(";")[0]) == ("device[2].backend_id", "unknown key")
+    del raw["device"][2]
+    assert problems(raw, "amd64") == [
+        (
+            "device[0].id",
+            "its backend id 'b' is already used by device[1]; ids must be unique: rename one",
         )
     ]
 
