@@ -24,9 +24,21 @@ def _comment(text: str) -> str:
     return _UNPRINTABLE.sub("?", text)
 
 
+# POSIX sh redirections reach descriptors 0-9 only: dash reads `exec 10<>F` as
+# running a command named 10.
+SH_MAX_FD = 9
+
+
 def to_sh(launch: Launch, source: str) -> str:
     """A POSIX sh launch script: one QEMU option per line, extra arguments passed on."""
     from shlex import quote
+
+    if launch.fds and max(fd.number for fd in launch.fds) > SH_MAX_FD:
+        raise GenqemuError(
+            f"{source}: QEMU is to inherit {len(launch.fds)} open files, and a POSIX sh "
+            f"script can open {SH_MAX_FD - 2} (descriptors 3-{SH_MAX_FD}): use fewer "
+            "queues, or --format json and open them in your own launcher"
+        )
 
     lines = [
         "#!/bin/sh",
