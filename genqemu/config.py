@@ -242,7 +242,11 @@ class FwCfg(Model):
     """`-fw_cfg name=NAME,file=FILE` or `string=STRING`: a blob the firmware and guest read."""
 
     name: str = key(
-        Text(pattern=r"[^,]{1,55}\Z", hint="1-55 bytes, no comma; QEMU wants names under opt/"),
+        Text(
+            pattern=r"[^,]+\Z",
+            hint="1-55 bytes, no comma; QEMU wants names under opt/",
+            max_len=55,  # bytes, as QEMU counts: "name too long (max. 55 char)"
+        ),
         doc="item name, e.g. opt/com.example/config",
     )
     file: str | None = key(PATH, default=None, doc="host file with the content")
