@@ -26,7 +26,9 @@ from genqemu.config import Config
 from genqemu.devices.base import DEVNO
 from genqemu.devices.console import Serial
 from genqemu.errors import ConfigError, GenqemuError
-from genqemu.launch import Launch
+from genqemu.launch import InheritedFd, Launch
+from genqemu.netdevs import MacvtapNetdev
+from genqemu.process import UserOrId
 from genqemu.schema import (
     Integer,
     ListOf,
@@ -164,13 +166,36 @@ def _read_or_skip(option: Option) -> list[tuple[str, str | None]]:
         return []
 
 
-def compare_twin(hostile: Launch, twin: Launch, tokens: dict[str, str]) -> list[str]:
-    """Differences between the hostile launch and the twin's with tokens put back."""
-    return _compare(hostile.binary, hostile.options, twin.binary, twin.options, tokens)
+def compare_twin(hostile: Launch, twin: Launch, tokens: dict[str, str], verbatim: int) -> list[str]:
+    """Differences between the hostile launch and the twin's with tokens put back.
+
+    The last `verbatim` options are the config's extra_args, which genqemu
+    passes as written: they must be the same in both, and are not read.
+    """
+    mine, meant = hostile.options, twin.options
+    if verbatim:
+        if mine[-verbatim:] != meant[-verbatim:]:
+            return [f"extra_args changed: {mine[-verbatim:]!r} vs {meant[-verbatim:]!r}"]
+        mine, meant = mine[:-verbatim], meant[:-verbatim]
+    found = _compare(hostile.binary, mine, twin.binary, meant, tokens, twin.fds)
+    if hostile.prefix != twin.prefix:
+        found.append(f"command prefix {hostile.prefix!r}, meant {twin.prefix!r}")
+    files = [(fd.number, fd.path, fd.mode) for fd in hostile.fds]
+    back = [
+        (fd.number, TOKEN.sub(lambda m: tokens[m.group()], fd.path), fd.mode) for fd in twin.fds
+    ]
+    if files != back:
+        found.append(f"inherited files {files!r}, meant {back!r}")
+    return found
 
 
 def _compare(
-    binary: str, hostile: list[Option], twin_binary: str, twin: list[Option], tokens: dict[str, str]
+    binary: str,
+    hostile: list[Option],
+    twin_binary: str,
+    twin: list[Option],
+    tokens: dict[str, str],
+    twin_fds: list[InheritedFd],
 ) -> list[str]:
     def back(text: str | None) -> str | None:
         return None if text is None else TOKEN.sub(lambda m: tokens[m.group()], text)
@@ -194,7 +219,9 @@ def _compare(
         want = [(key, back(value)) for key, value in _read(meant)]
         if got != want:
             found.append(f"{mine[0]} {mine[1]!r} reads as {got!r}, meant {want!r}")
-    seen = "\n".join([twin_binary, *(part for option in twin for part in option)])
+    seen = "\n".join(
+        [twin_binary, *(part for option in twin for part in option), *(f.path for f in twin_fds)]
+    )
     lost = [tokens[t] for t in tokens if t not in seen]
     found += [f"value lost: {value!r} is in the config but in no option" for value in lost]
     return found
@@ -203,14 +230,20 @@ def _compare(
 # Keys that name an entry but reach no option, with the reason.
 NOT_EMITTED: dict[tuple[type[Model], str], str] = {
     (Serial, "id"): "-serial chardev:ID creates the machine's port, which takes no id",
+    (Config, "extra_args"): "whole argv elements, checked by the caller",
+    (MacvtapNetdev, "queues"): "the number of tap fds the script opens (fds=3:4:...)",
 }
+
+
+def _emitted(model: type[Model], name: str) -> bool:
+    return not any(issubclass(model, m) and name == n for m, n in NOT_EMITTED)
 
 
 def leaves(model: type[Model], raw: Raw) -> Iterator[tuple[Any, Any, bool]]:
     """(check, value, is_table_key) for every value of a raw table that loaded."""
     for name, value in raw.items():
         field = model.fields.get(name)
-        if field is not None and (model, name) not in NOT_EMITTED:
+        if field is not None and _emitted(model, name):
             yield from _leaves(field.check, value)
 
 
@@ -230,9 +263,16 @@ def _leaves(check: Any, value: Any) -> Iterator[tuple[Any, Any, bool]]:
         yield check, value, False
 
 
-def carried(raw: Raw, hostile: list[Option], binary: str) -> list[str]:
-    """Values the twin cannot swap must appear intact: as a value, or a table key as a key."""
-    values = {binary}
+def carried(raw: Raw, hostile: list[Option], extra: list[str]) -> list[str]:
+    """Values the twin cannot swap must appear intact: as a value, or a table key as a key.
+
+    `extra` is the rest of the argv: the binary, the command prefix (setpriv's
+    --reuid=USER ...), which count as values here.
+    """
+    values = set(extra)
+    for part in extra:
+        values.add(part.partition("=")[2])
+        values.update(part.partition("=")[2].split(","))
     keys: set[str] = set()
     for option in hostile:
         for key, value in _read_or_skip(option):
@@ -247,9 +287,13 @@ def carried(raw: Raw, hostile: list[Option], binary: str) -> list[str]:
             continue
         if isinstance(check, Scalar):
             check = Integer() if type(value) is int else None
-        if isinstance(check, Text) and not isinstance(value, Free) and not check.choices:
+        if isinstance(check, UserOrId):
+            shown = str(value)
+        elif isinstance(check, Text) and not isinstance(value, Free) and not check.choices:
             shown = CANONICAL.get(id(check), str)(value)
-        elif isinstance(check, Integer):
+        elif isinstance(check, Integer):  # in decimal, or in hex (addresses, ids)
+            if any(_number(text) == value for text in values):
+                continue
             shown = str(value)
         elif isinstance(check, Size):
             size = check(value, "", Problems())
@@ -259,6 +303,14 @@ def carried(raw: Raw, hostile: list[Option], binary: str) -> list[str]:
         if shown not in values:
             found.append(f"value {shown!r} ({type(check).__name__}) is in no option value")
     return found
+
+
+def _number(text: str) -> int | None:
+    """The integer a value spells in decimal or 0x hex, if it is one."""
+    try:
+        return int(text, 0) if text[:2].lower() == "0x" else int(text)
+    except ValueError:
+        return None
 
 
 def duplicate_keys(hostile: list[Option]) -> list[str]:
@@ -290,5 +342,8 @@ def summary() -> str:
     return (
         f"hostile configs generated: {s['configs']} ({s['built']} built, "
         f"{s['rejected']} rejected with GenqemuError, {s['repaired']} of the built ones "
-        f"after dropping what was refused); script runs: {shells or 'none'}"
+        f"after dropping what was refused); script runs: {shells or 'none'}; scripts not "
+        f"run: {s['sh format refused']} refused by the sh format (fds past 9), "
+        f"{s['not run: inherited file outside the sandbox']} with an inherited file "
+        "outside the test's scratch directory"
     )

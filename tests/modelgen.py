@@ -26,8 +26,10 @@ from typing import Any
 from hypothesis import strategies as st
 from regexgen import generate
 
-from genqemu.checks import Ref
+from genqemu.checks import ID, Ref
 from genqemu.config import Config, Machine
+from genqemu.process import _NAME as _USER_NAME
+from genqemu.process import UserOrId
 from genqemu.profiles import Profile
 from genqemu.schema import (
     Boolean,
@@ -103,6 +105,8 @@ ALPHABET = st.sampled_from(CHARS)
 REGEX_CHARS = "".join(sorted(set(CHARS + string.ascii_letters + string.digits)))
 ANY_CHARACTER = st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Co"))
 _PROBES = ("a,b=c $`'\"\\;|&", "-x", "é")
+assert ID.pattern is not None
+ID_PATTERN = ID.pattern
 # Shaped like the oracle's tokens (tests/argv_oracle.py).
 TOKEN_SAMPLE = "\ue00012\ue001"
 LIST_MAX = 3
@@ -188,6 +192,8 @@ class Generator:
         self.overrides: dict[tuple[type[Model], str], Callable[[], Strategy]] = {
             (Machine, "type"): self.machine_type,
             (Config, "binary"): self.binary,
+            # Whole argv elements, not values inside options: not swapped for tokens.
+            (Config, "extra_args"): lambda: st.lists(hostile_text(), max_size=LIST_MAX),
         }
 
     def machine_type(self) -> Strategy:
@@ -240,6 +246,10 @@ class Generator:
             return st.one_of(self.check(check.text), st.integers(), st.booleans())
         if isinstance(check, Table):
             return self.model(check.model)
+        if isinstance(check, UserOrId):
+            return st.one_of(
+                st.integers(min_value=0, max_value=2**32 - 2), self.text(_USER_NAME), st.integers()
+            )
         if isinstance(check, Tagged):
             return st.one_of(
                 *(
@@ -252,6 +262,8 @@ class Generator:
     def text(self, check: Text) -> Strategy:
         if check.choices:
             return st.sampled_from(check.choices)
+        if isinstance(check, Ref):  # a placeholder id: configs() points it at an entry
+            return matching(ID_PATTERN)
         pattern = check.pattern
         if is_free(check):
             empty_ok = pattern is None or bool(pattern.match(""))

@@ -60,6 +60,10 @@ SYNTAX: dict[str, tuple[Syntax, str | None, bool]] = {
     "-pidfile": ("plain", None, False),
     "-D": ("plain", None, False),
     "-serial": ("plain", None, False),
+    "-numa": ("qemuopts", "type", False),
+    "-msg": ("qemuopts", None, False),  # parsed without an implied key
+    "-incoming": ("plain", None, False),  # a URI: fd:N, exec:CMD, tcp:..., defer
+    "-fw_cfg": ("qemuopts", "name", False),
 }
 
 

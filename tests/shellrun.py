@@ -13,17 +13,40 @@ import shlex
 import shutil
 import subprocess
 from pathlib import Path
+from typing import NamedTuple
 
 # Arguments a user appends: "$@" must pass them on untouched.
 EXTRA = ["-S", "x y", "$(touch pwned)", ""]
 
+# Prints its argv, then (after a \1 item) the file each inherited fd 3+ is open on.
 _FAKE_C = r"""
 #include <stdio.h>
+#include <unistd.h>
 int main(int argc, char **argv) {
+    char link[64], target[4096];
     for (int i = 0; i < argc; i++) { fputs(argv[i], stdout); putchar(0); }
+    putchar(1); putchar(0);
+    for (int fd = 3; fd < 1024; fd++) {
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n >= 0) { target[n] = 0; printf("%d=%s", fd, target); putchar(0); }
+    }
     return 0;
 }
 """
+# Programs a launch script may exec: QEMU itself (shimmed per config) and these.
+PREFIXES = ("setpriv",)
+
+
+def sandboxed(path: str) -> bool:
+    """A relative path that stays in the directory it is opened from."""
+    parts = path.split("/")
+    return (
+        not path.startswith("/")
+        and all(part not in ("", ".", "..") for part in parts)
+        and all(len(part.encode()) <= 255 for part in parts)
+        and len(path.encode()) < 3000
+    )
 
 
 def make_fake(directory: Path) -> Path:
@@ -71,6 +94,16 @@ def shells() -> dict[str, list[str]]:
     return found
 
 
+class Result(NamedTuple):
+    """A script's exit status, the argv it exec'd, and the files its fds 3+ were
+    open on (None where the fake cannot tell: the dash fallback)."""
+
+    status: int
+    argv: list[str]
+    fds: dict[int, str] | None
+    stderr: str
+
+
 class ShellRunner:
     """One shell's driver: run a script, return its exit status and the exec'd argv."""
 
@@ -80,6 +113,10 @@ class ShellRunner:
         self.fake = fake
         self.shim = workdir / "bin"
         self.shim.mkdir(parents=True, exist_ok=True)
+        for name in PREFIXES:
+            (self.shim / name).symlink_to(fake)
+        self.files = workdir / "files"  # where the scripts run, and open their fds
+        self.files.mkdir()
         self.script = workdir / "vm.sh"
         self.out = workdir / "out"
         self.err = workdir / "err"
@@ -98,21 +135,29 @@ class ShellRunner:
             [dash, "-c", driver],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            cwd=workdir,
+            cwd=self.files,
             env=env,
             text=True,
         )
 
-    def run(self, text: str, binary: str) -> tuple[int, list[str], str]:
+    def run(self, text: str, binary: str, files: tuple[str, ...] = ()) -> Result:
         """Run the script `text` whose command is `binary` (found on PATH)."""
-        self.start(text, binary)
+        self.start(text, binary, files)
         return self.result()
 
-    def start(self, text: str, binary: str) -> None:
-        """Start running the script `text`; `result` waits for it."""
+    def start(self, text: str, binary: str, files: tuple[str, ...] = ()) -> None:
+        """Start running the script `text`; `result` waits for it.
+
+        `files` are the (sandboxed) paths the script opens for QEMU to inherit;
+        they are made first, and removed afterwards.
+        """
         if self.pending:
             self.result()
         self.pending = True
+        for name in files:
+            path = self.files / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch()
         link = self.shim / binary
         if not link.is_symlink():
             link.symlink_to(self.fake)
@@ -121,20 +166,32 @@ class ShellRunner:
         self.process.stdin.write(f"{self.script}\n")
         self.process.stdin.flush()
 
-    def result(self) -> tuple[int, list[str], str]:
-        """The exit status, exec'd argv and stderr of the script `start` ran."""
+    def result(self) -> Result:
+        """What the script `start` ran did: see Result."""
         assert self.process.stdout
         self.pending = False
         status = int(self.process.stdout.readline())
-        raw = self.out.read_bytes()
-        argv = [part.decode("utf-8", "surrogateescape") for part in raw.split(b"\0")[:-1]]
+        items = [
+            part.decode("utf-8", "surrogateescape") for part in self.out.read_bytes().split(b"\0")
+        ]
+        argv, _, opened = items[:-1], None, None
+        if "\1" in argv:
+            at = argv.index("\1")
+            argv, opened = argv[:at], dict(item.split("=", 1) for item in argv[at + 1 :])
         if argv:
             argv[0] = Path(argv[0]).name  # the name, also where $0 is a path
-        return status, argv, self.err.read_text(errors="replace")
+        for entry in self.files.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        fds = None if opened is None else {int(k): v for k, v in opened.items()}
+        return Result(status, argv, fds, self.err.read_text(errors="replace"))
 
     def forget(self, binary: str) -> None:
         """Remove the shim of a one-off binary name."""
-        (self.shim / binary).unlink(missing_ok=True)
+        if binary not in PREFIXES:
+            (self.shim / binary).unlink(missing_ok=True)
 
     def close(self) -> None:
         if self.process.stdin:
