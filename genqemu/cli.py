@@ -151,17 +151,4 @@ def host_arch() -> str:
 
 def main() -> None:
     """Console-script entry point."""
-    import gc
-
-    # The garbage collector's full passes walk every object alive, and the
-    # imports (typer, then jinja2) made tens of thousands that live as long as
-    # the process: leave them out of every pass, during the run and at exit.
-    # Shutting down, the interpreter runs such passes over everything (about
-    # 10 ms, as much as all of genqemu's own start-up work); nothing then needs
-    # collecting (the output is written, files are closed) and the memory goes
-    # back to the system with the process.
-    gc.freeze()
-    try:
-        app()
-    finally:
-        gc.freeze()
+    app()
