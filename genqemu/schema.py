@@ -504,7 +504,8 @@ class Model:
         if not isinstance(raw, dict):
             problems.add(path or "(top level)", f"must be a table, got {describe(raw)}")
             return None
-        before = len(problems)
+        found = problems.items
+        before = len(found)
         obj = cls.__new__(cls)
         values = obj.__dict__
         values["toml_path"] = path
@@ -522,9 +523,9 @@ class Model:
         for field in cls._required:
             if field.name not in raw:
                 problems.add(join(path, field.name), f"required key is missing: {field.doc}")
-        if len(problems) == before:
+        if len(found) == before:
             obj.validate(problems)
-        return None if len(problems) > before else obj
+        return None if len(found) > before else obj
 
     def validate(self, problems: Problems) -> None:
         """Rules that involve several keys of this table; override to add some."""
