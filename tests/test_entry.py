@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 
 import pytest
 
@@ -29,3 +31,30 @@ def test_the_command_runs_with_the_collector_on_and_start_up_objects_frozen(
     ((enabled, frozen),) = seen
     assert enabled
     assert frozen > 0
+
+
+HELP_PROBE = """
+import contextlib, io, sys
+sys.argv = ["genqemu", "--help"]
+from genqemu.entry import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main()
+    except SystemExit:
+        pass
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+def test_help_loads_nothing_but_the_cli() -> None:
+    """--help stays near the floor: no template engine, TOML parser or config models."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", HELP_PROBE], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert [name for name in loaded if name.startswith("genqemu")] == [
+        "genqemu",
+        "genqemu.cli",
+        "genqemu.entry",
+    ]
+    for heavy in ("jinja2", "tomli", "tomllib", "rich"):
+        assert heavy not in loaded
