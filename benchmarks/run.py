@@ -63,13 +63,17 @@ class Case:
     def median(self) -> float:
         return statistics.median(self.times)
 
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu)
+
     def summary(self) -> dict[str, Any]:
         return {
             "command": self.argv,
             "median_ms": round(self.median * 1e3, 2),
             "min_ms": round(min(self.times) * 1e3, 2),
             "max_ms": round(max(self.times) * 1e3, 2),
-            "cpu_median_ms": round(statistics.median(self.cpu) * 1e3, 2),
+            "cpu_median_ms": round(self.cpu_median * 1e3, 2),
             "peak_rss_mib": round(max(self.rss) / 1024, 1),
             "samples_ms": [round(t * 1e3, 2) for t in self.times],
         }
@@ -214,70 +218,92 @@ def scaling(
     )
     print(
         f"  {'arch':<8}{'devices':>8}{'median':>9}{'min':>9}{'max':>9}{'CPU':>9}"
-        f"{'us/device':>11}{'peak RSS':>10}"
+        f"{'us/device':>11}{'(CPU)':>7}{'peak RSS':>10}"
     )
     rows = []
     for arch in arches:
-        base = cases[arch, sizes[0]].median
+        base = cases[arch, sizes[0]]
         for size in sizes:
             case = cases[arch, size]
-            marginal = (case.median - base) / size if size else None
-            shown = f"{marginal * 1e6:11.1f}" if marginal is not None else f"{'-':>11}"
+            wall = (case.median - base.median) / size * 1e6 if size else None
+            cpu = (case.cpu_median - base.cpu_median) / size * 1e6 if size else None
             print(
                 f"  {arch:<8}{size:>8}{ms(case.median)}{ms(min(case.times))}"
-                f"{ms(max(case.times))}{ms(statistics.median(case.cpu))}{shown}"
-                f"{max(case.rss) / 1024:10.1f}"
+                f"{ms(max(case.times))}{ms(case.cpu_median)}{number(wall, 11)}"
+                f"{number(cpu, 7)}{max(case.rss) / 1024:10.1f}"
             )
             rows.append(
                 {
                     "arch": arch,
                     "devices": size,
                     **case.summary(),
-                    "marginal_us_per_device": None
-                    if marginal is None
-                    else round(marginal * 1e6, 2),
+                    "marginal_us_per_device": None if wall is None else round(wall, 2),
+                    "cpu_marginal_us_per_device": None if cpu is None else round(cpu, 2),
                 }
             )
     return rows
 
 
+def number(value: float | None, width: int) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:{width}.1f}"
+
+
 def targets(
     start: dict[str, Any], arches: list[str], scale: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Issue #5's targets, each with the measured value and whether it is met."""
+    """Issue #5's targets: the measured value (wall time, as the issue sets them;
+    CPU time beside it, which a busy machine disturbs less) and whether it is met."""
 
     def row(arch: str, size: int) -> dict[str, Any] | None:
         return next((r for r in scale if r["arch"] == arch and r["devices"] == size), None)
 
-    found = [
-        ("render <= 1.5x floor", start["render"]["ratio_to_floor"], 1.5, "x"),
-        ("--help <= 1.2x floor", start["help"]["ratio_to_floor"], 1.2, "x"),
+    def linearity(key: str, big: Any, mid: Any, zero: Any) -> float | None:
+        if not (big and mid and zero):
+            return None
+        ratio: float = (big[key] - zero[key]) / (mid[key] - zero[key]) / 10
+        return round(ratio, 3)
+
+    render, help_ = start["render"], start["help"]
+    found: list[tuple[str, float | None, float | None, float, str]] = [
+        ("render <= 1.5x floor", render["ratio_to_floor"], render["cpu_ratio_to_floor"], 1.5, "x"),
+        ("--help <= 1.2x floor", help_["ratio_to_floor"], help_["cpu_ratio_to_floor"], 1.2, "x"),
     ]
     for arch in arches:
         big, mid, zero = row(arch, 10000), row(arch, 1000), row(arch, 0)
-        found.append(
+        found += [
             (
                 f"{arch}: marginal <= 30 us/device (at 10,000)",
                 big["marginal_us_per_device"] if big else None,
+                big["cpu_marginal_us_per_device"] if big else None,
                 30.0,
                 "us",
-            )
-        )
-        found.append(
-            (f"{arch}: 10,000 devices < 1 s", big["median_ms"] / 1e3 if big else None, 1.0, "s")
-        )
-        linear = None
-        if big and mid and zero:
-            marginal = big["median_ms"] - zero["median_ms"]
-            linear = round(marginal / (mid["median_ms"] - zero["median_ms"]) / 10, 3)
-        found.append((f"{arch}: marginal(10,000) / marginal(1,000) <= 1.2", linear, 1.2, "x"))
+            ),
+            (
+                f"{arch}: 10,000 devices < 1 s",
+                big["median_ms"] / 1e3 if big else None,
+                big["cpu_median_ms"] / 1e3 if big else None,
+                1.0,
+                "s",
+            ),
+            (
+                f"{arch}: marginal(10,000) / marginal(1,000) <= 1.2",
+                linearity("median_ms", big, mid, zero),
+                linearity("cpu_median_ms", big, mid, zero),
+                1.2,
+                "x",
+            ),
+        ]
     print("\nTargets (issue #5; reported, not enforced)")
+    print(f"  {'':<50}{'wall':>16}{'CPU':>16}")
     result = []
-    for name, value, limit, unit in found:
-        met = verdict(value, limit)
-        result.append({"target": name, "value": value, "limit": limit, "met": met})
-        if value is not None:
-            print(f"  {name:<52}{f'{value:.3g} {unit}':>12}  {met}")
+    for name, value, cpu, limit, unit in found:
+        met, cpu_met = verdict(value, limit), verdict(cpu, limit)
+        result.append(
+            {"target": name, "limit": limit, "value": value, "met": met}
+            | {"cpu_value": cpu, "cpu_met": cpu_met}
+        )
+        if value is not None and cpu is not None:
+            print(f"  {name:<50}{value:9.3g} {unit:<2} {met:<6}{cpu:7.3g} {unit:<2} {cpu_met}")
     if any(entry["value"] is None for entry in result):
         print("  (the scaling targets need the sizes 0, 1,000 and 10,000: the full run)")
     for arch in arches:
