@@ -12,7 +12,11 @@ start-up benchmark, docs/performance.md):
   collect then (output written, files closed; memory goes back to the
   system with the process).
 
-During the command itself the collector runs as usual.
+- During the command the collector runs, but its youngest generation is
+  collected every 10,000 allocations instead of 700: a command builds one
+  structure that lives until its output is written, so those collections
+  find almost nothing (10,000 devices peak at the same RSS with the
+  collector off) and cost about 0.8 us per device.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ def main() -> None:
     finally:
         gc.freeze()
         gc.enable()
+    gc.set_threshold(10_000, *gc.get_threshold()[1:])
     try:
         app()
     finally:

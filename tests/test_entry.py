@@ -14,23 +14,26 @@ from genqemu import cli, entry
 def test_the_command_runs_with_the_collector_on_and_start_up_objects_frozen(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    seen: list[tuple[bool, int]] = []
+    seen: list[tuple[bool, int, int]] = []
 
     def command() -> None:
-        seen.append((gc.isenabled(), gc.get_freeze_count()))
+        seen.append((gc.isenabled(), gc.get_freeze_count(), gc.get_threshold()[0]))
         raise SystemExit(0)
 
     monkeypatch.setattr(cli, "app", command)
     assert gc.isenabled()
+    threshold = gc.get_threshold()
     try:
         with pytest.raises(SystemExit):
             entry.main()
         assert gc.isenabled()
     finally:
         gc.unfreeze()
-    ((enabled, frozen),) = seen
+        gc.set_threshold(*threshold)
+    ((enabled, frozen, youngest),) = seen
     assert enabled
     assert frozen > 0
+    assert youngest == 10_000
 
 
 HELP_PROBE = """
