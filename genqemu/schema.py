@@ -148,7 +148,8 @@ class Text(Check[str]):
     def __call__(self, value: object, path: str, problems: Problems) -> str | Invalid:
         if not isinstance(value, str):
             return self.wrong_type(value, path, problems)
-        bad = _CONTROL.search(value)
+        # isprintable() is false for every control character, and much cheaper.
+        bad = None if value.isprintable() else _CONTROL.search(value)
         if bad:
             char = bad.group()
             name = _CONTROL_NAMES.get(char, f"control character {char!r}")
