@@ -140,32 +140,3 @@ def test_a_corrupt_cache_entry_is_a_miss(tmp_path: Path, monkeypatch: pytest.Mon
     (entry,) = (tmp_path / "__pycache__").iterdir()
     entry.write_bytes(entry.read_bytes()[:40])
     assert cached_environment(tmp_path).get_template("t.j2").render() == "-S"
-
-
-CALLS = (
-    '{% macro m(x) %}[{{ prop("p", x) }}]{% endmacro %}'
-    '{% for i in [1, none, true] %}{{ m(i) }}{{ props({"k": i}) }}{% endfor %}{{ m(x=2) }}'
-)
-
-
-def test_direct_calls_give_what_jinjas_context_gives() -> None:
-    ours = templating.Environment(jinja2.DictLoader({"t": CALLS}), None)
-    jinjas = templating.Environment(jinja2.DictLoader({"t": CALLS}), None)
-    jinjas.context_class = jinja2.runtime.Context
-    expected = "[,p=1],k=1[][,p=on],k=on[,p=2]"
-    assert ours.get_template("t").render() == jinjas.get_template("t").render() == expected
-
-
-def test_a_macro_raising_stop_iteration_is_undefined_as_in_jinja() -> None:
-    env = templating.Environment(jinja2.DictLoader({}), None)
-
-    def stop() -> str:
-        raise StopIteration
-
-    macro = jinja2.runtime.Macro(env, stop, "m", [], False, False, False, False)
-    context = env.from_string("").new_context()
-    ours = context.call(macro)
-    jinjas = jinja2.runtime.Context.call(context, macro)
-    assert isinstance(ours, jinja2.StrictUndefined)
-    assert isinstance(jinjas, jinja2.StrictUndefined)
-    assert ours._undefined_hint == jinjas._undefined_hint
