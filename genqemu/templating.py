@@ -69,7 +69,7 @@ class Context(jinja2.runtime.Context):
 class Environment(jinja2.Environment):
     """Strict, no HTML escaping, filters and globals registered here."""
 
-    context_class = Context
+    context_class: type[jinja2.runtime.Context] = Context
 
     def __init__(self, loader: jinja2.BaseLoader, cache: jinja2.BytecodeCache | None) -> None:
         super().__init__(
