@@ -1,13 +1,15 @@
 # The two commands of the README, plus their parts.
 #   make demo   set up a venv and run genqemu on a shipped example
 #   make test   set up everything the tests need (QEMU via apt-get included), run them all
+#   make bench  the performance benchmark (docs/performance.md); make test runs its
+#               smallest sizes as a smoke test, with no thresholds
 
 VENV ?= .venv
 # ipxe-qemu holds the NIC option ROMs (efi-virtio.rom) that virtio-net-pci loads.
 QEMU_PACKAGES = qemu-system-x86 qemu-system-misc qemu-system-ppc qemu-system-arm qemu-utils ipxe-qemu
 QEMU_BINARIES = qemu-system-x86_64 qemu-system-s390x qemu-system-ppc64 qemu-system-aarch64 qemu-system-riscv64 qemu-img
 
-.PHONY: demo test qemu check
+.PHONY: demo test qemu check bench
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -35,3 +37,7 @@ check: $(VENV)/.installed
 
 test: $(VENV)/.installed qemu check
 	$(VENV)/bin/pytest
+	$(VENV)/bin/python benchmarks/run.py --quick
+
+bench: $(VENV)/.installed
+	$(VENV)/bin/python benchmarks/run.py

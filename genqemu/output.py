@@ -65,7 +65,16 @@ def write_atomic(path: Path, text: str, mode: int) -> None:
     """Write `text` to `path` all at once: a temp file beside it, then a rename.
 
     On any failure nothing is left behind and an existing file is untouched.
+    A target that exists and is not a regular file (/dev/null, a FIFO,
+    /dev/stdout) is written in place: renaming over it would replace it.
     """
+    if _is_special(path):
+        try:
+            with path.open("w", encoding="utf-8") as stream:
+                stream.write(text)
+        except OSError as error:
+            raise GenqemuError(f"{path}: cannot write: {error.strerror}") from None
+        return
     directory = path.parent
     try:
         fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
@@ -87,3 +96,14 @@ def write_atomic(path: Path, text: str, mode: int) -> None:
     except BaseException:
         staged.unlink(missing_ok=True)
         raise
+
+
+def _is_special(path: Path) -> bool:
+    """Whether `path` exists and is something other than a regular file."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))

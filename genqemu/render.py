@@ -10,9 +10,6 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from genqemu.escape import esc, hexadecimal, onoff, prop, props, size, strings
-from genqemu.resources import data_dir
-
 if TYPE_CHECKING:
     import jinja2
 
@@ -23,26 +20,10 @@ Option = tuple[str, ...]
 
 @cache
 def environment() -> jinja2.Environment:
-    """The one Jinja environment: strict, no HTML escaping, filters registered here."""
-    import jinja2
+    """The one Jinja environment (genqemu/templating.py), built on first use."""
+    from genqemu import templating
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(data_dir("templates")),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-        auto_reload=False,
-    )
-    env.filters["esc"] = esc
-    env.filters["size"] = size
-    env.filters["hex"] = hexadecimal
-    env.filters["onoff"] = onoff
-    env.globals["prop"] = prop
-    env.globals["props"] = props
-    env.globals["strings"] = strings
-    return env
+    return templating.environment()
 
 
 def options(text: str) -> list[Option]:
@@ -62,8 +43,12 @@ def render(vm: Vm) -> list[Option]:
     chardev = env.get_template("chardev.j2")
     for entry in vm.chardevs:
         result += options(chardev.render(c=entry))
+    templates: dict[str, jinja2.Template] = {}
     for device in vm.devices:
-        result += options(env.get_template(device.template).render(d=device, vm=vm))
+        template = templates.get(device.template)
+        if template is None:
+            template = templates[device.template] = env.get_template(device.template)
+        result += options(template.render(d=device, vm=vm))
     return result + passthrough(vm.config.extra_args)
 
 

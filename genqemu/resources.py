@@ -5,14 +5,14 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent
 
 
 @cache
 def data_dir(name: str) -> Path:
     """The `name` folder: inside the installed package (a wheel puts it there),
     else at the top of the source tree (a checkout or an editable install)."""
-    for candidate in (_PACKAGE / name, _PACKAGE.parent / name):
+    for candidate in (PACKAGE / name, PACKAGE.parent / name):
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError(f"genqemu's {name}/ folder is missing from {_PACKAGE}")
+    raise FileNotFoundError(f"genqemu's {name}/ folder is missing from {PACKAGE}")
