@@ -19,11 +19,11 @@ Option = tuple[str, ...]
 
 
 @cache
-def environment() -> jinja2.Environment:
-    """The one Jinja environment (genqemu/templating.py), built on first use."""
+def environment(syntax: str = "qemuopts") -> jinja2.Environment:
+    """The Jinja environment of a syntax (genqemu/templating.py), built on first use."""
     from genqemu import templating
 
-    return templating.environment()
+    return templating.environment(syntax)
 
 
 def options(text: str) -> list[Option]:
@@ -36,9 +36,27 @@ def options(text: str) -> list[Option]:
     return found
 
 
-def render(vm: Vm) -> list[Option]:
-    """Every QEMU option of `vm`, in order: machine-wide ones, then each device."""
-    env = environment()
+def render(vm: Vm, syntax: str = "qemuopts") -> list[Option]:
+    """Every QEMU option of `vm`, in order: machine-wide ones, then each device.
+
+    With syntax "json", -device, -object, -netdev and -blockdev take QEMU's
+    JSON form: the templates render once more with typed helpers, and those
+    lines are turned into JSON objects (genqemu/jsonsyntax.py).
+    """
+    modelled = _render(vm, environment())
+    if syntax == "json":
+        from genqemu.jsonsyntax import JSON_OPTIONS, to_json
+
+        typed = _render(vm, environment("json"))
+        modelled = [
+            (plain[0], to_json(plain[0], json[1])) if plain[0] in JSON_OPTIONS else plain
+            for plain, json in zip(modelled, typed, strict=True)
+        ]
+    return modelled + passthrough(vm.config.extra_args)
+
+
+def _render(vm: Vm, env: jinja2.Environment) -> list[Option]:
+    """Every modelled option, rendered with one environment's helpers."""
     result = options(env.get_template("vm.j2").render(vm=vm, c=vm.config))
     chardev = env.get_template("chardev.j2")
     for entry in vm.chardevs:
@@ -49,7 +67,7 @@ def render(vm: Vm) -> list[Option]:
         if template is None:
             template = templates[device.template] = env.get_template(device.template)
         result += options(template.render(d=device, vm=vm))
-    return result + passthrough(vm.config.extra_args)
+    return result
 
 
 def passthrough(args: list[str]) -> list[Option]:

@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
+from genqemu import jsonsyntax as typed
 from genqemu.escape import esc, hexadecimal, onoff, prop, props, size, strings
-from genqemu.resources import PACKAGE, data_dir
+from genqemu.resources import PACKAGE, data_dir, user_dirs
 
 if TYPE_CHECKING:
     from jinja2.bccache import Bucket
@@ -57,7 +58,7 @@ class Context(jinja2.runtime.Context):
     """
 
     def call(__self, __obj: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if __obj is prop or __obj is props:
+        if __obj in _DIRECT:
             if kwargs:  # Jinja passes these to every call inside loops and blocks
                 kwargs.pop("_loop_vars", None)
                 kwargs.pop("_block_vars", None)
@@ -65,12 +66,33 @@ class Context(jinja2.runtime.Context):
         return super().call(__obj, *args, **kwargs)
 
 
+# The helpers templates spell values with, for each syntax. QEMU's key=value
+# syntax escapes and spells; the typed set (genqemu/jsonsyntax.py) makes each
+# value a JSON token for the options that take JSON.
+HELPERS: dict[str, tuple[dict[str, Callable[..., Any]], dict[str, Callable[..., Any]]]] = {
+    "qemuopts": (
+        {"esc": esc, "size": size, "hex": hexadecimal, "onoff": onoff},
+        {"prop": prop, "props": props, "strings": strings},
+    ),
+    "json": (
+        {"esc": typed.esc, "size": typed.size, "hex": typed.hexadecimal, "onoff": onoff},
+        {"prop": typed.prop, "props": typed.props, "strings": typed.strings},
+    ),
+}
+_DIRECT = frozenset(f for _, glob in HELPERS.values() for f in glob.values() if f is not strings)
+
+
 class Environment(jinja2.Environment):
-    """Strict, no HTML escaping, filters and globals registered here."""
+    """Strict, no HTML escaping, the helpers of one syntax registered here."""
 
     context_class: type[jinja2.runtime.Context] = Context
 
-    def __init__(self, loader: jinja2.BaseLoader, cache: jinja2.BytecodeCache | None) -> None:
+    def __init__(
+        self,
+        loader: jinja2.BaseLoader,
+        cache: jinja2.BytecodeCache | None,
+        syntax: str = "qemuopts",
+    ) -> None:
         super().__init__(
             loader=loader,
             bytecode_cache=cache,
@@ -79,13 +101,9 @@ class Environment(jinja2.Environment):
             cache_size=-1,  # a plain dict: every {% import %} looks a template up
             **OPTIONS,
         )
-        self.filters["esc"] = esc
-        self.filters["size"] = size
-        self.filters["hex"] = hexadecimal
-        self.filters["onoff"] = onoff
-        self.globals["prop"] = prop
-        self.globals["props"] = props
-        self.globals["strings"] = strings
+        filters, helpers = HELPERS[syntax]
+        self.filters.update(filters)
+        self.globals.update(helpers)
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         """A template's globals as one plain dict, not Jinja's ChainMap over the
@@ -130,13 +148,20 @@ def source_cache(templates: Path) -> SourceCache:
     return SourceCache(os.fspath(directory), f"jinja-{jinja2.__version__}-{key}-%s.cache")
 
 
-def environment() -> Environment:
-    """A new environment on the precompiled templates if there are any, else the source."""
+def environment(syntax: str = "qemuopts") -> Environment:
+    """A new environment: the user's template folders first (compiled from
+    source), then the shipped templates, precompiled if there are, else the source."""
     compiled = precompiled_dir()
-    if compiled.is_dir():
-        return Environment(jinja2.ModuleLoader(compiled), None)
     templates = data_dir("templates")
-    return Environment(jinja2.FileSystemLoader(templates), source_cache(templates))
+    shipped: jinja2.BaseLoader = (
+        jinja2.ModuleLoader(compiled) if compiled.is_dir() else jinja2.FileSystemLoader(templates)
+    )
+    cache = None if compiled.is_dir() else source_cache(templates)
+    user = user_dirs("templates")
+    if user:
+        shipped = jinja2.ChoiceLoader([jinja2.FileSystemLoader(user), shipped])
+        cache = None  # the source cache belongs to the shipped folder
+    return Environment(shipped, cache, syntax)
 
 
 def precompile(target: Path) -> Path:
