@@ -1,6 +1,7 @@
 """The command line.
 
     genqemu [--arch ARCH] [--format sh|json|args] [-o PATH] CONFIG
+    genqemu run [--arch ARCH] [--dry-run] CONFIG [-- QEMU_ARGS...]
     genqemu COMMAND ...          (further commands, each with its own --help)
 
 The first form is the `generate` command: when the first argument is not a
@@ -71,7 +72,9 @@ def _version(value: bool) -> None:
 @app.command(
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Exit status: 0 on success, 2 on a bad config or argument (nothing is "
-    "written then). Docs: README.md and docs/config.md.",
+    "written then). To start QEMU instead of writing a script: "
+    "genqemu run [--arch ARCH] [--dry-run] CONFIG [-- QEMU_ARGS...]. "
+    "Docs: README.md and docs/config.md.",
 )
 def generate(
     config: Annotated[
@@ -120,6 +123,43 @@ def generate(
         else:
             mode = 0o755 if output_format is Format.sh else 0o644
             formats.write_atomic(output, text, mode)
+
+
+@app.command(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Arguments after -- go to QEMU, after the generated ones (like the script's "
+    '"$@"). Exit status: QEMU\'s own once it starts; 2 on a bad config or argument, '
+    "a missing QEMU binary or an fd that cannot be opened.",
+)
+def run(
+    config: Annotated[
+        Path,
+        typer.Argument(help="VM description (TOML).", metavar="CONFIG", show_default=False),
+    ],
+    qemu_args: Annotated[
+        Optional[list[str]],  # noqa: UP045 - typer needs Optional
+        typer.Argument(
+            help="Extra QEMU arguments, after --.", metavar="[-- QEMU_ARGS...]", show_default=False
+        ),
+    ] = None,
+    arch: Annotated[Optional[str], ARCH_OPTION] = None,  # noqa: UP045
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", "-n", help="Print the fds and the command it would exec, then exit."
+        ),
+    ] = False,
+) -> None:
+    """Start QEMU for a VM description, exactly as the generated launch script would."""
+    from genqemu import run as runner
+
+    extra = qemu_args or []
+    with errors_exit():
+        launch = load_launch(config, arch)
+        if dry_run:
+            sys.stdout.write(runner.describe(launch, extra))
+            return
+        runner.execute(launch, extra)
 
 
 @contextmanager
