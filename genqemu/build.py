@@ -30,16 +30,12 @@ def load_config(raw: dict[str, Any], source: str) -> Config:
 def _misplaced(path: str, message: str, top_level: Iterable[str]) -> tuple[str, str]:
     """Explain the classic TOML slip: a top-level key written below a [table]."""
     table, _, name = path.rpartition(".")
-    if (
-        message.startswith("unknown key")
-        and "." not in table
-        and "[" not in table
-        and table
-        and name in top_level
-    ):
+    header = table.split("[")[0]
+    if message.startswith("unknown key") and header and "." not in table and name in top_level:
+        shown = f"[[{header}]]" if "[" in table else f"[{header}]"
         message = (
-            f"unknown key; {name!r} is a top-level key: move it above the [{table}] "
-            "header (in TOML, keys after a [table] header belong to that table)"
+            f"unknown key; {name!r} is a top-level key: move it above the first table "
+            f"header such as {shown} (in TOML, keys after a header belong to that table)"
         )
     return path, message
 

@@ -10,7 +10,9 @@ from typing import Any, ClassVar
 
 from genqemu.chardevs import CHARDEV
 from genqemu.checks import ID, NAME, PATH, PROPERTY, PROPERTY_HINT
+from genqemu.confidential import CONFIDENTIAL, Confidential
 from genqemu.devices import DEVICE, Device
+from genqemu.process import INCOMING, Incoming, RunAs
 from genqemu.schema import (
     Boolean,
     Integer,
@@ -98,6 +100,28 @@ class Memory(Model):
     maxmem: int | None = key(
         Size(multiple=MIB), default=None, doc="maximum RAM including hotplugged memory (>= size)"
     )
+    hugepages: bool = key(
+        Boolean(),
+        default=False,
+        doc="back RAM with huge pages: a file under mem_path (default /dev/hugepages)",
+    )
+    mem_path: str | None = key(
+        PATH, default=None, doc="back RAM with a file in this directory (e.g. /dev/shm)"
+    )
+    share: bool | None = key(
+        Boolean(), default=None, doc="map RAM shared (vhost-user backends need it)"
+    )
+    prealloc: bool | None = key(Boolean(), default=None, doc="allocate all RAM at start")
+
+    @property
+    def backed(self) -> bool:
+        """Whether RAM needs an explicit backend object (memory-backend-ram or -file)."""
+        return bool(self.hugepages or self.mem_path or self.share or self.prealloc)
+
+    @property
+    def backend_path(self) -> str | None:
+        """The directory of file-backed RAM, if any."""
+        return self.mem_path or ("/dev/hugepages" if self.hugepages else None)
 
     def validate(self, problems: Problems) -> None:
         if self.slots is not None and self.maxmem is None:
@@ -169,7 +193,11 @@ class Qmp(Model):
 
     id_prefix: ClassVar[str] = "qmp"
     id: str | None = key(ID, default=None, doc="chardev id; default qmp0, qmp1, ...")
-    path: str = key(PATH, doc="unix socket path QEMU listens on")
+    path: str = key(PATH, doc="unix socket path")
+    server: bool = key(Boolean(), default=True, doc="QEMU listens (true) or connects (false)")
+    wait: bool = key(
+        Boolean(), default=False, doc="as a server, wait for a client before starting the guest"
+    )
 
 
 class Global(Model):
@@ -185,6 +213,21 @@ class Iothread(Model):
 
     id: str = key(ID, doc="id that devices name in their iothread key")
     poll_max_ns: int | None = key(Integer(min=0), default=None, doc="busy-poll time in nanoseconds")
+
+
+class FwCfg(Model):
+    """`-fw_cfg name=NAME,file=FILE` or `string=STRING`: a blob the firmware and guest read."""
+
+    name: str = key(
+        Text(pattern=r"[^,]{1,55}\Z", hint="1-55 bytes, no comma; QEMU wants names under opt/"),
+        doc="item name, e.g. opt/com.example/config",
+    )
+    file: str | None = key(PATH, default=None, doc="host file with the content")
+    string: str | None = key(Text(), default=None, doc="the content itself")
+
+    def validate(self, problems: Problems) -> None:
+        if (self.file is None) == (self.string is None):
+            problems.add(self.toml_path, "set exactly one of file and string")
 
 
 class Config(Model):
@@ -248,4 +291,18 @@ class Config(Model):
     chardev: list[Any] = key(
         ListOf(CHARDEV), default=[], doc="character backends that devices name by id"
     )
+    fw_cfg: list[FwCfg] = key(ListOf(Table(FwCfg)), default=[], doc="firmware config items")
+    confidential: Confidential | None = key(
+        CONFIDENTIAL, default=None, doc="confidential-guest object (by type)"
+    )
+    incoming: Incoming | None = key(
+        INCOMING, default=None, doc="wait for an incoming migration (by type)"
+    )
+    run_as: RunAs | None = key(Table(RunAs), default=None, doc="user and groups QEMU runs as")
     device: list[Device] = key(ListOf(DEVICE), default=[], doc="guest devices, in bus order")
+    extra_args: list[str] = key(
+        ListOf(Text()),
+        default=[],
+        doc="QEMU arguments genqemu does not model, appended as written (QEMU syntax: "
+        'not escaped, only quoted for the shell), e.g. ["-device", "usb-tablet"]',
+    )

@@ -10,6 +10,7 @@ from typing import Any
 from genqemu.checks import NAME, PROPERTY, PROPERTY_HINT
 from genqemu.errors import ConfigError, UsageError
 from genqemu.schema import (
+    Boolean,
     Integer,
     ListOf,
     MapOf,
@@ -24,6 +25,7 @@ from genqemu.schema import (
 _NAMES = ListOf(NAME)
 _KIND = r"[a-z][a-z0-9-]*\Z"
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_-]+\Z")
+_RAM_BACKEND = Text(choices=("numa", "machine"))
 
 
 class TransportProfile(Model):
@@ -53,6 +55,15 @@ class MachineProfile(Model):
         MapOf(Scalar(), key_pattern=PROPERTY, key_hint=PROPERTY_HINT),
         default={},
         doc="machine options always emitted with this machine",
+    )
+    lacks: list[str] = key(
+        _NAMES, default=[], doc="device kinds of the arch that this machine cannot take"
+    )
+    root_bus: str | None = key(
+        NAME, default=None, doc="name of the PCI root bus (pcie.0 or pci.0), if it has one"
+    )
+    ram_backend: str | None = key(
+        _RAM_BACKEND, default=None, doc="how a guest RAM backend is attached; default: the arch's"
     )
 
 
@@ -92,6 +103,23 @@ class Profile(Model):
         doc="device kinds that exist here: virtio kinds list the transports they exist "
         "on, other kinds an empty list",
     )
+    drivers: dict[str, str] = key(
+        MapOf(NAME, key_pattern=_KIND, key_hint="a device kind"),
+        default={},
+        doc="QEMU driver of a non-virtio kind when it differs from the kind's name, "
+        'e.g. pvpanic = "pvpanic-pci"',
+    )
+    needs: dict[str, list[str]] = key(
+        MapOf(_NAMES, key_pattern=_KIND, key_hint="a device kind"),
+        default={},
+        doc='keys a kind must set here ("firmware" means bios or pflash)',
+    )
+    ram_backend: str = key(
+        _RAM_BACKEND,
+        default="numa",
+        doc="how a guest RAM backend is attached: -numa node,memdev= or -machine memory-backend=",
+    )
+    fw_cfg: bool = key(Boolean(), default=False, doc="the machines have a fw_cfg device")
     accel: dict[str, AccelProfile] = key(
         MapOf(Table(AccelProfile), key_pattern=_KIND, key_hint="an accelerator name"),
         default={},
@@ -116,6 +144,10 @@ class Profile(Model):
                     problems.add(
                         f"devices.{kind}", f"{transport!r} is not one of the [transports] tables"
                     )
+        for table in ("drivers", "needs"):
+            for kind in getattr(self, table):
+                if kind not in self.devices:
+                    problems.add(f"{table}.{kind}", f"{kind!r} is not one of the [devices]")
 
     def machine(self, machine_type: str) -> MachineProfile | None:
         """The machine entry that covers `machine_type`, if any."""

@@ -1,4 +1,4 @@
-"""docs/config.md, generated from the models and profiles so it cannot drift.
+"""docs/config.md, generated from the models, profiles and templates so it cannot drift.
 
     python -m genqemu.reference > docs/config.md
 
@@ -11,6 +11,9 @@ import json
 from typing import Any
 
 from genqemu.schema import REQUIRED, Field, ListOf, Model, Table, Tagged
+from genqemu.spelling import spellings
+
+Spellings = dict[str, list[str]]
 
 
 def _toml(value: Any) -> str:
@@ -41,39 +44,63 @@ def _type(field: Field[Any]) -> str:
     return check.describe()
 
 
-def _rows(model: type[Model], skip: frozenset[str] = frozenset()) -> list[str]:
-    lines = ["| key | type | default | meaning |", "|---|---|---|---|"]
+def _qemu(spelled: list[str]) -> str:
+    """`-m size=`; a bare option is left out when one of its properties is listed."""
+    shown = [s for s in spelled if not any(o != s and o.startswith(s + " ") for o in spelled)]
+    return ", ".join(f"`{s}`" for s in shown) or "—"
+
+
+def _rows(
+    model: type[Model], spell: Spellings, skip: frozenset[str] = frozenset(), prefix: str = ""
+) -> list[str]:
+    lines = ["| key | type | default | QEMU | meaning |", "|---|---|---|---|---|"]
     for name, field in model.fields.items():
         if name in skip:
             continue
         meaning = field.doc
         if field.transports:
             meaning += f" (only on {' or '.join(field.transports)})"
+        qemu = _qemu(spell.get(prefix + field.attr, []))
         lines.append(
             f"| `{name}` | {_cell(_type(field))} | `{_cell(_toml(field.default))}` "
-            f"| {_cell(meaning)} |"
+            f"| {_cell(qemu)} | {_cell(meaning)} |"
         )
     return lines
 
 
-def _section(title: str, model: type[Model], skip: frozenset[str] = frozenset()) -> list[str]:
+def _section(
+    title: str,
+    model: type[Model],
+    spell: Spellings,
+    skip: frozenset[str] = frozenset(),
+    prefix: str = "",
+) -> list[str]:
     doc = (model.__doc__ or "").strip()
-    return [f"## {title}", "", doc, "", *_rows(model, skip), ""]
+    return [f"## {title}", "", doc, "", *_rows(model, spell, skip, prefix), ""]
 
 
-def _variants(level: str, tagged: Tagged[Any]) -> list[str]:
+def _variants(level: str, tagged: Tagged[Any], spell: Spellings, prefix: str = "") -> list[str]:
     """A subsection per model of a tagged table: `### backend = "socket"`."""
     out = []
     for name, model in tagged.models.items():
+        doc = (model.__doc__ or "").strip()
         out += [
             f'{level} {tagged.tag} = "{name}"',
             "",
-            (model.__doc__ or "").strip(),
+            doc,
             "",
-            *_rows(model),
+            *_rows(model, spell, prefix=prefix),
             "",
         ]
     return out
+
+
+def _merged(*tables: Spellings) -> Spellings:
+    merged: Spellings = {}
+    for table in tables:
+        for path, spelled in table.items():
+            merged.setdefault(path, []).extend(s for s in spelled if s not in merged[path])
+    return merged
 
 
 def _availability(kind: str, profiles: dict[str, Any]) -> str:
@@ -84,19 +111,127 @@ def _availability(kind: str, profiles: dict[str, Any]) -> str:
         if transports is None:
             continue
         if not transports:
-            parts.append(arch)
+            parts.append(f"{arch} (`{profile.drivers.get(kind, kind)}`)")
             continue
         drivers = ", ".join(f"`{kind}{profile.transports[t].suffix}`" for t in transports)
         parts.append(f"{arch} ({drivers})")
-    return "; ".join(parts) or "no shipped arch"
+    return "; ".join(parts) or "no shipped profile"
+
+
+def _top_level(profiles: dict[str, Any]) -> list[str]:
+    from genqemu.confidential import CONFIDENTIAL
+    from genqemu.config import Config
+    from genqemu.process import INCOMING
+
+    vm = spellings("vm.j2", "c")
+    tables = frozenset(
+        n
+        for n, f in Config.fields.items()
+        if isinstance(f.check, Table | Tagged)
+        or (isinstance(f.check, ListOf) and isinstance(f.check.item, Table | Tagged))
+    )
+    out = _section("Top level", Config, vm, tables)
+    listed = {
+        "qmp": spellings("vm.j2", "q"),
+        "iothread": spellings("vm.j2", "t"),
+        "global": spellings("vm.j2", "g"),
+        "fw_cfg": spellings("vm.j2", "item"),
+    }
+    for name in sorted(tables - {"device", "chardev"}):
+        check = Config.fields[name].check
+        if isinstance(check, Table):
+            out += _section(f"[{name}]", check.model, vm, prefix=f"{name}.")
+        elif isinstance(check, ListOf) and isinstance(check.item, Table):
+            out += _section(f"[[{name}]]", check.item.model, listed.get(name, {}))
+    for name, tagged, template in (
+        ("confidential", CONFIDENTIAL, "_confidential.j2"),
+        ("incoming", INCOMING, "vm.j2"),
+    ):
+        where = ", ".join(
+            a for a, p in profiles.items() if any(t in p.devices for t in tagged.models)
+        )
+        out += [
+            f"## [{name}]",
+            "",
+            Config.fields[name].doc.capitalize()
+            + "."
+            + (f" Shipped profiles: {where}." if name == "confidential" else ""),
+            "",
+        ]
+        spell = _merged(spellings(template, "g"), spellings("vm.j2", "c"))
+        out += _variants("###", tagged, spell, prefix="incoming." if name == "incoming" else "")
+    return out
+
+
+def _devices(profiles: dict[str, Any]) -> list[str]:
+    from genqemu.chardevs import CHARDEV
+    from genqemu.devices import DEVICE, Device, VirtioDevice
+    from genqemu.netdevs import NETDEV
+
+    macros = spellings("_macros.j2", "d")
+    out = [
+        "## [[chardev]]",
+        "",
+        "A character backend, named by id from devices "
+        '(`chardev = "ID"`). Pick one with `backend`.',
+        "",
+    ]
+    out += _variants(
+        "###", CHARDEV, _merged(spellings("_chardev.j2", "c"), spellings("chardev.j2", "c"))
+    )
+    out += [
+        "## [[device]]",
+        "",
+        "A guest device. `kind` is QEMU's driver name without its "
+        "transport suffix; the arch profile adds `-pci`, `-ccw` or `-device`.",
+        "",
+        "Keys every device has:",
+        "",
+        *_rows(Device, macros),
+        "",
+        "Keys every virtio device has:",
+        "",
+        *_rows(VirtioDevice, macros, frozenset(Device.fields)),
+        "",
+    ]
+    common = frozenset(VirtioDevice.fields)
+    for kind, model in DEVICE.models.items():
+        skip = common if issubclass(model, VirtioDevice) else frozenset(Device.fields)
+        spell = {**macros, **spellings(model.template, "d")}  # the kind's own spelling wins
+        out += [
+            f'### kind = "{kind}"',
+            "",
+            (model.__doc__ or "").strip(),
+            "",
+            f"Exists on: {_availability(kind, profiles)}.",
+            "",
+            *_rows(model, spell, skip),
+            "",
+        ]
+    out += ["### netdev", "", "The `netdev` table of a `virtio-net` device, by `type`.", ""]
+    out += _variants("####", NETDEV, spellings("_netdev.j2", "n"))
+    return out
+
+
+def _parity() -> list[str]:
+    from genqemu.parity import DEFECTS_FIXED, GO_FIELDS
+
+    out = [
+        "## Parity with govmm",
+        "",
+        "Where each field of kata-containers' Go library (govmm) went:",
+        "",
+        "| Go | genqemu key | note |",
+        "|---|---|---|",
+    ]
+    out += [f"| {_cell(go)} | `{_cell(path)}` | {_cell(note)} |" for go, path, note in GO_FIELDS]
+    out += ["", "### Go defects deliberately fixed", ""]
+    out += [f"- {item}" for item in DEFECTS_FIXED]
+    return [*out, ""]
 
 
 def reference() -> str:
     """The whole of docs/config.md."""
-    from genqemu.chardevs import CHARDEV
-    from genqemu.config import Config
-    from genqemu.devices import DEVICE, Device, VirtioDevice
-    from genqemu.netdevs import NETDEV
     from genqemu.profiles import arch_names, load_profile
 
     profiles = {arch: load_profile(arch) for arch in sorted(set(arch_names().values()))}
@@ -109,65 +244,13 @@ def reference() -> str:
         "snake_case. A key whose default is `—` is not emitted when left out, so QEMU's",
         'own default applies. Sizes are bytes or strings such as `"512M"`, `"2G"`.',
         "Every string is checked: control characters (newline, NUL, ...) are refused,",
-        "commas are escaped for QEMU and every argument is quoted for the shell.",
+        "commas are escaped for QEMU and every argument is quoted for the shell. The QEMU",
+        "column is read from the templates: the option or property each key becomes.",
         "",
+        *_top_level(profiles),
+        *_devices(profiles),
+        *_parity(),
     ]
-    nested: list[tuple[str, type[Model]]] = []
-    top = frozenset(
-        n
-        for n, f in Config.fields.items()
-        if isinstance(f.check, Table)
-        or (isinstance(f.check, ListOf) and isinstance(f.check.item, Table | Tagged))
-    )
-    out += _section("Top level", Config, top)
-    for name in sorted(top):
-        check = Config.fields[name].check
-        if isinstance(check, Table):
-            nested.append((f"[{name}]", check.model))
-        elif isinstance(check, ListOf) and isinstance(check.item, Table):
-            nested.append((f"[[{name}]]", check.item.model))
-    for title, model in nested:
-        out += _section(title, model)
-
-    out += [
-        "## [[chardev]]",
-        "",
-        "A character backend, named by id from devices "
-        '(`chardev = "ID"`). Pick one with `backend`.',
-        "",
-    ]
-    out += _variants("###", CHARDEV)
-
-    out += [
-        "## [[device]]",
-        "",
-        "A guest device. `kind` is QEMU's driver name without its "
-        "transport suffix; the arch profile adds `-pci`, `-ccw` or `-device`.",
-        "",
-        "Keys every device has:",
-        "",
-        *_rows(Device),
-        "",
-        "Keys every virtio device has:",
-        "",
-        *_rows(VirtioDevice, frozenset(Device.fields)),
-        "",
-    ]
-    common = frozenset(VirtioDevice.fields)
-    for kind, model in DEVICE.models.items():
-        skip = common if issubclass(model, VirtioDevice) else frozenset(Device.fields)
-        out += [
-            f'### kind = "{kind}"',
-            "",
-            (model.__doc__ or "").strip(),
-            "",
-            f"Exists on: {_availability(kind, profiles)}.",
-            "",
-            *_rows(model, skip),
-            "",
-        ]
-    out += ["### netdev", "", "The `netdev` table of a `virtio-net` device, by `type`.", ""]
-    out += _variants("####", NETDEV)
     return "\n".join(out).rstrip() + "\n"
 
 

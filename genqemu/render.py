@@ -62,7 +62,19 @@ def render(vm: Vm) -> list[Option]:
         result += options(chardev.render(c=entry))
     for device in vm.devices:
         result += options(env.get_template(device.template).render(d=device, vm=vm))
-    return result
+    return result + passthrough(vm.config.extra_args)
+
+
+def passthrough(args: list[str]) -> list[Option]:
+    """The config's extra_args, verbatim; an argument starting with '-' starts a
+    new line of the script (that grouping is only for reading)."""
+    grouped: list[list[str]] = []
+    for arg in args:
+        if arg.startswith("-") or not grouped:
+            grouped.append([arg])
+        else:
+            grouped[-1].append(arg)
+    return [tuple(group) for group in grouped]
 
 
 def argv(vm: Vm) -> list[str]:

@@ -459,6 +459,7 @@ class Model:
     """A TOML table with declared keys; subclasses declare them with `key()`."""
 
     fields: ClassVar[dict[str, Field[Any]]] = {}
+    drop_keys: ClassVar[tuple[str, ...]] = ()  # inherited keys this table does not have
     toml_path: str = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -468,6 +469,8 @@ class Model:
             for value in vars(base).values():
                 if isinstance(value, Field):
                     fields[value.name] = value
+        for name in cls.__dict__.get("drop_keys", ()):
+            del fields[name]
         cls.fields = fields
 
     @classmethod

@@ -12,8 +12,20 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 REPO = Path(__file__).resolve().parent.parent
+# examples/*.toml are for every arch; examples/<arch>/*.toml for that arch only.
 EXAMPLES = sorted(path.stem for path in (REPO / "examples").glob("*.toml"))
 ARCHES = sorted(path.stem for path in (REPO / "profiles").glob("*.toml"))
+EXAMPLE_CASES = [
+    pytest.param(name, arch, id=f"{name.replace('/', '.')}-{arch}")
+    for name, arch in sorted(
+        [(name, arch) for name in EXAMPLES for arch in ARCHES]
+        + [
+            (f"{arch}/{path.stem}", arch)
+            for arch in ARCHES
+            for path in (REPO / "examples" / arch).glob("*.toml")
+        ]
+    )
+]
 SKIP_QEMU = os.environ.get("GENQEMU_SKIP_QEMU") == "1"
 SKIP_BOOT = os.environ.get("GENQEMU_SKIP_BOOT") == "1"
 # (example, arch, seconds) of each boot test, for the summary at the end.

@@ -2,22 +2,40 @@
 
 Examples name host paths where their launch script will run (/var/lib/...).
 For an acceptance run each path is replaced by a file made in a temporary
-folder: a kernel QEMU will load for the arch, blank disk images, a shared
-folder, socket and log paths. Devices that cannot start in a sandbox (a tap
-netdev, vhost-vsock without /dev/vhost-vsock) are taken out and returned, so
-the caller checks their properties against QEMU's help instead.
+folder: a kernel QEMU will load for the arch, blank disk and flash images, a
+shared folder, socket and log paths, a migration stream that never ends.
+What cannot start in a sandbox is taken out and returned, so the caller
+checks its properties against QEMU's own lists instead: host devices and
+backends that are not here (tap and macvtap interfaces, vhost-user backends,
+VFIO devices, a host TPM, /dev/vhost-vsock) and confidential-guest objects,
+which need KVM on matching hardware.
 """
 
 from __future__ import annotations
 
 import copy
 import os
+import re
 import struct
 import subprocess
 from pathlib import Path
 from typing import Any
 
+from genqemu.schema import Problems, Size
+
 _MIB = 1 << 20
+# Flash images: virt maps each as 64 MiB; x86 allows 8 MiB of flash in all.
+_PFLASH_SIZE = {"arm64": 64 * _MIB}
+_NEEDS_HOST = {
+    "vfio-pci",
+    "vfio-ccw",
+    "vfio-ap",
+    "spapr-tpm-proxy",
+    "vhost-user-blk",
+    "vhost-user-scsi",
+    "vhost-user-fs",
+}
+_HOST_NETDEVS = {"tap", "macvtap", "ipvtap", "vhost-user"}
 
 
 def fake_kernel(arch: str) -> bytes:
@@ -39,22 +57,42 @@ def fake_kernel(arch: str) -> bytes:
     return bytes(8192)  # arm64 and s390x load a raw image
 
 
+def _sparse(path: Path, size: int) -> str:
+    path.write_bytes(b"")
+    os.truncate(path, size)
+    return str(path)
+
+
 def _image(path: Path, image_format: str) -> str:
     if image_format == "raw":
-        path.write_bytes(b"")
-        os.truncate(path, 8 * _MIB)
-    else:
-        subprocess.run(
-            ["qemu-img", "create", "-q", "-f", image_format, str(path), "8M"], check=True
-        )
+        return _sparse(path, 8 * _MIB)
+    subprocess.run(["qemu-img", "create", "-q", "-f", image_format, str(path), "8M"], check=True)
     return str(path)
+
+
+def _size(value: object) -> int:
+    size = Size()(value, "", Problems())
+    assert isinstance(size, int)
+    return size
+
+
+def _startable(device: dict[str, Any]) -> bool:
+    kind = device.get("kind")
+    if kind in _NEEDS_HOST or device.get("fsdriver") == "proxy":
+        return False
+    if kind == "vhost-vsock":
+        return "vhostfd" not in device and os.access("/dev/vhost-vsock", os.R_OK | os.W_OK)
+    netdev = device.get("netdev")
+    return not (isinstance(netdev, dict) and netdev.get("type") in _HOST_NETDEVS)
 
 
 def localize(
     raw: dict[str, Any], arch: str, folder: Path
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """A copy of `raw` whose host paths live in `folder`, and the devices taken out."""
+    """A copy of `raw` whose host paths live in `folder`, and what was taken out."""
     config = copy.deepcopy(raw)
+    removed: list[dict[str, Any]] = []
+    config.setdefault("machine", {})["accel"] = "tcg"  # KVM may be absent, or another arch
     kernel = config.get("kernel")
     if kernel:
         (folder / "kernel").write_bytes(fake_kernel(arch))
@@ -62,21 +100,50 @@ def localize(
         if "initrd" in kernel:
             (folder / "initrd").write_bytes(bytes(4096))
             kernel["initrd"] = str(folder / "initrd")
+    flash_size = _PFLASH_SIZE.get(arch, 4 * _MIB)
+    config["pflash"] = [
+        _sparse(folder / f"flash{i}.fd", flash_size) for i, _ in enumerate(config.get("pflash", []))
+    ]
     for key in ("pidfile", "logfile"):
         if key in config:
             config[key] = str(folder / key)
+    memory = config.get("memory", {})
+    if memory.get("mem_path") or memory.get("hugepages"):
+        memory["mem_path"] = str(folder)
     for index, entry in enumerate(config.get("qmp", [])):
         entry["path"] = str(folder / f"qmp{index}.sock")
     for entry in config.get("chardev", []):
         if "path" in entry:
             entry["path"] = str(folder / f"chardev-{entry['id']}")
-    kept, removed = [], []
+    for index, entry in enumerate(config.get("fw_cfg", [])):
+        if "file" in entry:
+            (folder / f"fw_cfg{index}").write_text("genqemu\n")
+            entry["file"] = str(folder / f"fw_cfg{index}")
+    incoming = config.get("incoming", {})
+    if incoming.get("type") == "exec":
+        incoming["command"] = "sleep 60"  # a stream that never ends
+    elif incoming.get("type") == "fd":
+        os.mkfifo(folder / "migration")
+        incoming["path"] = str(folder / "migration")
+    if "confidential" in config:
+        removed.append(config.pop("confidential"))
+    kept = []
     for index, device in enumerate(config.get("device", [])):
         if not _startable(device):
             removed.append(device)
             continue
-        if "file" in device:
+        if device.get("kind") == "nvdimm":
+            device["file"] = _sparse(folder / f"nvdimm{index}", _size(device["size"]))
+        elif device.get("kind") == "loader":
+            (folder / f"blob{index}").write_bytes(bytes(64))
+            device["file"] = str(folder / f"blob{index}")
+        elif "file" in device:
             device["file"] = _image(folder / f"disk{index}.img", device.get("format", "raw"))
+        netdev = device.get("netdev", {})
+        if "hostfwd" in netdev:  # port 0: any free one, so parallel runs do not clash
+            netdev["hostfwd"] = [
+                re.sub(r":\d+-", ":0-", rule, count=1) for rule in netdev["hostfwd"]
+            ]
         if device.get("kind") == "virtio-9p":
             share = folder / f"share{index}"
             share.mkdir()
@@ -84,10 +151,3 @@ def localize(
         kept.append(device)
     config["device"] = kept
     return config, removed
-
-
-def _startable(device: dict[str, Any]) -> bool:
-    if device.get("kind") == "vhost-vsock":
-        return os.access("/dev/vhost-vsock", os.R_OK | os.W_OK)
-    netdev = device.get("netdev")
-    return not (isinstance(netdev, dict) and netdev.get("type") == "tap")

@@ -28,6 +28,13 @@ def device_drivers(binary: str) -> frozenset[str]:
 
 
 @cache
+def object_types(binary: str) -> frozenset[str]:
+    """Every -object type the binary has."""
+    text = _help(binary, "-object", "help")
+    return frozenset(line.strip() for line in text.splitlines()[1:] if line.strip())
+
+
+@cache
 def device_properties(binary: str, driver: str) -> frozenset[str]:
     """The properties `-device DRIVER,help` lists."""
     return frozenset(_PROPERTY.findall(_help(binary, "-device", f"{driver},help")))
@@ -35,8 +42,11 @@ def device_properties(binary: str, driver: str) -> frozenset[str]:
 
 @cache
 def object_properties(binary: str, qom_type: str) -> frozenset[str]:
-    """The properties `-object TYPE,help` lists."""
-    return frozenset(_PROPERTY.findall(_help(binary, "-object", f"{qom_type},help")))
+    """The properties of an -object type, asked over QMP: `-object TYPE,help`
+    lists class properties only and misses those added per instance (sev-guest)."""
+    with paused_qemu([binary, "-nodefaults", "-machine", "none"]) as qmp:
+        listed = qmp.execute("qom-list-properties", typename=qom_type)
+    return frozenset(entry["name"] for entry in listed)
 
 
 @cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import socket
 import subprocess
 import tempfile
@@ -66,8 +67,14 @@ class Qmp:
 
 
 @contextmanager
-def paused_qemu(argv: Sequence[str], *, timeout: float = 60.0) -> Iterator[Qmp]:
-    """Run `argv` paused (-S) with no display and a QMP socket of our own."""
+def paused_qemu(
+    argv: Sequence[str], *, timeout: float = 60.0, fds: Sequence[tuple[int, str, str]] = ()
+) -> Iterator[Qmp]:
+    """Run `argv` paused (-S) with no display and a QMP socket of our own.
+
+    `fds` are (number, path, mode) files QEMU inherits; sh opens them first,
+    as the launch script does.
+    """
     with tempfile.TemporaryDirectory(prefix="genqemu-qmp-") as tmp:
         path = Path(tmp) / "qmp.sock"
         full = [
@@ -80,6 +87,12 @@ def paused_qemu(argv: Sequence[str], *, timeout: float = 60.0) -> Iterator[Qmp]:
             "-mon",
             "chardev=genqemu-test-qmp,mode=control",
         ]
+        if fds:
+            opens = " ".join(
+                f"{number}{'<>' if mode == 'rw' else '<'}{shlex.quote(file)}"
+                for number, file, mode in fds
+            )
+            full = ["sh", "-c", f'exec {opens} "$@"', "sh", *full]
         process = subprocess.Popen(
             full, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp
         )

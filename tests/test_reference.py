@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from conftest import REPO
 
 from genqemu.config import Config
@@ -24,3 +26,39 @@ def test_every_key_and_kind_is_documented() -> None:
         assert f'### kind = "{kind}"' in text
         for name in model.fields:
             assert f"`{name}`" in text
+
+
+def _resolves(path: str) -> bool:
+    """Whether a parity-table key path names a real key."""
+    from genqemu.chardevs import CHARDEV
+    from genqemu.confidential import CONFIDENTIAL
+    from genqemu.netdevs import NETDEV
+    from genqemu.process import INCOMING
+    from genqemu.schema import Model, Table, Tagged
+
+    if ": " in path:
+        family, key = path.split(": ")
+        table, tag = family.split(" ")
+        tagged: dict[str, Tagged[Any]] = {
+            "device": DEVICE,
+            "chardev": CHARDEV,
+            "netdev": NETDEV,
+            "confidential": CONFIDENTIAL,
+            "incoming": INCOMING,
+        }
+        return key in tagged[table].models[tag].fields
+    model: type[Model] = Config
+    *tables, last = path.split(".")
+    for name in tables:
+        check = model.fields[name].check
+        assert isinstance(check, Table)
+        model = check.model
+    return last in model.fields
+
+
+def test_parity_table_names_real_keys() -> None:
+    from genqemu.parity import GO_FIELDS
+
+    assert len(GO_FIELDS) > 50
+    for go, path, _ in GO_FIELDS:
+        assert _resolves(path), (go, path)

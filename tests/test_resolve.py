@@ -27,12 +27,12 @@ def problems(raw: dict[str, Any], arch: str) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(
     ("arch", "machine", "driver", "rule"),
     [
-        ("amd64", None, "virtio-rng-pci", "default of the amd64 machine"),
-        ("amd64", "microvm", "virtio-rng-device", "default of the amd64 machine"),
-        ("amd64", "pc-q35-7.2", "virtio-rng-pci", "default of the amd64 machine"),
-        ("arm64", None, "virtio-rng-pci", "default of the arm64 machine"),
-        ("s390x", None, "virtio-rng-ccw", "default of the s390x machine"),
-        ("ppc64le", None, "virtio-rng-pci", "default of the ppc64le machine"),
+        ("amd64", None, "virtio-rng-pci", "default of machine q35"),
+        ("amd64", "microvm", "virtio-rng-device", "default of machine microvm"),
+        ("amd64", "pc-q35-7.2", "virtio-rng-pci", "default of machine pc-q35-7.2"),
+        ("arm64", None, "virtio-rng-pci", "default of machine virt"),
+        ("s390x", None, "virtio-rng-ccw", "default of machine s390-ccw-virtio"),
+        ("ppc64le", None, "virtio-rng-pci", "default of machine pseries"),
     ],
 )
 def test_transport_comes_from_the_machine(

@@ -8,15 +8,14 @@ Update them with `pytest --snapshot-update` and read the diff before committing.
 from __future__ import annotations
 
 import pytest
-from conftest import ARCHES, EXAMPLES, REPO
+from conftest import EXAMPLE_CASES, REPO
 from syrupy.assertion import SnapshotAssertion
 from typer.testing import CliRunner
 
 from genqemu.cli import app
 
 
-@pytest.mark.parametrize("arch", ARCHES)
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize(("example", "arch"), EXAMPLE_CASES)
 def test_launch_script(
     example: str, arch: str, sh_snapshot: SnapshotAssertion, monkeypatch: pytest.MonkeyPatch
 ) -> None:

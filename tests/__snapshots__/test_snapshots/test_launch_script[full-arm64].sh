@@ -48,4 +48,5 @@ exec qemu-system-aarch64 \
     -device virtio-rng-pci,id=rng0,rng=rng-rng0,max-bytes=1024,period=1000 \
     -device virtio-balloon-pci,id=balloon0,deflate-on-oom=on,free-page-reporting=on \
     -device vhost-vsock-pci,id=vsock0,guest-cid=42 \
+    -msg timestamp=on \
     "$@"

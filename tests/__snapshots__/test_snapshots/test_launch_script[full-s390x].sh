@@ -47,4 +47,5 @@ exec qemu-system-s390x \
     -device virtio-rng-ccw,id=rng0,rng=rng-rng0,max-bytes=1024,period=1000,devno=fe.0.0008 \
     -device virtio-balloon-ccw,id=balloon0,deflate-on-oom=on,free-page-reporting=on,devno=fe.0.0009 \
     -device vhost-vsock-ccw,id=vsock0,guest-cid=42,devno=fe.0.000a \
+    -msg timestamp=on \
     "$@"

@@ -1,0 +1,21 @@
+"""Guest devices (`[[device]]`): one class per `kind`, named after QEMU's driver.
+
+Importing this package defines every kind; `DEVICE` checks a device table.
+"""
+
+from genqemu.devices import console, memory, misc, network, pci, platform, storage
+from genqemu.devices.base import DEVICE, Device, PciDevice, VirtioDevice
+
+__all__ = [
+    "DEVICE",
+    "Device",
+    "PciDevice",
+    "VirtioDevice",
+    "console",
+    "memory",
+    "misc",
+    "network",
+    "pci",
+    "platform",
+    "storage",
+]

@@ -1,0 +1,145 @@
+"""What every device kind shares: ids, transports, PCI placement, resolution hooks.
+
+A device class declares its keys and, as class variables, what resolution
+needs: `kind` (QEMU's driver name without a transport suffix), whether the
+driver takes the transport suffix (`virtio`), the transport of a device that
+has only one (`native_transport`), the prefixes of its automatic id and of
+its backend's id. Its template is templates/<kind>.j2 unless it names another.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from genqemu.checks import ID, PATH, Ref
+from genqemu.schema import Boolean, Model, Problems, Tagged, Text, key
+
+if TYPE_CHECKING:
+    from genqemu.config import Config
+
+DEVNO = Text(
+    pattern=r"[0-9a-fA-F]{1,2}\.[0-3]\.[0-9a-fA-F]{1,4}\Z",
+    hint="a CCW device number is CSSID.SSID.DEVNO in hex, e.g. 'fe.0.0001'",
+)
+PCI_ADDR = Text(
+    pattern=r"(0x)?[01]?[0-9a-fA-F](\.[0-7])?\Z",
+    hint="a PCI address is SLOT[.FUNCTION] in hex, slot 0-1f, function 0-7, e.g. '0x3' or '1f.2'",
+)
+# Devices a PCI device can sit behind, besides the machine's root bus.
+PCI_BUSES = ("pcie-root-port", "pci-bridge", "pcie-pci-bridge")
+
+
+class PciBus(Ref):
+    """The id of a bridge or root port, or the machine's root bus (pcie.0, pci.0)."""
+
+    def __init__(self) -> None:
+        super().__init__(*PCI_BUSES)
+        self.pattern = None  # pci.0 and pcie.0 are not ids; resolve checks the name
+
+    def describe(self) -> str:
+        return "id of a " + ", ".join(PCI_BUSES) + " or the machine's root bus"
+
+
+class Device(Model):
+    """A guest device; subclasses set `kind` and declare their keys."""
+
+    kind: ClassVar[str] = ""
+    id_prefix: ClassVar[str] = "dev"
+    backend_prefix: ClassVar[str] = ""  # derived id of the host-side backend
+    virtio: ClassVar[bool] = False  # driver = kind + the transport's suffix
+    native_transport: ClassVar[str | None] = None  # a non-virtio device's only transport
+    template: ClassVar[str] = ""
+
+    id: str = key(ID, default=None, doc="device id; default: the kind's prefix and a number")
+
+    # Filled in by resolve.
+    driver: str
+    transport: str | None
+    transport_rule: str
+    devno: str | None
+    backend_id: str
+    fds: dict[str, list[int]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.kind and not cls.template:
+            cls.template = f"{cls.kind}.j2"
+
+    @property
+    def needs_shared_memory(self) -> bool:
+        """The device's backend maps guest RAM (vhost-user): RAM must be shared."""
+        return False
+
+    def machine_options(self) -> dict[str, Any]:
+        """Machine options this device needs (an IOMMU's kernel-irqchip, ...)."""
+        return {}
+
+    def inherited_files(self) -> list[tuple[str, str, str]]:
+        """Files QEMU must inherit for this device: (role, path, mode "rw" or "r")."""
+        return []
+
+    def check_config(self, config: Config, problems: Problems) -> None:
+        """Rules between this device and the rest of the config."""
+
+
+DEVICE: Tagged[Device] = Tagged("kind", Device)
+
+
+class PciDevice(Device):
+    """Where a PCI device sits: a bus and a slot."""
+
+    bus: str | None = key(
+        PciBus(),
+        default=None,
+        transports=("pci",),
+        doc="id of the bridge or root port it sits behind, or the root bus; default: QEMU's choice",
+    )
+    addr: str | None = key(
+        PCI_ADDR, default=None, transports=("pci",), doc='slot and function on that bus, e.g. "0x3"'
+    )
+    multifunction: bool | None = key(
+        Boolean(), default=None, transports=("pci",), doc="the slot holds several functions"
+    )
+
+
+class VirtioDevice(PciDevice):
+    """A virtio device: its driver is `kind` plus the transport suffix."""
+
+    virtio = True
+    transport: str | None = key(
+        Text(choices=("pci", "ccw", "mmio")),
+        default=None,
+        doc="virtio transport; default: the machine's (see the arch profile)",
+    )
+    devno: str | None = key(
+        DEVNO,
+        default=None,
+        transports=("ccw",),
+        doc="CCW device number; default: the next free fe.0.NNNN",
+    )
+    iommu_platform: bool | None = key(
+        Boolean(), default=None, doc="use the platform IOMMU; default: the top-level knob"
+    )
+    romfile: str | None = key(
+        Text(),
+        default=None,
+        transports=("pci",),
+        doc="option ROM file; an empty string disables it",
+    )
+    disable_modern: bool | None = key(
+        Boolean(), default=None, transports=("pci",), doc="offer only the legacy virtio interface"
+    )
+    disable_legacy: bool | None = key(
+        Boolean(), default=None, transports=("pci",), doc="offer only the modern virtio interface"
+    )
+
+
+class VhostUserDevice(VirtioDevice):
+    """A virtio device whose backend is a vhost-user process on a unix socket."""
+
+    backend_prefix = "char-"
+    socket: str = key(PATH, doc="unix socket of the vhost-user backend (QEMU connects to it)")
+
+    @property
+    def needs_shared_memory(self) -> bool:
+        return True

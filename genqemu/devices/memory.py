@@ -1,0 +1,57 @@
+"""Memory devices."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from genqemu.checks import PATH
+from genqemu.devices.base import Device
+from genqemu.schema import Boolean, Problems, Size, Text, format_size, key
+
+if TYPE_CHECKING:
+    from genqemu.config import Config
+
+_UUID = Text(
+    pattern=r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z",
+    hint="write a UUID like '8e5bd3a5-9a1d-4d5e-8a7a-0b6b6a6b6a6b'",
+)
+
+
+class Nvdimm(Device):
+    """An emulated NVDIMM backed by a host file (`memory-backend-file` + `nvdimm`).
+    It is hotpluggable memory: memory.slots and memory.maxmem must leave room."""
+
+    kind = "nvdimm"
+    id_prefix = "nvdimm"
+    backend_prefix = "mem-"
+    file: str = key(PATH, doc="host file (or DAX device) that holds the NVDIMM's content")
+    size: int = key(Size(min=1 << 20), doc='size of the NVDIMM, e.g. "4G"')
+    share: bool | None = key(Boolean(), default=None, doc="guest writes reach the file")
+    readonly: bool | None = key(
+        Boolean(),
+        default=None,
+        doc="the guest cannot write: the file opens read-only and the NVDIMM is unarmed",
+    )
+    pmem: bool | None = key(Boolean(), default=None, doc="the file is on real persistent memory")
+    label_size: int | None = key(
+        Size(min=128 << 10), default=None, doc="room for namespace labels (pseries needs it)"
+    )
+    uuid: str | None = key(_UUID, default=None, doc="device UUID (pseries needs it)")
+
+    def machine_options(self) -> dict[str, Any]:
+        return {"nvdimm": True}
+
+    def check_config(self, config: Config, problems: Problems) -> None:
+        memory = config.memory
+        if memory is None or memory.maxmem is None or memory.slots is None:
+            problems.add(
+                self.toml_path,
+                "an NVDIMM is hotpluggable memory: set memory.slots and memory.maxmem",
+            )
+        elif memory.maxmem - memory.size < self.size:
+            problems.add(
+                f"{self.toml_path}.size",
+                f"{format_size(self.size)} does not fit between memory.size and "
+                f"memory.maxmem ({format_size(memory.maxmem - memory.size)} free): "
+                "raise memory.maxmem",
+            )

@@ -1,0 +1,96 @@
+"""Disks and storage controllers."""
+
+from __future__ import annotations
+
+from genqemu.checks import PATH, Ref
+from genqemu.devices.base import Device, VhostUserDevice, VirtioDevice
+from genqemu.schema import Boolean, Integer, Problems, Text, key
+
+_FORMATS = ("raw", "qcow2", "qed", "vmdk", "vdi", "vhdx", "vpc", "luks")
+_CACHE = ("writeback", "none", "writethrough", "directsync", "unsafe")
+_QUEUES = Integer(min=1, max=1024)
+
+
+class BlockDevice(Device):
+    """The host side of a disk: a `-blockdev` node on an image file."""
+
+    id_prefix = "disk"
+    backend_prefix = "drive-"
+    file: str = key(PATH, doc="disk image on the host")
+    format: str = key(Text(choices=_FORMATS), default="raw", doc="image format")
+    read_only: bool | None = key(Boolean(), default=None, doc="guest cannot write")
+    cache: str | None = key(
+        Text(choices=_CACHE),
+        default=None,
+        doc="cache mode, as -drive cache= (QEMU's default: writeback)",
+    )
+    aio: str | None = key(
+        Text(choices=("threads", "native", "io_uring")),
+        default=None,
+        doc="host I/O engine; native needs cache none or directsync",
+    )
+    discard: str | None = key(
+        Text(choices=("ignore", "unmap")),
+        default=None,
+        doc="pass guest discard requests to the image",
+    )
+    serial: str | None = key(Text(max_len=20), default=None, doc="serial number the guest sees")
+    bootindex: int | None = key(Integer(min=0), default=None, doc="boot order")
+    share_rw: bool | None = key(
+        Boolean(), default=None, doc="let other QEMUs open the image for writing too"
+    )
+
+    def validate(self, problems: Problems) -> None:
+        if self.aio == "native" and self.cache not in ("none", "directsync"):
+            problems.add(
+                f"{self.toml_path}.aio",
+                '\'native\' needs cache = "none" or "directsync" (O_DIRECT): set cache',
+            )
+
+
+class VirtioBlk(VirtioDevice, BlockDevice):
+    """A virtio disk."""
+
+    kind = "virtio-blk"
+    iothread: str | None = key(Ref("iothread"), default=None, doc="iothread to run in")
+    num_queues: int | None = key(_QUEUES, default=None, doc="number of request queues")
+
+
+class VirtioScsi(VirtioDevice):
+    """A virtio SCSI controller; `scsi-hd` disks attach to it."""
+
+    kind = "virtio-scsi"
+    id_prefix = "scsi"
+    iothread: str | None = key(Ref("iothread"), default=None, doc="iothread to run in")
+    num_queues: int | None = key(_QUEUES, default=None, doc="number of request queues")
+
+
+class ScsiHd(BlockDevice):
+    """A SCSI disk on a virtio-scsi controller."""
+
+    kind = "scsi-hd"
+    bus: str = key(
+        Ref("virtio-scsi", single_default=True),
+        default=None,
+        doc="virtio-scsi controller id; default: the only one",
+    )
+    scsi_id: int | None = key(Integer(min=0, max=255), default=None, doc="SCSI target id")
+    lun: int | None = key(Integer(min=0, max=16383), default=None, doc="logical unit number")
+
+
+class VhostUserBlk(VhostUserDevice):
+    """A disk served by a vhost-user-blk backend (e.g. qemu-storage-daemon, SPDK)."""
+
+    kind = "vhost-user-blk"
+    id_prefix = "vublk"
+    num_queues: int | None = key(_QUEUES, default=None, doc="number of request queues")
+    bootindex: int | None = key(Integer(min=0), default=None, doc="boot order")
+
+
+class VhostUserScsi(VhostUserDevice):
+    """A SCSI controller served by a vhost-user-scsi backend."""
+
+    kind = "vhost-user-scsi"
+    id_prefix = "vuscsi"
+    num_queues: int | None = key(_QUEUES, default=None, doc="number of request queues")
+    bootindex: int | None = key(Integer(min=0), default=None, doc="boot order")

@@ -1,0 +1,135 @@
+"""Ids and references: every entry gets a unique id; every reference must hit one.
+
+User ids are claimed first, then automatic ids (`disk0`, `net1`, ...) fill the
+gaps, then each device's backend id (`drive-disk0`) is derived. A key declared
+with a Ref check names another entry; it must exist and be of the right kind,
+and a chardev carries one device only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from genqemu.checks import Ref
+from genqemu.devices.base import PciBus
+from genqemu.schema import Model, Problems, suggest
+
+if TYPE_CHECKING:
+    from genqemu.config import Config
+    from genqemu.devices import Device
+
+# QEMU refuses block node names of 32 characters or more.
+NODE_NAME_MAX = 31
+
+
+class Ids:
+    """Every id in the VM (user ids, automatic ids, backend ids), each unique."""
+
+    def __init__(self, problems: Problems) -> None:
+        self.problems = problems
+        self.owners: dict[str, tuple[str, str]] = {}  # id -> (kind, TOML path)
+        self.counters: dict[str, int] = {}
+
+    def claim(self, ident: str, kind: str, path: str, what: str = "id") -> None:
+        owner = self.owners.get(ident)
+        if owner is None:
+            self.owners[ident] = (kind, path)
+        else:
+            self.problems.add(
+                f"{path}.id",
+                f"{what} {ident!r} is already used by {owner[1]}; ids must be unique: rename one",
+            )
+
+    def fresh(self, prefix: str) -> str:
+        """The next unused `prefix<N>`."""
+        number = self.counters.get(prefix, 0)
+        while f"{prefix}{number}" in self.owners:
+            number += 1
+        self.counters[prefix] = number + 1
+        return f"{prefix}{number}"
+
+    def of_kinds(self, kinds: Iterable[str]) -> list[str]:
+        wanted = set(kinds)
+        return [ident for ident, (kind, _) in self.owners.items() if kind in wanted]
+
+
+def assign_ids(config: Config, problems: Problems) -> Ids:
+    """Claim every user id, then give automatic and backend ids."""
+    ids = Ids(problems)
+    named: list[tuple[Model, str, str]] = [
+        *((c, "chardev", c.toml_path) for c in config.chardev),
+        *((t, "iothread", t.toml_path) for t in config.iothread),
+        *((q, "qmp", q.toml_path) for q in config.qmp),
+        *((d, d.kind, d.toml_path) for d in config.device),
+    ]
+    if config.confidential is not None:
+        named.append((config.confidential, config.confidential.type, "confidential"))
+    for entry, kind, path in named:
+        ident = entry.__dict__.get("id")
+        if ident is not None:
+            ids.claim(ident, kind, path)
+    for entry, kind, path in named:
+        if entry.__dict__.get("id") is None:
+            prefix = getattr(entry, "id_prefix", kind)
+            entry.__dict__["id"] = ident = ids.fresh(prefix)
+            ids.claim(ident, kind, path)
+    for device in config.device:
+        if device.backend_prefix:
+            backend = device.backend_id = device.backend_prefix + device.id
+            ids.claim(backend, "backend", device.toml_path, what="its backend id")
+            if device.backend_prefix == "drive-" and len(backend) > NODE_NAME_MAX:
+                problems.add(
+                    f"{device.toml_path}.id",
+                    f"too long: the block node name {backend!r} would have "
+                    f"{len(backend)} characters and QEMU allows {NODE_NAME_MAX}; "
+                    "shorten the id",
+                )
+    return ids
+
+
+def resolve_references(
+    device: Device, ids: Ids, uses: dict[str, str], root_bus: str | None, problems: Problems
+) -> None:
+    """Check (or default) every key of `device` that names another entry by id."""
+    for field in type(device).fields.values():
+        check = field.check
+        if not isinstance(check, Ref):
+            continue
+        path = f"{device.toml_path}.{field.name}"
+        target = device.__dict__[field.attr]
+        wanted = " or ".join(check.targets)
+        if target is None:
+            if not check.single_default:
+                continue
+            candidates = ids.of_kinds(check.targets)
+            if len(candidates) != 1:
+                fix = (
+                    f"add a [[device]] with kind = {check.targets[0]!r}"
+                    if not candidates
+                    else f"there are several ({', '.join(candidates)}): say which in {field.name}"
+                )
+                problems.add(path, f"{device.kind} needs a {wanted}: {fix}")
+                continue
+            device.__dict__[field.attr] = target = candidates[0]
+        if isinstance(check, PciBus) and target == root_bus:
+            continue
+        owner = ids.owners.get(target)
+        if owner is None:
+            builtin = (
+                f" (nor is it the root bus {root_bus!r})"
+                if root_bus and isinstance(check, PciBus)
+                else ""
+            )
+            choices = ids.of_kinds(check.targets) + ([root_bus] if builtin and root_bus else [])
+            problems.add(path, f"no {wanted} has id {target!r}{builtin}" + suggest(target, choices))
+        elif owner[0] not in check.targets:
+            problems.add(path, f"{target!r} is a {owner[0]} ({owner[1]}), not a {wanted}")
+        elif owner[0] == "chardev":
+            first = uses.setdefault(target, device.toml_path)
+            if first != device.toml_path:
+                problems.add(
+                    path,
+                    f"chardev {target!r} is already used by {first}; a chardev "
+                    "carries one device: add another [[chardev]]",
+                )

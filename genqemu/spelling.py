@@ -1,0 +1,50 @@
+"""Which QEMU option or property each config key becomes, read from the templates.
+
+The templates are the only place QEMU spellings live, so the docs read them
+there instead of keeping a second copy: `prop("NAME", ...d.key...)` and
+`NAME={{ d.key }}` give a property of the option on that line, `{{ d.key }}`
+alone the option itself, and `{% if c.key %}` the option on the next line.
+"""
+
+from __future__ import annotations
+
+import re
+
+from genqemu.resources import data_dir
+
+
+def spellings(template: str, var: str) -> dict[str, list[str]]:
+    """Key path after `var.` -> the QEMU spellings it becomes in `template`."""
+    found: dict[str, list[str]] = {}
+    text = (data_dir("templates") / template).read_text()
+    ref = rf"\b{var}\.([\w.]+)"
+    prop_call = re.compile(r'prop\("([^"]+)",([^)]*)')
+    assign = re.compile(rf"([\w.-]+)=\{{\{{\s*{ref}")
+    alone = re.compile(rf"\{{\{{\s*{ref}")
+    option = ""
+    guarded: list[str] = []
+
+    def add(path: str, spelling: str) -> None:
+        spellings_of = found.setdefault(path, [])
+        if spelling not in spellings_of:
+            spellings_of.append(spelling)
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("{%"):
+            guarded += re.findall(ref, line)
+            continue
+        if line.startswith("-"):
+            option = line.split()[0]
+            for path in guarded:
+                add(path, option)
+            guarded = []
+        named = [
+            (name, path) for name, args in prop_call.findall(line) for path in re.findall(ref, args)
+        ] + assign.findall(line)
+        for name, path in named:
+            add(path, f"{option} {name}=".strip())
+        for path in alone.findall(line):
+            if all(path != p for _, p in named):
+                add(path, option)
+    return found
