@@ -1,9 +1,11 @@
-"""Debian 12 packages for the boot tests: a kernel and busybox-static per arch.
+"""Debian packages for the boot tests: a kernel and busybox-static per arch.
 
-The .deb files come from the pool of the Debian archive apt on this machine
-uses (a `bookworm` entry in /etc/apt/sources.list or sources.list.d/*.sources;
-else http://deb.debian.org/debian; GENQEMU_DEBIAN_MIRROR overrides both). The
-arch's dists/bookworm/main/binary-ARCH/Packages.xz names the current kernel
+Debian 12 (bookworm) for amd64, arm64, ppc64el and s390x; Debian 13 (trixie)
+for riscv64, which bookworm does not have. The .deb files come from the pool
+of the Debian archive apt on this machine uses (a `bookworm` entry in
+/etc/apt/sources.list or sources.list.d/*.sources; else
+http://deb.debian.org/debian; GENQEMU_DEBIAN_MIRROR overrides both). The
+arch's dists/SUITE/main/binary-ARCH/Packages.xz names the current kernel
 (through the linux-image-FLAVOUR metapackage) with its pool path and SHA256.
 No architecture is added to dpkg: the files are fetched over HTTP and
 unpacked with `dpkg-deb -x`.
@@ -35,12 +37,13 @@ from pathlib import Path
 SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
-# genqemu arch -> (Debian arch, the kernel flavour's metapackage)
+# genqemu arch -> (Debian arch, the kernel flavour's metapackage, suite)
 DEBIAN_ARCH = {
-    "amd64": ("amd64", "linux-image-amd64"),
-    "arm64": ("arm64", "linux-image-arm64"),
-    "ppc64le": ("ppc64el", "linux-image-powerpc64le"),
-    "s390x": ("s390x", "linux-image-s390x"),
+    "amd64": ("amd64", "linux-image-amd64", SUITE),
+    "arm64": ("arm64", "linux-image-arm64", SUITE),
+    "ppc64le": ("ppc64el", "linux-image-powerpc64le", SUITE),
+    "riscv64": ("riscv64", "linux-image-riscv64", "trixie"),
+    "s390x": ("s390x", "linux-image-s390x", SUITE),
 }
 
 
@@ -152,8 +155,10 @@ def _package(fields: dict[str, str], name: str) -> Package:
 
 def resolve(arch: str) -> tuple[Package, Package]:
     """Read the arch's Packages index: (kernel image package, busybox-static)."""
-    debian_arch, meta = DEBIAN_ARCH[arch]
-    url = f"{mirror()}/dists/{SUITE}/main/binary-{debian_arch}/Packages.xz"
+    if arch not in DEBIAN_ARCH:
+        raise DownloadError(f"no Debian kernel known for {arch}: add it to DEBIAN_ARCH")
+    debian_arch, meta, suite = DEBIAN_ARCH[arch]
+    url = f"{mirror()}/dists/{suite}/main/binary-{debian_arch}/Packages.xz"
     text = lzma.decompress(_fetch(url)).decode("utf-8", errors="replace")
     first = parse_packages(text, {meta, "busybox-static"})
     if meta not in first or "busybox-static" not in first:

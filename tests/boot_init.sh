@@ -43,12 +43,27 @@ for device in /sys/bus/virtio/devices/*; do
     fi
 done
 for disk in /sys/block/*; do
+    [ -e "$disk" ] || continue
     name=${disk##*/}
     case $name in loop* | ram* | zram*) continue ;; esac
     line="block $name bus=$(name_of "$disk/device/subsystem") ro=$(cat "$disk/ro")"
     [ -r "$disk/serial" ] && line="$line serial=$(cat "$disk/serial")"
     if dd if="/dev/$name" of=/dev/null bs=512 count=1 2>/dev/null; then line="$line readable=yes"; else line="$line readable=no"; fi
     echo "$line"
+done
+for device in /sys/bus/pci/devices/*; do
+    # QEMU's own PCI devices (vendor 1b36: bridges, root ports, pvpanic-pci)
+    # but the host bridge; virtio devices are listed above.
+    [ "$(cat "$device/vendor" 2>/dev/null)" = 0x1b36 ] || continue
+    case $(cat "$device/class") in 0x0600*) continue ;; esac # a host bridge
+    echo "pci ${device##*/} id=1b36:$(cut -c3- "$device/device") driver=$(name_of "$device/driver")"
+done
+for device in /sys/bus/*/drivers/pvpanic*/*; do
+    [ -e "$device/driver" ] || continue
+    echo "pvpanic ${device##*/} driver=$(name_of "$device/driver")"
+done
+for unit in /sys/class/iommu/*; do
+    [ -e "$unit" ] && echo "iommu ${unit##*/}"
 done
 for interface in /sys/class/net/*; do
     [ -e "$interface/device" ] || continue
@@ -65,7 +80,7 @@ for tty in /sys/class/tty/*; do
     echo "tty ${tty##*/}"
 done
 for rng in $(cat /sys/class/misc/hw_random/rng_available 2>/dev/null); do
-    echo "rng $rng"
+    [ "$rng" = none ] || echo "rng $rng"
 done
 for hvc in /dev/hvc*; do
     # An hvc slot without a backend refuses to open (ENODEV).

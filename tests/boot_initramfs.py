@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import lzma
 import shutil
 import struct
 import subprocess
@@ -48,6 +49,12 @@ class BootKit:
     kernel_package: Package
     busybox_package: Package
     modules: tuple[str, ...]  # insmod order
+    builtin: frozenset[str]  # modules built into the kernel
+
+    def has(self, module: str) -> bool:
+        """Whether the guest kernel can use `module` (loaded by the init, or built in)."""
+        name = module_name(module)
+        return name in self.modules or name in self.builtin
 
 
 def boot_kit(arch: str, wanted: Sequence[str]) -> BootKit:
@@ -55,16 +62,28 @@ def boot_kit(arch: str, wanted: Sequence[str]) -> BootKit:
     kernel_package, kernel_deb, busybox_package, busybox_deb = debs(arch)
     key = hashlib.sha256(
         json.dumps(
-            [kernel_package.sha256, busybox_package.sha256, INIT.read_text(), list(wanted)]
+            [
+                kernel_package.sha256,
+                busybox_package.sha256,
+                INIT.read_text(),
+                Path(__file__).read_text(),  # this builder: a change to it builds anew
+                list(wanted),
+            ]
         ).encode()
     ).hexdigest()[:16]
     folder = cache_root() / arch / f"kit-{kernel_package.version}-{key}"
     manifest = folder / "manifest.json"
     if not manifest.exists():
         _build(folder, kernel_deb, busybox_deb, wanted)
-    modules = tuple(json.loads(manifest.read_text())["modules"])
+    recorded = json.loads(manifest.read_text())
     return BootKit(
-        arch, folder / "kernel", folder / "initrd.cpio", kernel_package, busybox_package, modules
+        arch,
+        folder / "kernel",
+        folder / "initrd.cpio",
+        kernel_package,
+        busybox_package,
+        tuple(recorded["modules"]),
+        frozenset(recorded["builtin"]),
     )
 
 
@@ -76,36 +95,60 @@ def _build(folder: Path, kernel_deb: Path, busybox_deb: Path, wanted: Sequence[s
         images = sorted((root / "boot").glob("vmlinu[xz]-*"))
         if len(images) != 1:
             raise KernelError(f"{kernel_deb.name}: expected one boot/vmlinu[xz]-*, got {images}")
-        (tree,) = (root / "lib" / "modules").iterdir()
-        order = load_order(wanted, module_files(tree), builtin_modules(tree))
+        trees = [root / "lib" / "modules", root / "usr" / "lib" / "modules"]
+        (tree,) = [t for top in trees if top.is_dir() for t in top.iterdir()]
+        builtin = builtin_modules(tree)
+        order = load_order(wanted, module_files(tree), builtin)
         files: dict[str, bytes] = {
             "init": INIT.read_bytes(),
-            "bin/busybox": (root / "bin" / "busybox").read_bytes(),
+            "bin/busybox": _busybox(root).read_bytes(),
             "etc/modules": "".join(
                 f"{name} {MODULE_PARAMETERS.get(name, '')}".rstrip() + "\n" for name, _ in order
             ).encode(),
         }
         for name, path in order:
-            files[f"lib/modules/{name}.ko"] = path.read_bytes()
+            files[f"lib/modules/{name}.ko"] = module_bytes(path)
         staging = folder.with_name(f".{folder.name}.tmp")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         shutil.copyfile(images[0], staging / "kernel")
         (staging / "initrd.cpio").write_bytes(newc_archive(files))
-        manifest = {"modules": [name for name, _ in order], "kernel_image": images[0].name}
+        manifest = {
+            "modules": [name for name, _ in order],
+            "builtin": sorted(builtin),
+            "kernel_image": images[0].name,
+        }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
         shutil.rmtree(folder, ignore_errors=True)
         staging.rename(folder)
 
 
+def _busybox(root: Path) -> Path:
+    """busybox in the unpacked package: /bin (Debian 12) or /usr/bin (Debian 13)."""
+    for path in (root / "bin" / "busybox", root / "usr" / "bin" / "busybox"):
+        if path.is_file():
+            return path
+    raise KernelError("busybox-static has no bin/busybox or usr/bin/busybox")
+
+
 def module_name(filename: str) -> str:
-    """A module's name from its file name: `virtio-rng.ko` -> `virtio_rng`."""
+    """A module's name from its file name: `virtio-rng.ko.xz` -> `virtio_rng`."""
     return filename.split(".ko")[0].replace("-", "_")
 
 
 def module_files(tree: Path) -> dict[str, Path]:
-    """Every loadable module under lib/modules/VERSION: name -> .ko file."""
-    return {module_name(path.name): path for path in tree.glob("kernel/**/*.ko")}
+    """Every loadable module under lib/modules/VERSION: name -> .ko or .ko.xz file."""
+    return {
+        module_name(path.name): path
+        for pattern in ("kernel/**/*.ko", "kernel/**/*.ko.xz")
+        for path in tree.glob(pattern)
+    }
+
+
+def module_bytes(path: Path) -> bytes:
+    """The module's ELF file, decompressed (Debian 13 ships .ko.xz; insmod wants .ko)."""
+    data = path.read_bytes()
+    return lzma.decompress(data) if path.name.endswith(".xz") else data
 
 
 def builtin_modules(tree: Path) -> set[str]:
@@ -120,7 +163,9 @@ def load_order(
     """The modules to insmod, each after those it depends on; built-in ones left out.
 
     A wanted module that is neither a file nor built in fails: a kernel that
-    cannot drive a device kind must not pass for one that sees no device.
+    cannot drive a device kind must not pass for one that sees no device. A
+    name ending in `?` is loaded where the kernel has it (drivers that
+    Debian builds for some arches only).
     """
     order: list[tuple[str, Path]] = []
     seen: set[str] = set()
@@ -136,14 +181,16 @@ def load_order(
                 visit(module_name(dependency), name)
         order.append((name, files[name]))
 
-    for name in wanted:
-        visit(name, "the boot test")
+    for wanted_name in wanted:
+        name = module_name(wanted_name.rstrip("?"))
+        if not wanted_name.endswith("?") or name in files:
+            visit(name, "the boot test")
     return order
 
 
 def modinfo(path: Path) -> dict[str, str]:
     """The key=value strings of an ELF64 module's .modinfo section (last one wins)."""
-    data = path.read_bytes()
+    data = module_bytes(path)
     if data[:5] != b"\x7fELF\x02":
         raise KernelError(f"{path}: not an ELF64 file")
     endian = "<" if data[5] == 1 else ">"

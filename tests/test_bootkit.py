@@ -21,6 +21,7 @@ from boot_view import (
     BEGIN,
     END,
     GUEST_VIEW,
+    Guest,
     UnknownKind,
     expected_view,
     guest_block,
@@ -185,16 +186,20 @@ def test_every_device_kind_has_a_guest_view() -> None:
     assert kinds() - set(GUEST_VIEW) == set()
 
 
+def guest(arch: str, machine: str = "virt", modules: tuple[str, ...] = ()) -> Guest:
+    return Guest(arch, machine, False, lambda module: module in modules)
+
+
 def test_an_unknown_kind_fails_loudly() -> None:
     with pytest.raises(UnknownKind, match="no guest view for device kind 'virtio-gpu'"):
-        expected_view([SimpleNamespace(kind="virtio-gpu")], "amd64", 1)
+        expected_view([SimpleNamespace(kind="virtio-gpu")], guest("amd64"), 1)
 
 
 def test_expected_view_of_ccw_devices_names_their_devno() -> None:
     disk = SimpleNamespace(
         kind="virtio-blk", transport="ccw", devno="fe.0.000a", read_only=True, serial=None
     )
-    assert expected_view([disk], "s390x", 1) == [
+    assert expected_view([disk], guest("s390x"), 1) == [
         "block bus=virtio ro=1 serial= readable=yes",
         "console ttysclp0",
         "tty ttysclp",
@@ -255,3 +260,42 @@ def test_doc_sections_compare_device_lines_without_names_or_order() -> None:
     assert comparable(one) != comparable(render(lines, version="6.2"))
     assert "-kernel $KIT/kernel \\\n    -no-reboot" in one
     assert "SLOF banner" in one
+
+
+def test_devices_that_need_the_host_and_unknown_extra_devices_fail_loudly() -> None:
+    vfio = SimpleNamespace(kind="vfio-pci")
+    with pytest.raises(UnknownKind, match="vfio-pci cannot start in a sandbox"):
+        expected_view([vfio], guest("amd64"), 1)
+    with pytest.raises(UnknownKind, match="'virtio-gpu-pci' from extra_args"):
+        expected_view([], guest("amd64"), 1, ["-msg", "timestamp=on", "-device", "virtio-gpu-pci"])
+    assert expected_view([], guest("amd64"), 1, ["-device", "qemu-xhci,id=x"]) == [
+        "console ttyS0",
+        "pci id=1b36:000d driver=none",
+        "tty ttyS",
+    ]
+
+
+def test_views_that_depend_on_the_guest_kernel_and_machine() -> None:
+    panic = SimpleNamespace(kind="pvpanic", driver="pvpanic-pci", virtio=False)
+    assert "pvpanic driver=pvpanic-pci" in expected_view(
+        [panic], guest("amd64", "q35", ("pvpanic-pci",)), 1
+    )
+    assert "pci id=1b36:0011 driver=none" in expected_view([panic], guest("arm64"), 1)
+    isa = SimpleNamespace(kind="pvpanic", driver="pvpanic", virtio=False)
+    assert "pvpanic driver=pvpanic-mmio" in expected_view([isa], guest("amd64", "q35"), 1)
+    bridge = SimpleNamespace(kind="pci-bridge", shpc=None, virtio=False)
+    with_shpchp = ("shpchp",)
+    assert "pci id=1b36:0001 driver=shpchp" in expected_view(
+        [bridge], guest("arm64", "virt", with_shpchp), 1
+    )
+    assert "pci id=1b36:0001 driver=none" in expected_view(
+        [bridge], guest("amd64", "q35", with_shpchp), 1
+    )
+    assert "pci id=1b36:0001 driver=none" in expected_view([bridge], guest("riscv64"), 1)
+    no_shpc = SimpleNamespace(kind="pci-bridge", shpc=False, virtio=False)
+    assert "pci id=1b36:0001 driver=none" in expected_view(
+        [no_shpc], guest("arm64", "virt", with_shpchp), 1
+    )
+    rng = SimpleNamespace(kind="virtio-rng", transport="pci", virtio=True)
+    assert "iommu s390-iommu" in expected_view([rng], guest("s390x"), 1)
+    assert "iommu s390-iommu" not in expected_view([rng], guest("arm64"), 1)
