@@ -26,3 +26,25 @@ def prop(name: str, value: object) -> str:
 def props(values: dict[str, object]) -> str:
     """`prop` for every item of a table of free-form properties, in order."""
     return "".join(prop(name, value) for name, value in values.items())
+
+
+def strings(name: str, values: list[str]) -> str:
+    """A property given once per value: `,hostfwd=A,hostfwd=B`."""
+    return "".join(prop(name, value) for value in values)
+
+
+def size(value: int | None) -> str | None:
+    """A byte count in QEMU's shortest spelling (2G, 1536M); None stays None."""
+    from genqemu.schema import format_size
+
+    return None if value is None else format_size(value)
+
+
+def hexadecimal(value: int | None, width: int = 0) -> str | None:
+    """An integer as 0x hex, zero-padded to `width` digits; None stays None."""
+    return None if value is None else f"0x{value:0{width}x}"
+
+
+def onoff(value: bool | None) -> str | None:
+    """A boolean for an OnOffAuto property, which takes the words on and off."""
+    return None if value is None else ("on" if value else "off")

@@ -54,8 +54,10 @@ def place(
                 f"{path}.kind", f"{device.kind} needs {transport}, which {where} does not have"
             )
             return
-        device.transport_rule = "the kind's only transport"
+        device.transport_rule = "the kind's only transport" if transport else "none"
         device.driver = profile.drivers.get(device.kind, device.kind)
+        if device.driver != device.kind:
+            device.notes.append(f"driver {device.driver}: the {profile.arch} profile's")
     device.transport = transport
     device.devno = device.__dict__.get("devno")
     for field in type(device).fields.values():
@@ -118,6 +120,7 @@ def _iommu_platform(device: Device, config: Config, problems: Problems) -> None:
     values = device.__dict__
     if values["iommu_platform"] is None and config.iommu_platform:
         values["iommu_platform"] = True
+        device.notes.append("iommu_platform=on: from the top-level iommu_platform")
     if values["iommu_platform"] and device.transport == "pci" and "disable_legacy" in values:
         if values["disable_legacy"] is False:
             problems.add(
@@ -125,6 +128,8 @@ def _iommu_platform(device: Device, config: Config, problems: Problems) -> None:
                 "must be true with iommu_platform on PCI (QEMU offers no IOMMU to "
                 "legacy virtio): remove it",
             )
+        elif values["disable_legacy"] is None:
+            device.notes.append("disable-legacy=on: QEMU needs it with iommu_platform on PCI")
         values["disable_legacy"] = True
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from genqemu.escape import esc, prop, props
+from genqemu.escape import esc, hexadecimal, onoff, prop, props, size, strings
 from genqemu.resources import data_dir
-from genqemu.schema import format_size
 
 if TYPE_CHECKING:
     import jinja2
@@ -37,9 +36,12 @@ def environment() -> jinja2.Environment:
         auto_reload=False,
     )
     env.filters["esc"] = esc
+    env.filters["size"] = size
+    env.filters["hex"] = hexadecimal
+    env.filters["onoff"] = onoff
     env.globals["prop"] = prop
     env.globals["props"] = props
-    env.filters["size"] = format_size
+    env.globals["strings"] = strings
     return env
 
 

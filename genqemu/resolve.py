@@ -36,6 +36,7 @@ class Vm:
         self.machine_type = machine_type
         self.accel = config.machine.accel if config.machine else None
         self.machine_options: dict[str, Any] = {}
+        self.machine_option_sources: dict[str, str] = {}
         self.cpu_model = (config.cpu and config.cpu.model) or profile.default_cpu
         self.cpu_features: dict[str, Any] = config.cpu.features if config.cpu else {}
         self.devices: list[Device] = config.device
@@ -92,19 +93,26 @@ def _accels(accel: str | None) -> list[str]:
 
 def _machine_options(vm: Vm, machine: MachineProfile) -> dict[str, Any]:
     """Machine options: the machine's, the accelerators', those the devices,
-    the confidential object and the RAM backend need, then the user's."""
-    options = dict(machine.options)
+    the confidential object and the RAM backend need, then the user's. Where
+    each came from is kept in vm.machine_option_sources (for explain)."""
+    options: dict[str, Any] = {}
+
+    def put(values: dict[str, Any], source: str) -> None:
+        options.update(values)
+        vm.machine_option_sources.update(dict.fromkeys(values, source))
+
+    put(machine.options, f"profile: machine {vm.machine_type}")
     for name in _accels(vm.accel):
         if name in vm.profile.accel:
-            options.update(vm.profile.accel[name].machine_options)
+            put(vm.profile.accel[name].machine_options, f"profile: under {name}")
     for device in vm.devices:
-        options.update(device.machine_options())
+        put(device.machine_options(), f"needed by {device.kind} {device.id}")
     if vm.confidential is not None:
-        options["confidential-guest-support"] = vm.confidential.id
+        put({"confidential-guest-support": vm.confidential.id}, "[confidential]")
     if vm.ram_backend is not None and vm.ram_backend_via == "machine":
-        options["memory-backend"] = vm.ram_backend
+        put({"memory-backend": vm.ram_backend}, "profile: RAM backend on the machine")
     if vm.config.machine:
-        options.update(vm.config.machine.options)
+        put(vm.config.machine.options, "the config")
     return options
 
 

@@ -66,6 +66,12 @@ class Device(Model):
             cls.template = f"{cls.kind}.j2"
 
     @property
+    def notes(self) -> list[str]:
+        """What resolution decided or added for this device, for `genqemu explain`."""
+        notes: list[str] = self.__dict__.setdefault("_notes", [])
+        return notes
+
+    @property
     def needs_shared_memory(self) -> bool:
         """The device's backend maps guest RAM (vhost-user): RAM must be shared."""
         return False

@@ -1,0 +1,95 @@
+"""`genqemu explain`: why the command line is what it is, as readable tables.
+
+For the machine: its type and where each machine option came from. For each
+device: its QEMU driver, its transport and the rule that chose it, the numbers
+genqemu allocated (CCW devno, chassis, inherited fds, backend ids) and what it
+added for the arch. Then the inherited files, the privilege drop and the
+options passed through as written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from genqemu.escape import prop
+
+if TYPE_CHECKING:
+    from genqemu.devices import Device
+    from genqemu.launch import Launch
+    from genqemu.resolve import Vm
+
+
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
+    """Columns padded to their widest cell; the last column is not padded."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+    return [
+        "  ".join(
+            [*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]]
+        ).rstrip()
+        for row in [header, *rows]
+    ]
+
+
+def _allocated(device: Device) -> str:
+    """The numbers and names genqemu chose for a device."""
+    values = device.__dict__
+    parts = []
+    if values.get("devno"):
+        parts.append(f"devno {values['devno']}")
+    for key in ("chassis", "chassis_nr"):
+        if values.get(key) is not None:
+            parts.append(f"{key} {values[key]}")
+    for role, numbers in (values.get("fds") or {}).items():
+        parts.append(f"{role} {','.join(map(str, numbers))}")
+    if device.backend_prefix:
+        parts.append(f"backend {device.backend_id}")
+    return "; ".join(parts) or "-"
+
+
+def explain(vm: Vm, launch: Launch, source: str) -> str:
+    """The whole explanation, as text."""
+    profile = vm.profile
+    machine_rule = (
+        "the config" if vm.config.machine and vm.config.machine.type else "profile default"
+    )
+    lines = [
+        f"{source} for {vm.arch} (profile {profile.arch}), binary {vm.binary}",
+        f"machine {vm.machine_type} ({machine_rule}), accel {vm.accel or 'QEMU default (tcg)'}",
+    ]
+    if vm.cpu_model:
+        rule = "the config" if vm.config.cpu and vm.config.cpu.model else "profile default"
+        lines.append(f"cpu {vm.cpu_model} ({rule})")
+    if vm.machine_options:
+        lines += ["", "Machine options:"]
+        options = [
+            (name, prop(name, value).partition("=")[2], vm.machine_option_sources.get(name, ""))
+            for name, value in vm.machine_options.items()
+        ]
+        lines += ["  " + line for line in _table(("option", "value", "from"), options)]
+    if vm.devices:
+        lines += ["", "Devices:"]
+        rows = [
+            (d.id, d.kind, d.driver, d.transport or "-", d.transport_rule, _allocated(d))
+            for d in vm.devices
+        ]
+        header = ("id", "kind", "driver", "transport", "chosen by", "allocated")
+        lines += ["  " + line for line in _table(header, rows)]
+        notes = [f"  {d.id}: {note}" for d in vm.devices for note in d.notes]
+        if notes:
+            lines += ["", "Added for this arch:", *notes]
+    if launch.fds:
+        lines += ["", "Files QEMU inherits (opened by the script):"]
+        lines += [
+            f"  fd {fd.number} {'read-write' if fd.mode == 'rw' else 'read-only'} {fd.path}"
+            for fd in launch.fds
+        ]
+    if launch.prefix:
+        lines += ["", f"Runs as: {' '.join(launch.prefix)}"]
+    if vm.config.extra_args:
+        lines += [
+            "",
+            "Passed through as written (extra_args):",
+            "  " + " ".join(vm.config.extra_args),
+        ]
+    return "\n".join(lines) + "\n"

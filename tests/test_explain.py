@@ -1,0 +1,36 @@
+"""`genqemu explain`: the decisions behind a command line, snapshotted as text."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import example_path
+from syrupy.assertion import SnapshotAssertion
+
+from genqemu.build import build_file
+from genqemu.explain import explain
+from genqemu.launch import plan
+
+CASES = [
+    ("fds", "s390x"),
+    ("amd64/pci-topology", "amd64"),
+    ("minimal", "ppc64le"),
+    ("amd64/microvm", "amd64"),
+    ("full", "arm64"),
+]
+
+
+@pytest.mark.parametrize(
+    ("example", "arch"), CASES, ids=[f"{e.replace('/', '.')}-{a}" for e, a in CASES]
+)
+def test_explain(example: str, arch: str, text_snapshot: SnapshotAssertion) -> None:
+    vm = build_file(example_path(example), arch)
+    assert explain(vm, plan(vm), f"examples/{example}.toml") == text_snapshot
+
+
+def test_explain_names_every_device_and_its_driver() -> None:
+    vm = build_file(example_path("full"), "s390x")
+    text = explain(vm, plan(vm), "full.toml")
+    for device in vm.devices:
+        assert f"  {device.id} " in text
+        assert device.driver in text
+    assert "devno fe.0.0001" in text
