@@ -75,6 +75,9 @@ def boot_kit(arch: str, wanted: Sequence[str]) -> BootKit:
     manifest = folder / "manifest.json"
     if not manifest.exists():
         _build(folder, kernel_deb, busybox_deb, wanted)
+        for old in folder.parent.glob("kit-*"):  # kits of an older init, builder or kernel
+            if old != folder:
+                shutil.rmtree(old, ignore_errors=True)
     recorded = json.loads(manifest.read_text())
     return BootKit(
         arch,

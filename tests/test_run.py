@@ -97,6 +97,16 @@ def test_dry_run_shows_fds_as_the_script_opens_them_and_the_prefix() -> None:
     assert len(lines) == 3
 
 
+def test_dry_run_of_the_fds_example_opens_what_the_script_opens() -> None:
+    fds = str(example_path("fds"))
+    script = cli("-a", "amd64", fds).stdout.splitlines()
+    dry_run = cli("run", "-a", "amd64", "-n", fds).stdout.splitlines()
+    redirections = [line for line in script if line.startswith("exec ") and "<" in line]
+    assert redirections and dry_run[:-1] == redirections
+    prefix = json.loads(cli("-a", "amd64", "-f", "json", fds).stdout)["prefix"]
+    assert prefix and dry_run[-1].startswith(f"exec {shlex.join(prefix)} qemu-system-x86_64 ")
+
+
 def test_run_execs_qemu_with_the_argv_and_passes_its_stderr_and_status(
     fake_qemu: dict[str, str],
 ) -> None:
