@@ -72,9 +72,9 @@ def _version(value: bool) -> None:
 @app.command(
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Exit status: 0 on success, 2 on a bad config or argument (nothing is "
-    "written then). To start QEMU instead of writing a script: "
-    "genqemu run [--arch ARCH] [--dry-run] CONFIG [-- QEMU_ARGS...]. "
-    "Docs: README.md and docs/config.md.",
+    "written then). Docs: README.md and docs/config.md. To start QEMU instead of "
+    "writing a script: genqemu run [--arch ARCH] [--dry-run] CONFIG [-- QEMU_ARGS...]. "
+    "To turn an existing QEMU command line into a config: genqemu import --help.",
 )
 def generate(
     config: Annotated[
@@ -160,6 +160,61 @@ def run(
             sys.stdout.write(runner.describe(launch, extra))
             return
         runner.execute(launch, extra)
+
+
+@app.command(
+    "import",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Exit status: 0 on success, 2 on input genqemu cannot read (nothing is "
+    "written then). Docs: docs/import.md.",
+)
+def import_command(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="QEMU command line, launch script or JSON argv; - or nothing: stdin.",
+            metavar="[FILE|-]",
+            show_default=False,
+        ),
+    ] = "-",
+    arch: Annotated[
+        Optional[str],  # noqa: UP045 - typer needs Optional
+        typer.Option(
+            "--arch",
+            "-a",
+            metavar="ARCH",
+            help="Target arch; default: the one of the QEMU binary the command line runs.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="PATH",
+            help="Write the config here (atomically) instead of to stdout.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Turn a QEMU command line or launch script into a genqemu config (TOML).
+
+    Options genqemu models become typed keys; every other option goes to
+    extra_args as written, so the config starts the same VM. A summary of
+    what was typed and passed through goes to stderr.
+    """
+    from genqemu.importer.cli import run_import
+
+    with errors_exit():
+        text, summary = run_import(source, arch)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            from genqemu.output import write_atomic
+
+            write_atomic(output, text, 0o644)
+        sys.stderr.write(summary + "\n")
 
 
 @contextmanager

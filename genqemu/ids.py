@@ -69,6 +69,10 @@ def assign_ids(config: Config, problems: Problems) -> Ids:
         ident = entry.__dict__.get("id")
         if ident is not None:
             ids.claim(ident, kind, path)
+    for device in config.device:  # backend ids the config chose are user ids too
+        chosen = device.__dict__.get("backend_id")
+        if device.backend_prefix and chosen is not None:
+            ids.claim(chosen, "backend", device.toml_path, what="its backend id")
     for entry, kind, path in named:
         if entry.__dict__.get("id") is None:
             prefix = getattr(entry, "id_prefix", kind)
@@ -76,14 +80,16 @@ def assign_ids(config: Config, problems: Problems) -> Ids:
             ids.claim(ident, kind, path)
     for device in config.device:
         if device.backend_prefix:
-            backend = device.backend_id = device.backend_prefix + device.id
-            ids.claim(backend, "backend", device.toml_path, what="its backend id")
+            chosen = device.__dict__.get("backend_id")
+            backend = device.backend_id = chosen or device.backend_prefix + device.id
+            if chosen is None:
+                ids.claim(backend, "backend", device.toml_path, what="its backend id")
             if device.backend_prefix == "drive-" and len(backend) > NODE_NAME_MAX:
                 problems.add(
-                    f"{device.toml_path}.id",
+                    f"{device.toml_path}.{'id' if chosen is None else 'backend_id'}",
                     f"too long: the block node name {backend!r} would have "
                     f"{len(backend)} characters and QEMU allows {NODE_NAME_MAX}; "
-                    "shorten the id",
+                    f"shorten {'the id' if chosen is None else 'backend_id'}",
                 )
     return ids
 

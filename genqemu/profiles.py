@@ -87,6 +87,13 @@ class Profile(Model):
     aliases: list[str] = key(_NAMES, default=[], doc="other names --arch accepts")
     binary: str = key(NAME, doc="QEMU system emulator binary")
     default_machine: str = key(NAME, doc="machine used when the config names none")
+    qemu_default_machine: str | None = key(
+        NAME,
+        default=None,
+        doc="the machine QEMU itself picks when the command line names none (genqemu "
+        "import writes it out, or refuses the command line if it is not one of the "
+        "[machines]); leave it out where QEMU has no default",
+    )
     default_cpu: str | None = key(
         NAME, default=None, doc="CPU model used when the config names none"
     )

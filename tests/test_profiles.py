@@ -182,6 +182,15 @@ def test_machines_and_default_cpu_exist(arch: str) -> None:
         for pattern in machine.match:
             regex = re.compile(pattern.replace(".", r"\.").replace("*", ".*"))
             assert any(regex.fullmatch(n) for n in names), pattern
+    default = re.search(r"^(\S+) .*\(default\)$", machines, re.MULTILINE)
+    named = profile.qemu_default_machine
+    if default is None:
+        assert named is None
+    else:
+        assert named is not None
+        assert profile.machine(named) is profile.machine(default.group(1))
+        alias = re.search(rf"^{re.escape(named)} .*\(alias of (\S+)\)$", machines, re.MULTILINE)
+        assert named == default.group(1) or (alias and alias.group(1) == default.group(1))
     if profile.default_cpu:
         cpus = subprocess.run(
             [binary, "-cpu", "help"], capture_output=True, text=True, check=True

@@ -110,6 +110,39 @@ def test_block_node_names_fit_qemus_limit() -> None:
     ]
 
 
+def test_a_root_port_may_name_its_port_number() -> None:
+    options = render(build(devices({"kind": "pcie-root-port", "id": "rp", "port": 16}), "amd64"))
+    assert ("-device", "pcie-root-port,id=rp,chassis=1,port=16") in options
+
+
+def test_a_backend_id_may_be_chosen() -> None:
+    raw = devices(
+        {"kind": "virtio-net", "backend_id": "hostnet0", "netdev": {"type": "user"}},
+        {"kind": "virtio-blk", "file": "/d", "backend_id": "net0"},
+    )
+    options = render(build(raw, "amd64"))
+    assert ("-netdev", "user,id=hostnet0") in options
+    assert ("-device", "virtio-net-pci,id=net1,netdev=hostnet0") in options
+    assert ("-device", "virtio-blk-pci,id=disk0,drive=net0") in options
+
+
+def test_a_chosen_backend_id_must_be_unique_and_exists_only_with_a_backend() -> None:
+    raw = devices(
+        {**RNG, "id": "a", "backend_id": "b"},
+        {"kind": "virtio-balloon", "id": "b"},
+        {"kind": "virtio-balloon", "backend_id": "c"},
+    )
+    [(path, message)] = problems(raw, "amd64")
+    assert (path, message.split(";")[0]) == ("device[2].backend_id", "unknown key")
+    del raw["device"][2]
+    assert problems(raw, "amd64") == [
+        (
+            "device[0].id",
+            "its backend id 'b' is already used by device[1]; ids must be unique: rename one",
+        )
+    ]
+
+
 def test_a_port_finds_the_only_controller_and_needs_a_choice_among_two() -> None:
     chardevs = [{"id": "a", "backend": "null"}]
     port = {"kind": "virtconsole", "chardev": "a"}

@@ -91,6 +91,11 @@ class Device(Model):
 DEVICE: Tagged[Device] = Tagged("kind", Device)
 
 
+def backend_id_key(backend: str, prefix: str) -> Any:
+    """The `backend_id` key of a kind whose host-side backend is `backend`."""
+    return key(ID, default=None, doc=f"id of its {backend}; default: {prefix} and the device id")
+
+
 class PciDevice(Device):
     """Where a PCI device sits: a bus and a slot."""
 
@@ -144,6 +149,7 @@ class VhostUserDevice(VirtioDevice):
     """A virtio device whose backend is a vhost-user process on a unix socket."""
 
     backend_prefix = "char-"
+    backend_id: str = backend_id_key("socket chardev", "char-")
     socket: str = key(PATH, doc="unix socket of the vhost-user backend (QEMU connects to it)")
 
     @property

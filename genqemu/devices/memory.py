@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from genqemu.checks import PATH
-from genqemu.devices.base import Device
+from genqemu.devices.base import Device, backend_id_key
 from genqemu.schema import Boolean, Problems, Size, Text, format_size, key
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ class Nvdimm(Device):
     kind = "nvdimm"
     id_prefix = "nvdimm"
     backend_prefix = "mem-"
+    backend_id: str = backend_id_key("memory-backend-file object", "mem-")
     file: str = key(PATH, doc="host file (or DAX device) that holds the NVDIMM's content")
     size: int = key(Size(min=1 << 20), doc='size of the NVDIMM, e.g. "4G"')
     share: bool | None = key(Boolean(), default=None, doc="guest writes reach the file")

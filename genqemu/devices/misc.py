@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from genqemu.checks import PATH
-from genqemu.devices.base import Device, VhostUserDevice, VirtioDevice
+from genqemu.devices.base import Device, VhostUserDevice, VirtioDevice, backend_id_key
 from genqemu.schema import Boolean, Integer, Problems, Text, key
 
 
@@ -13,6 +13,7 @@ class VirtioRng(VirtioDevice):
     kind = "virtio-rng"
     id_prefix = "rng"
     backend_prefix = "rng-"
+    backend_id: str = backend_id_key("rng object", "rng-")
     filename: str | None = key(
         PATH,
         default=None,
@@ -64,6 +65,7 @@ class Virtio9p(VirtioDevice):
     kind = "virtio-9p"
     id_prefix = "fs"
     backend_prefix = "fsdev-"
+    backend_id: str = backend_id_key("-fsdev", "fsdev-")
     fsdriver: str = key(
         Text(choices=("local", "proxy")),
         default="local",

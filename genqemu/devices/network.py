@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from genqemu.devices.base import VirtioDevice
+from genqemu.devices.base import VirtioDevice, backend_id_key
 from genqemu.netdevs import NETDEV, Netdev, VhostUserNetdev
 from genqemu.schema import Integer, Text, key
 
@@ -18,6 +18,7 @@ class VirtioNet(VirtioDevice):
     kind = "virtio-net"
     id_prefix = "net"
     backend_prefix = "netdev-"
+    backend_id: str = backend_id_key("-netdev (and, for vhost-user, its chardev)", "netdev-")
     netdev: Netdev = key(
         NETDEV,
         doc='host backend: a table with type = "user", "tap", "macvtap", "ipvtap" or "vhost-user"',

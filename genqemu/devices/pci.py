@@ -47,6 +47,9 @@ class PcieRootPort(PciBridgeDevice):
         doc="chassis number; default: the next one free (chassis and slot pairs are unique)",
     )
     slot: int | None = key(Integer(min=0, max=65535), default=None, doc="slot number (default 0)")
+    port: int | None = key(
+        Integer(min=0, max=255), default=None, doc="PCI Express port number (default 0)"
+    )
     hotplug: bool | None = key(Boolean(), default=None, doc="allow hotplug into it")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from genqemu.checks import PATH, Ref
-from genqemu.devices.base import Device, VhostUserDevice, VirtioDevice
+from genqemu.devices.base import Device, VhostUserDevice, VirtioDevice, backend_id_key
 from genqemu.schema import Boolean, Integer, Problems, Text, key
 
 _FORMATS = ("raw", "qcow2", "qed", "vmdk", "vdi", "vhdx", "vpc", "luks")
@@ -16,6 +16,7 @@ class BlockDevice(Device):
 
     id_prefix = "disk"
     backend_prefix = "drive-"
+    backend_id: str = backend_id_key("-blockdev node (node-name)", "drive-")
     file: str = key(PATH, doc="disk image on the host")
     format: str = key(Text(choices=_FORMATS), default="raw", doc="image format")
     read_only: bool | None = key(Boolean(), default=None, doc="guest cannot write")

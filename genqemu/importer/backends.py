@@ -1,0 +1,192 @@
+"""Mappers for what several options make together: guest RAM and its backend, the
+confidential-guest object, flash images, QMP sockets and chardevs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from genqemu.importer.canon import GENERATED, Piece, size_bytes
+from genqemu.importer.claims import Claim, Pool, Target, given_id, to_bool, to_int
+from genqemu.schema import format_size
+
+RAM_BACKEND = "ram0"  # the id resolve.py gives guest RAM's backend object
+_CONFIDENTIAL = {
+    "sev-guest": {"cbitpos", "reduced-phys-bits", "policy", "kernel-hashes", "sev-device"},
+    "s390-pv-guest": set(),
+    "pef-guest": set(),
+    "tdx-guest": {"debug"},
+}
+_CHARDEV_KEYS = {"path", "server", "wait", "append", "signal"}
+
+
+def memory_claims(pool: Pool, target: Target) -> list[Claim]:
+    """-m, and guest RAM's backend object where genqemu would write the same one."""
+    pieces = pool.free("m")[:1]
+    if not pieces:
+        return []
+    values = dict(pieces[0].props)
+    size = size_bytes(values.get("size", ""), "m")
+    if size is None or not set(values) <= {"size", "slots", "maxmem"}:
+        return []
+    table: dict[str, Any] = {"size": format_size(int(size))}
+    if "slots" in values:
+        table["slots"] = to_int(values["slots"])
+    if "maxmem" in values:
+        maxmem = size_bytes(values["maxmem"])
+        table["maxmem"] = format_size(int(maxmem)) if maxmem else values["maxmem"]
+    claim = Claim("memory", table, list(pieces))
+    backend = pool.find("object", RAM_BACKEND)
+    if backend is not None and pool.refs[RAM_BACKEND] == 1:
+        _ram_backend(pool, target, claim, backend, size)
+    return [pool.take(claim)]
+
+
+def _ram_backend(pool: Pool, target: Target, claim: Claim, backend: Piece, size: str) -> None:
+    values = dict(backend.props)
+    kind = values.pop("qom-type", "")
+    values.pop("id")
+    if (
+        kind not in ("memory-backend-file", "memory-backend-ram")
+        or size_bytes(values.pop("size", "")) != size
+    ):
+        return
+    if not set(values) <= {"mem-path", "share", "prealloc"}:
+        return
+    path = values.pop("mem-path", None)
+    if (path is None) != (kind == "memory-backend-ram"):
+        return
+    if path == "/dev/hugepages":
+        claim.value["hugepages"] = True
+    elif path is not None:
+        claim.value["mem_path"] = path
+    for name, value in values.items():
+        claim.value[name] = to_bool(value)
+    via = target.machine.ram_backend or target.profile.ram_backend
+    if via == "numa":
+        numa = pool.find("numa", RAM_BACKEND, "memdev")
+        if numa is None or sorted(numa.props) != [("memdev", RAM_BACKEND), ("type", "node")]:
+            return
+        claim.pieces.append(numa)
+    else:
+        machine = next((p for p in pool.pieces if p.option == "machine"), None)
+        if machine is None or machine.get("memory-backend") != RAM_BACKEND:
+            return
+        claim.machine_keys["memory-backend"] = RAM_BACKEND
+    claim.pieces.append(backend)
+
+
+def confidential_claims(pool: Pool) -> list[Claim]:
+    """A confidential-guest object the machine names in confidential-guest-support."""
+    machine = next(iter(p for p in pool.pieces if p.option == "machine"), None)
+    ident = machine.get("confidential-guest-support") if machine else None
+    piece = pool.find("object", ident) if ident else None
+    if piece is None or ident is None or pool.refs[ident] != 1:
+        return []
+    values = dict(piece.props)
+    kind = values.pop("qom-type", "")
+    values.pop("id")
+    if kind not in _CONFIDENTIAL or not set(values) <= _CONFIDENTIAL[kind]:
+        return []
+    table: dict[str, Any] = {"type": kind}
+    if ident != "cgs0":
+        table["id"] = ident
+    for name, value in values.items():
+        table[name.replace("-", "_")] = (
+            to_bool(value)
+            if name in ("kernel-hashes", "debug")
+            else (value if name == "sev-device" else to_int(value))
+        )
+    claim = Claim("confidential", table, [piece])
+    claim.machine_keys["confidential-guest-support"] = ident
+    return [pool.take(claim)]
+
+
+def pflash_claims(pool: Pool, confidential: Claim | None) -> list[Claim]:
+    """-drive if=pflash,format=raw,unit=N,file=F for every unit from 0, none read-only
+    (but SEV firmware, unit 0, which the confidential table holds)."""
+    drives = [p for p in pool.free("drive") if p.get("if") == "pflash"]
+    if not drives:
+        return []
+    units: dict[int, Piece] = {}
+    for piece in drives:
+        values = dict(piece.props)
+        unit = to_int(values.get("unit", ""))
+        if not isinstance(unit, int) or not set(values) <= {
+            "if",
+            "format",
+            "unit",
+            "file",
+            "readonly",
+        }:
+            return []
+        if values.get("format") != "raw" or "file" not in values or unit in units:
+            return []
+        units[unit] = piece
+    if sorted(units) != list(range(len(units))):
+        return []
+    files = [dict(units[u].props) for u in sorted(units)]
+    sev = confidential is not None and confidential.value["type"] == "sev-guest"
+    if confidential is not None and sev and to_bool(files[0].get("readonly", "off")) is True:
+        confidential.value["firmware"] = files.pop(0)["file"]
+        confidential.pieces.append(units[0])
+        pool.take(confidential)
+    if any("readonly" in f for f in files):
+        return []
+    pieces = [units[u] for u in sorted(units)][len(units) - len(files) :]
+    return [pool.take(Claim("pflash", [f["file"] for f in files], pieces))] if files else []
+
+
+def qmp_claims(pool: Pool) -> list[Claim]:
+    """A -mon in control mode on a unix socket chardev that nothing else uses."""
+    claims: list[Claim] = []
+    for mon in pool.free("mon"):
+        values = dict(mon.props)
+        ident = values.get("chardev", "")
+        if set(values) != {"chardev", "mode"} or values["mode"] != "control":
+            continue
+        chardev = pool.find("chardev", ident)
+        if chardev is None or (ident != GENERATED and pool.refs[ident] != 1):
+            continue
+        props = dict(chardev.props)
+        if props.get("backend") != "socket" or set(props) != {
+            "backend",
+            "id",
+            "path",
+            "server",
+            "wait",
+        }:
+            continue
+        server, wait = to_bool(props["server"]), to_bool(props["wait"])
+        if server is not True or not isinstance(wait, bool):
+            continue
+        table: dict[str, Any] = {"path": props["path"]}
+        if given_id(ident):
+            table["id"] = ident
+        if wait:
+            table["wait"] = True
+        claims.append(pool.take(Claim("qmp", table, [chardev, mon])))
+    return claims
+
+
+def chardev_claims(pool: Pool, names: dict[int, str]) -> list[Claim]:
+    """Every remaining -chardev whose backend and keys the model has."""
+    from genqemu.chardevs import CHARDEV
+
+    claims: list[Claim] = []
+    for piece in pool.free("chardev"):
+        values = dict(piece.props)
+        backend = values.pop("backend", "")
+        ident = values.pop("id", "")
+        model = CHARDEV.models.get(backend)
+        if model is None or not set(values) <= _CHARDEV_KEYS or len(values) + 2 != len(piece.props):
+            continue
+        if not set(values) <= set(model.fields):
+            continue
+        table: dict[str, Any] = {
+            "id": given_id(ident) or names.get(piece.origin, ""),
+            "backend": backend,
+        }
+        for name, value in values.items():
+            table[name] = value if name == "path" else to_bool(value)
+        claims.append(pool.take(Claim("chardev", table, [piece])))
+    return claims

@@ -1,0 +1,129 @@
+"""Writing an imported config as TOML that reads like the hand-written examples.
+
+Top-level keys first, then each table and array of tables in the order
+docs/config.md lists them; inside a table the tag (kind, type, backend) and
+the id first, then the kind's own keys, then where it sits (bus, addr,
+transport, ...). Keys equal to their default are left out; nested tables
+are written inline; extra_args holds one QEMU option per line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from genqemu.importer.claims import HexInt
+from genqemu.schema import ListOf, Model, Table, Tagged
+
+_BARE = re.compile(r"[A-Za-z0-9_-]+\Z")
+_TAGS = ("kind", "type", "backend")
+_LITERAL = re.compile(r"[^'\x00-\x1f\x7f]*\Z")
+
+
+def to_toml(config: dict[str, Any], header: list[str]) -> str:
+    """The TOML text of `config`, under `header` comment lines."""
+    from genqemu.config import Config
+
+    lines = [f"# {line}" for line in "\n".join(header).splitlines()]
+    if lines:
+        lines.append("")
+    tables: list[str] = []
+    for name, field in Config.fields.items():
+        if name not in config:
+            continue
+        value = config[name]
+        check = field.check
+        if name == "extra_args":
+            lines += [
+                "# QEMU options genqemu does not model, passed through as written:",
+                *_extra_args(value),
+            ]
+        elif isinstance(check, Table | Tagged):
+            model = _model(check, value)
+            tables += ["", f"[{name}]", *_pairs(_ordered(value, model))]
+        elif isinstance(check, ListOf) and isinstance(check.item, Table | Tagged):
+            for entry in value:
+                model = _model(check.item, entry)
+                tables += ["", f"[[{name}]]", *_pairs(_ordered(entry, model))]
+        elif not _is_default(value, field.default):
+            lines.append(f"{_key(name)} = {_value(value)}")
+    return "\n".join([*lines, *tables]).strip("\n") + "\n"
+
+
+def _model(check: Any, value: dict[str, Any]) -> type[Model]:
+    if isinstance(check, Tagged):
+        return check.models[value[check.tag]]
+    return check.model  # type: ignore[no-any-return]
+
+
+def _ordered(table: dict[str, Any], model: type[Model]) -> dict[str, Any]:
+    """Tag and id first, then the model's own keys, then the ones every device shares;
+    defaults left out; nested tables ordered the same way."""
+    from genqemu.devices import VirtioDevice
+
+    shared = list(VirtioDevice.fields)
+    names = [n for n in model.fields if n not in shared] + [n for n in shared if n in model.fields]
+    out = {tag: table[tag] for tag in _TAGS if tag in table and tag not in model.fields}
+    if "id" in table:
+        out["id"] = table["id"]
+    for name in names:
+        if name not in table or name in out:
+            continue
+        field = model.fields[name]
+        value = table[name]
+        if _is_default(value, field.default):
+            continue
+        check = field.check
+        if isinstance(check, Table | Tagged) and isinstance(value, dict):
+            value = _ordered(value, _model(check, value))
+        out[name] = value
+    return out
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    return type(value) is type(default) and value == default
+
+
+def _pairs(table: dict[str, Any]) -> list[str]:
+    return [f"{_key(name)} = {_value(value)}" for name, value in table.items()]
+
+
+def _extra_args(args: list[str]) -> list[str]:
+    grouped: list[list[str]] = []
+    for arg in args:
+        if arg.startswith("-") or not grouped:
+            grouped.append([arg])
+        else:
+            grouped[-1].append(arg)
+    return [
+        "extra_args = [",
+        *(f"    {', '.join(_value(a) for a in group)}," for group in grouped),
+        "]",
+    ]
+
+
+def _key(name: str) -> str:
+    return name if _BARE.match(name) else json.dumps(name, ensure_ascii=False)
+
+
+def _value(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, HexInt):
+        return hex(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        if ('"' in value or "\\" in value) and _LITERAL.match(value):
+            return f"'{value}'"  # a literal string: JSON arguments stay readable
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {value!r} as TOML")  # pragma: no cover - our bug

@@ -1,0 +1,387 @@
+"""The import contract as a test helper: does a re-rendered argv start the same VM?
+
+Written apart from genqemu/importer (it shares only QEMU's option table, which
+tests/test_import_syntax.py checks against the real binaries), so a mistake in
+the importer's canonical forms does not hide itself. Two argvs are equivalent
+when the multisets of (option, parsed properties) are equal after:
+
+- reading each option as QEMU does: QemuOpts (tests/qemuopts.py) or JSON,
+  short forms in their long form (-M, -enable-kvm, -accel, -m 1G, -smp 4,
+  -drive if=virtio|none, -virtfs, -nic, -serial stdio, -qmp unix:, -global
+  D.P=V), booleans on/off, integers decimal, sizes in bytes;
+- ids: a value naming an id that no input option defines (QEMU or genqemu
+  made it up) compares equal to any other such value;
+- what genqemu adds by its profile where the input had nothing: -machine
+  type and profile/accelerator/device machine options, -cpu (the profile's
+  default), device id, CCW devno, chassis, rng-builtin backend, tap
+  script=no/downscript=no, and the bus of a port when its controller is the
+  only one (QEMU picks that bus too);
+- inherited fds: compared by the file they are open on;
+
+and QEMU creates the devices that take automatic addresses (no addr=, no
+devno=) in the same order, and numbers -serial ports the same.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from typing import Any
+
+from qemuopts import parse
+
+from genqemu.importer.qemu_options import FLAGS, WITH_ARGUMENT
+from genqemu.profiles import Profile
+
+Item = tuple[str, tuple[tuple[str, str], ...]]
+_IMPLIED = {
+    "machine": "type", "M": "type", "m": "size", "smp": "cpus", "name": "guest",
+    "device": "driver", "object": "qom-type", "netdev": "type", "nic": "type",
+    "chardev": "backend", "fsdev": "fsdriver", "virtfs": "fsdriver", "blockdev": "driver",
+    "numa": "type", "sandbox": "enable", "fw_cfg": "name", "mon": "chardev", "accel": "accel",
+    "drive": None, "global": None, "rtc": None, "overcommit": None, "audiodev": "driver",
+    "display": "type", "boot": "order",
+}  # fmt: skip
+_JSON = {"device", "object", "netdev", "blockdev", "audiodev", "display"}
+_IDS = {"id", "node-name"}
+_REFS = {
+    "drive", "netdev", "chardev", "fsdev", "rng", "memdev", "bus", "iothread",
+    "memory-backend", "confidential-guest-support",
+}  # fmt: skip
+_SIZES = {"m": {"size", "maxmem"}, "object": {"size"}, "device": {"label-size"}}
+_RESERVES = re.compile(r"(io|mem|pref32|pref64)-reserve\Z")
+# qdev-monitor.c: -device virtio-blk is virtio-blk-ccw on s390x, virtio-blk-pci elsewhere.
+_ALIASES = {
+    "virtio-9p", "virtio-balloon", "virtio-blk", "virtio-net", "virtio-rng", "virtio-scsi",
+    "virtio-serial",
+}  # fmt: skip
+# Ports, and the controller whose only bus QEMU puts them on when they name none.
+_PORTS = {
+    "virtconsole": "virtio-serial-",
+    "virtserialport": "virtio-serial-",
+    "scsi-hd": "virtio-scsi-",
+}
+_CACHE = {
+    "writeback": ("off", "off", "on"),
+    "none": ("on", "off", "on"),
+    "writethrough": ("off", "off", "off"),
+    "directsync": ("on", "off", "off"),
+    "unsafe": ("off", "on", "on"),
+}
+
+
+def options(argv: list[str]) -> list[tuple[str, str | None]]:
+    """(name, argument) of each option, in order."""
+    found: list[tuple[str, str | None]] = []
+    position = 0
+    while position < len(argv):
+        word = argv[position]
+        name = word.lstrip("-")
+        if name in WITH_ARGUMENT and word.startswith("-"):
+            found.append((name, argv[position + 1]))
+            position += 2
+        else:
+            assert name in FLAGS or not word.startswith("-"), word
+            found.append((name if word.startswith("-") else "", None if name in FLAGS else word))
+            position += 1
+    return found
+
+
+def _props(name: str, arg: str) -> list[tuple[str, str]]:
+    if name in _JSON and arg.startswith("{"):
+        out: list[tuple[str, str]] = []
+        _flatten(json.loads(arg), "", out)
+        return out
+    if name == "cpu":
+        model, *features = arg.split(",")
+        pairs = [("model", model)]
+        for feature in features:
+            if feature[:1] in "+-" and "=" not in feature:
+                pairs.append((feature[1:], "on" if feature[0] == "+" else "off"))
+            else:
+                key, _, value = feature.partition("=")
+                pairs.append((key, value or "on"))
+        return pairs
+    if name not in _IMPLIED:
+        return [("", arg)]
+    pairs = []
+    for key, read in parse(arg, _IMPLIED[name]):
+        if read is None:  # a flag
+            pairs.append((key[2:], "off") if key.startswith("no") else (key, "on"))
+        else:
+            pairs.append((key, read))
+    return pairs
+
+
+def _flatten(value: Any, prefix: str, out: list[tuple[str, str]]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(item, f"{prefix}.{key}" if prefix else key, out)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _flatten(item, f"{prefix}.{index}", out)
+    else:
+        text = ("on" if value else "off") if isinstance(value, bool) else str(value)
+        out.append((re.sub(r"^(host|guest)fwd\.\d+\.str$", r"\1fwd", prefix), text))
+
+
+Found = list[tuple[str, dict[str, Any], tuple[float, int]]]
+
+
+def _phase(name: str, arg: str | None, props: list[tuple[str, str]]) -> float:
+    """When QEMU 7.2 creates the devices of an option (see genqemu/importer/order.py)."""
+    if name == "nic":
+        return 0.0
+    if name == "drive":
+        return 1.5
+    return 2.0 if name == "device" and arg is not None and arg.startswith("{") else 1.0
+
+
+def items(argv: list[str], fds: dict[int, str], virtio: str) -> Found:
+    """The long-form items of an argv (argv[0] is the binary): (option, properties,
+    creation rank); a property repeated (hostfwd) keeps every value in a list."""
+    out: list[tuple[str, list[tuple[str, str]]]] = []
+    ranks: list[tuple[float, int]] = []
+    machine: dict[str, str] = {}
+    accels: list[str] = []
+    for position, (name, arg) in enumerate(options(argv[1:])):
+        props = _props(name, arg) if arg is not None else []
+        if name in ("machine", "M"):
+            for key, value in props:
+                if key == "accel":
+                    accels += value.split(":")
+                else:
+                    machine[key] = value
+        elif name == "enable-kvm":
+            accels.append("kvm")
+        elif name == "accel" and len(props) == 1:
+            accels.append(props[0][1])
+        else:
+            expanded = _long_form(name, props, arg, virtio)
+            out += expanded
+            ranks += [(_phase(name, arg, props), position)] * len(expanded)
+    if machine or accels:
+        accel = [("accel", ":".join(accels))] if accels else []
+        out.append(("machine", [*machine.items(), *accel]))
+        ranks.append((0.0, -1))
+    _cache_to_device(out)
+    return [
+        (name, _fd_paths(name, props, fds), rank)
+        for (name, props), rank in zip(out, ranks, strict=True)
+    ]
+
+
+def _long_form(
+    name: str, props: list[tuple[str, str]], arg: str | None, virtio: str
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    values = dict(props)
+    if name == "drive" and values.get("if") in ("none", "virtio") and "format" in values:
+        node = [
+            ("driver", values["format"]), ("node-name", values.get("id", "?")),
+            ("file.driver", "file"), ("file.filename", values["file"]),
+        ]  # fmt: skip
+        for key, target in (("aio", "file.aio"), ("readonly", "read-only"), ("discard", "discard")):
+            if key in values:
+                node.append((target, values[key]))
+        if "cache" in values:
+            direct, no_flush, write_cache = _CACHE[values["cache"]]
+            node += [("cache.direct", direct), ("cache.no-flush", no_flush), ("~wc", write_cache)]
+        out = [("blockdev", node)]
+        if values["if"] == "virtio":
+            device = [("driver", "virtio-blk" + virtio), ("drive", values.get("id", "?"))]
+            out.append(("device", device))
+        return out
+    if name == "virtfs":
+        ident = values.get("id", "?")
+        fsdev = [(k, v) for k, v in props if k not in ("mount_tag", "id")] + [("id", ident)]
+        device = [("driver", "virtio-9p-pci"), ("fsdev", ident), ("mount_tag", values["mount_tag"])]
+        return [("fsdev", fsdev), ("device", device)]
+    if name == "nic" and "model" in values:
+        model = values["model"]
+        driver = "virtio-net" + virtio if model == "virtio" else model
+        device = [("driver", driver), ("netdev", "?")] + [(k, v) for k, v in props if k == "mac"]
+        netdev = [(k, v) for k, v in props if k not in ("model", "mac")] + [("id", "?")]
+        return [("netdev", netdev), ("device", device)]
+    if name == "device" and values.get("driver") in _ALIASES:
+        return [(name, [(k, v + virtio if k == "driver" else v) for k, v in props])]
+    if name in ("serial", "qmp") and arg is not None:
+        return _chardev_short_form(name, arg)
+    if name == "global" and arg is not None and "driver=" not in arg:
+        target, _, value = arg.partition("=")
+        driver, _, prop = target.partition(".")
+        return [("global", [("driver", driver), ("property", prop), ("value", value)])]
+    return [(name, props)]
+
+
+def _chardev_short_form(name: str, arg: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    if name == "serial" and arg.startswith("chardev:"):
+        return [("serial", [("chardev", arg[8:])])]
+    backend, _, rest = arg.partition(":")
+    if name == "serial" and arg in ("stdio", "pty", "null"):
+        chardev = [("backend", arg), ("id", "?")]
+    elif backend in ("unix", "file", "pipe") and rest:
+        path, *flags = rest.split(",")
+        chardev = [("backend", "socket" if backend == "unix" else backend), ("id", "?")]
+        chardev.append(("path", path))
+        for flag in flags:
+            key, _, value = flag.partition("=")
+            chardev.append((key[2:], "off") if key.startswith("no") else (key, value or "on"))
+    else:
+        return [(name, [("", arg)])]
+    if name == "serial":
+        return [("chardev", chardev), ("serial", [("chardev", "?")])]
+    return [("chardev", chardev), ("mon", [("chardev", "?"), ("mode", "control")])]
+
+
+def _cache_to_device(out: list[tuple[str, list[tuple[str, str]]]]) -> None:
+    """A -drive's cache= write-cache half belongs to the device on it."""
+    caches = {
+        dict(props)["node-name"]: dict(props)["~wc"]
+        for name, props in out
+        if name == "blockdev" and "~wc" in dict(props)
+    }
+    for index, (name, props) in enumerate(out):
+        if name == "blockdev":
+            out[index] = (name, [(k, v) for k, v in props if k != "~wc"])
+        elif (
+            name == "device"
+            and dict(props).get("drive") in caches
+            and "write-cache" not in dict(props)
+        ):
+            props.append(("write-cache", caches[dict(props)["drive"]]))
+
+
+def _fd_paths(name: str, props: list[tuple[str, str]], fds: dict[int, str]) -> dict[str, Any]:
+    table: dict[str, Any] = {}
+    for key, value in props:
+        if key in ("fds", "vhostfds", "vhostfd") or (
+            name == "incoming" and value.startswith("fd:")
+        ):
+            value = re.sub(r"\d+", lambda m: fds.get(int(m.group()), m.group()), value)
+        table.setdefault(key, []).append(value)
+    return table
+
+
+def _normal(name: str, key: str, value: str, ids: set[str]) -> str:
+    if key in _IDS | _REFS:
+        base = value.split(".")[0]
+        return value if value in ids or base in ids else "?"
+    if key in _SIZES.get(name, set()) or (name == "device" and _RESERVES.match(key)):
+        match = re.fullmatch(r"([0-9]+)([kmgtpeKMGTPE]?)", value)
+        if match:
+            unit = match.group(2).lower() or ("m" if name == "m" else "")
+            return str(int(match.group(1)) << (10 * (" kmgtpe".index(unit) if unit else 0)))
+    if (
+        name == "device"
+        and key == "addr"
+        and re.fullmatch(r"(0x)?[0-9a-f]{1,2}(\.(0x)?[0-7])?", value)
+    ):
+        slot, _, function = value.partition(".")
+        return f"{int(slot, 16)}.{int(function or '0', 16)}"
+    lowered = value.lower()
+    if lowered in ("on", "yes", "true", "off", "no", "false"):
+        return "on" if lowered in ("on", "yes", "true") else "off"
+    if re.fullmatch(r"0x[0-9a-fA-F]+|[1-9][0-9]*", value):
+        return str(int(value, 0))
+    return value
+
+
+def _key(name: str, table: dict[str, list[str]], ids: set[str]) -> Item:
+    pairs = [(k, _normal(name, k, v, ids)) for k, values in table.items() for v in values]
+    return name, tuple(sorted(pairs))
+
+
+def differences(
+    input_argv: list[str],
+    input_fds: dict[int, str],
+    output_argv: list[str],
+    output_fds: dict[int, str],
+    profile: Profile,
+) -> list[str]:
+    """What differs between the VM of the input and of the re-rendered output ([] if none)."""
+    machine = profile.machine(profile.qemu_default_machine or profile.default_machine)
+    virtio = "-ccw" if machine is not None and machine.transports[0] == "ccw" else "-pci"
+    before = items(input_argv, input_fds, virtio)
+    after = items(output_argv, output_fds, virtio)
+    ids = {v for _, table, _ in before for k in _IDS for v in table.get(k, [])}
+    want = Counter(_key(name, table, ids) for name, table, _ in before)
+    got: Counter[Item] = Counter()
+    unmatched = Counter(want)
+    for index, (name, table, rank) in enumerate(after):
+        item = _key(name, table, ids)
+        if not unmatched[item]:  # only what matches nothing as it is may drop extras
+            table = _allow(name, table, before, profile, unmatched, ids)
+            after[index] = (name, table, rank)
+            item = _key(name, table, ids)
+        unmatched[item] -= 1
+        got[item] += 1
+    got = Counter({item: count for item, count in got.items() if item[1] or item in want})
+    problems = [f"input only: {item}" for item in want - got]
+    problems += [f"output only: {item}" for item in got - want]
+    return problems + _order(before, after, ids)
+
+
+def _allow(
+    name: str,
+    table: dict[str, list[str]],
+    before: Found,
+    profile: Profile,
+    unmatched: Counter[Item],
+    ids: set[str],
+) -> dict[str, list[str]]:
+    """`table` less what genqemu may add where the input had nothing, if that makes
+    it an input item not matched yet."""
+    if name == "machine":
+        given = next((t for n, t, _ in before if n == "machine"), {})
+        added = set()
+        for machine in profile.machines.values():
+            added |= set(machine.options)
+        for accel in profile.accel.values():
+            added |= set(accel.machine_options)
+        added |= {"kernel-irqchip", "nvdimm"}  # what intel-iommu and nvdimm devices need
+        return {k: v for k, v in table.items() if k in given or (k not in added and k != "type")}
+    if name == "cpu" and not any(n == "cpu" for n, _, _ in before):
+        return {} if table.get("model") == [profile.default_cpu] else table
+    builtin = ["rng-builtin"]
+    if name == "object" and table.get("qom-type") == builtin:
+        return table if any(t.get("qom-type") == builtin for _, t, _ in before) else {}
+    optional = {"device": {"id", "devno", "chassis", "chassis_nr", "rng"}, "netdev": set()}
+    controller = _PORTS.get(table.get("driver", [""])[0])
+    drivers = [t.get("driver", [""])[0] for n, t, _ in before if n == "device"]
+    if controller and sum(1 for d in drivers if d.startswith(controller)) == 1:
+        optional["device"].add("bus")  # QEMU puts the port on the only such bus too
+    if name == "netdev" and table.get("script") == ["no"]:
+        optional["netdev"] = {"script", "downscript"}
+    for _, candidate, _ in (i for i in before if i[0] == name and name in optional):
+        extra = set(table) - set(candidate)
+        trimmed = {k: v for k, v in table.items() if k not in extra}
+        if extra <= optional[name] and unmatched[_key(name, trimmed, ids)] > 0:
+            return trimmed
+    return table
+
+
+def _order(before: Found, after: Found, ids: set[str]) -> list[str]:
+    """Devices without their own address, and serial ports, in the same creation order."""
+
+    def sequence(found: Found) -> list[str]:
+        devices = [
+            (rank, table["driver"][0])
+            for name, table, rank in found
+            if name == "device" and "addr" not in table and "devno" not in table
+        ]
+        return [driver for _, driver in sorted(devices)]
+
+    def serials(found: Found) -> list[str]:
+        return [
+            _normal("serial", "chardev", t.get("chardev", ["-"])[0], ids)
+            for n, t, _ in found
+            if n == "serial"
+        ]
+
+    problems = []
+    if sequence(before) != sequence(after):
+        problems.append(f"device order: {sequence(before)} != {sequence(after)}")
+    if serials(before) != serials(after):
+        problems.append(f"serial ports: {serials(before)} != {serials(after)}")
+    return problems
