@@ -2,6 +2,7 @@
 
     genqemu [--arch ARCH] [--format sh|json|args] [--syntax S] [-o PATH] CONFIG
     genqemu --arch A --arch B -O DIR [--check] CONFIG...
+    genqemu run [--arch ARCH] [--dry-run] CONFIG [-- QEMU_ARGS...]
     genqemu COMMAND ...          (explain, import, schema; each with its own --help)
 
 The first forms are the `generate` command: when the first argument is not a
@@ -119,9 +120,10 @@ SyntaxOption = Annotated[
 @app.command(
     context_settings=HELP,
     epilog="Exit status: 0 on success (--check: nothing differs), 1 when --check finds a "
-    "difference, 2 on a bad config or argument (nothing is written then). Other commands: "
-    "genqemu explain, genqemu import, genqemu schema (each with --help). Docs: README.md, "
-    "docs/config.md.",
+    "difference, 2 on a bad config or argument (nothing is written then). Other commands, "
+    "each with --help: genqemu run (start QEMU instead of writing a script), genqemu "
+    "explain, genqemu import (turn a QEMU command line into a config), genqemu schema. "
+    "Docs: README.md, docs/config.md.",
 )
 def generate(
     configs: Annotated[
@@ -257,8 +259,52 @@ def schema() -> None:
 
 
 @app.command(
-    "import",
     context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Arguments after -- go to QEMU, after the generated ones (like the script's "
+    '"$@"). Exit status: QEMU\'s own once it starts; 2 on a bad config or argument, '
+    "a missing QEMU binary or an fd that cannot be opened.",
+)
+def run(
+    config: Annotated[
+        Path,
+        typer.Argument(help="VM description (TOML).", metavar="CONFIG", show_default=False),
+    ],
+    qemu_args: Annotated[
+        Optional[list[str]],  # noqa: UP045 - typer needs Optional
+        typer.Argument(
+            help="Extra QEMU arguments, after --.", metavar="[-- QEMU_ARGS...]", show_default=False
+        ),
+    ] = None,
+    arch: Arches = None,
+    syntax: SyntaxOption = Syntax.qemuopts,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", "-n", help="Print the fds and the command it would exec, then exit."
+        ),
+    ] = False,
+    profile_dir: ProfileDirs = None,
+    template_dir: TemplateDirs = None,
+) -> None:
+    """Start QEMU for a VM description, exactly as the generated launch script would."""
+    from genqemu import run as runner
+    from genqemu.errors import UsageError
+
+    extra = qemu_args or []
+    with errors_exit():
+        use_dirs(profile_dir, template_dir)
+        if arch and len(arch) > 1:
+            raise UsageError("run takes one --arch")
+        launch = load_launch(config, arch[0] if arch else None, syntax)
+        if dry_run:
+            sys.stdout.write(runner.describe(launch, extra))
+            return
+        runner.execute(launch, extra)
+
+
+@app.command(
+    "import",
+    context_settings=HELP,
     epilog="Exit status: 0 on success, 2 on input genqemu cannot read (nothing is "
     "written then). Docs: docs/import.md.",
 )

@@ -27,6 +27,9 @@ EXAMPLE_CASES = [
     )
 ]
 SKIP_QEMU = os.environ.get("GENQEMU_SKIP_QEMU") == "1"
+SKIP_BOOT = os.environ.get("GENQEMU_SKIP_BOOT") == "1"
+# (example, arch, seconds) of each boot test, for the summary at the end.
+BOOT_TIMES: list[tuple[str, str, float]] = []
 
 
 class ShellScriptSnapshot(SingleFileSnapshotExtension):
@@ -71,9 +74,28 @@ def qemu_binary(binary: str) -> str:
     return path
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-boot-docs",
+        action="store_true",
+        help="boot tests write their transcripts into docs/boot.md instead of checking it",
+    )
+
+
 def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None:
-    if SKIP_QEMU:
-        skip = pytest.mark.skip(reason="GENQEMU_SKIP_QEMU=1")
-        for item in items:
-            if "qemu" in item.keywords:
-                item.add_marker(skip)
+    for item in items:
+        if SKIP_QEMU and "qemu" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="GENQEMU_SKIP_QEMU=1"))
+        elif SKIP_BOOT and "boot" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="GENQEMU_SKIP_BOOT=1"))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Boot time per example and arch, and the total, when boot tests ran."""
+    if not BOOT_TIMES:
+        return
+    terminalreporter.section("boot times (TCG, seconds)")
+    for example, arch, seconds in BOOT_TIMES:
+        terminalreporter.write_line(f"{example:>12} {arch:<8} {seconds:6.1f}")
+    total = sum(seconds for _, _, seconds in BOOT_TIMES)
+    terminalreporter.write_line(f"{'total':>12} {'':<8} {total:6.1f}")
