@@ -11,6 +11,8 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import jinja2
 
     from genqemu.resolve import Vm
@@ -18,12 +20,19 @@ if TYPE_CHECKING:
 Option = tuple[str, ...]
 
 
-@cache
 def environment(syntax: str = "qemuopts") -> jinja2.Environment:
-    """The Jinja environment of a syntax (genqemu/templating.py), built on first use."""
+    """The Jinja environment of a syntax and the current user template folders
+    (genqemu/templating.py), built on first use."""
+    from genqemu.resources import user_dirs
+
+    return _environment(syntax, tuple(user_dirs("templates")))
+
+
+@cache
+def _environment(syntax: str, user_templates: tuple[Path, ...]) -> jinja2.Environment:
     from genqemu import templating
 
-    return templating.environment(syntax)
+    return templating.environment(syntax, list(user_templates))
 
 
 def options(text: str) -> list[Option]:

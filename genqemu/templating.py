@@ -148,7 +148,7 @@ def source_cache(templates: Path) -> SourceCache:
     return SourceCache(os.fspath(directory), f"jinja-{jinja2.__version__}-{key}-%s.cache")
 
 
-def environment(syntax: str = "qemuopts") -> Environment:
+def environment(syntax: str = "qemuopts", user: list[Path] | None = None) -> Environment:
     """A new environment: the user's template folders first (compiled from
     source), then the shipped templates, precompiled if there are, else the source."""
     compiled = precompiled_dir()
@@ -157,7 +157,7 @@ def environment(syntax: str = "qemuopts") -> Environment:
         jinja2.ModuleLoader(compiled) if compiled.is_dir() else jinja2.FileSystemLoader(templates)
     )
     cache = None if compiled.is_dir() else source_cache(templates)
-    user = user_dirs("templates")
+    user = user_dirs("templates") if user is None else user
     if user:
         shipped = jinja2.ChoiceLoader([jinja2.FileSystemLoader(user), shipped])
         cache = None  # the source cache belongs to the shipped folder
