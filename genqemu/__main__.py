@@ -1,5 +1,5 @@
 """`python -m genqemu`."""
 
-from genqemu.cli import main
+from genqemu.entry import main
 
 main()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from genqemu.schema import Text
 
 ID_HINT = "an id starts with a letter and holds only letters, digits, '-', '.' and '_'"
-ID = Text(pattern=r"[A-Za-z][A-Za-z0-9._-]*\Z", hint=ID_HINT)
+ID_PATTERN = r"[A-Za-z][A-Za-z0-9._-]*\Z"
+ID = Text(pattern=ID_PATTERN, hint=ID_HINT)
 PATH = Text(pattern=r".", hint="a path cannot be empty")
 NAME = Text(pattern=r".", hint="cannot be empty")
 # QEMU property and machine option names.
@@ -25,7 +26,7 @@ class Ref(Text):
     """
 
     def __init__(self, *targets: str, single_default: bool = False) -> None:
-        super().__init__(pattern=ID.pattern.pattern if ID.pattern else None, hint=ID_HINT)
+        super().__init__(pattern=ID_PATTERN, hint=ID_HINT)
         self.targets = targets
         self.single_default = single_default
 

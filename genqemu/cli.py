@@ -1,9 +1,11 @@
 """The command line.
 
-    genqemu [--arch ARCH] [--format sh|json|args] [-o PATH] CONFIG
-    genqemu COMMAND ...          (further commands, each with its own --help)
+    genqemu [--arch ARCH] [--format sh|json|args] [--syntax S] [-o PATH] CONFIG
+    genqemu --arch A --arch B -O DIR [--check] CONFIG...
+    genqemu run [--arch ARCH] [--dry-run] CONFIG [-- QEMU_ARGS...]
+    genqemu COMMAND ...          (explain, import, schema; each with its own --help)
 
-The first form is the `generate` command: when the first argument is not a
+The first forms are the `generate` command: when the first argument is not a
 command name, `generate` is implied. Only this module prints; heavy modules
 are imported inside the commands, so `--help` and `--version` stay fast.
 """
@@ -34,32 +36,33 @@ class Format(enum.StrEnum):
     args = "args"
 
 
+class Syntax(enum.StrEnum):
+    """How -device, -object, -netdev and -blockdev are written."""
+
+    qemuopts = "qemuopts"
+    json = "json"
+
+
 class DefaultCommandGroup(TyperGroup):
-    """Runs `generate` unless the first argument names another command."""
+    """Runs `generate` unless the first argument names another command (or is one
+    of the group's own options, such as --install-completion)."""
 
     default = "generate"
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if not args or args[0] not in self.commands:
+        own = {name for param in self.params for name in param.opts} - {"--help", "-h"}
+        if not args or (args[0] not in self.commands and args[0] not in own):
             args = [self.default, *args]
         return super().parse_args(ctx, args)
 
 
-app = typer.Typer(cls=DefaultCommandGroup, add_completion=False, rich_markup_mode=None)
+app = typer.Typer(cls=DefaultCommandGroup, rich_markup_mode=None)
+HELP = {"help_option_names": ["-h", "--help"]}
 
 
 @app.callback()
 def _group() -> None:
     """genqemu: one VM description, a correct QEMU command line per architecture."""
-
-
-ARCH_OPTION = typer.Option(
-    "--arch",
-    "-a",
-    metavar="ARCH",
-    help="Target: amd64 (x86_64), s390x, ppc64le (ppc64), arm64 (aarch64). Default: this host's.",
-    show_default=False,
-)
 
 
 def _version(value: bool) -> None:
@@ -68,21 +71,72 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _complete_arch(incomplete: str) -> list[str]:
+    from genqemu.profiles import arch_names
+
+    return sorted(name for name in arch_names() if name.startswith(incomplete))
+
+
+Arches = Annotated[
+    Optional[list[str]],  # noqa: UP045 - typer needs Optional
+    typer.Option(
+        "--arch",
+        "-a",
+        metavar="ARCH",
+        autocompletion=_complete_arch,
+        show_default=False,
+        help="Target: amd64 (x86_64), s390x, ppc64le (ppc64), arm64 (aarch64), riscv64, or "
+        "one a --profile-dir adds. Repeat it with -O. Default: this host's.",
+    ),
+]
+ProfileDirs = Annotated[
+    Optional[list[Path]],  # noqa: UP045
+    typer.Option(
+        "--profile-dir",
+        metavar="DIR",
+        show_default=False,
+        help="Look for arch profiles here first (repeatable; also GENQEMU_PROFILE_PATH).",
+    ),
+]
+TemplateDirs = Annotated[
+    Optional[list[Path]],  # noqa: UP045
+    typer.Option(
+        "--template-dir",
+        metavar="DIR",
+        show_default=False,
+        help="Look for device templates here first (repeatable; also GENQEMU_TEMPLATE_PATH).",
+    ),
+]
+SyntaxOption = Annotated[
+    Syntax,
+    typer.Option(
+        "--syntax",
+        help="qemuopts: key=value,...; json: QEMU's JSON form of "
+        "-device, -object, -netdev and -blockdev (QEMU 7.2 and newer).",
+    ),
+]
+
+
 @app.command(
-    context_settings={"help_option_names": ["-h", "--help"]},
-    epilog="Exit status: 0 on success, 2 on a bad config or argument (nothing is "
-    "written then). Docs: README.md and docs/config.md. To turn an existing QEMU "
-    "command line into a config: genqemu import --help.",
+    context_settings=HELP,
+    epilog="Exit status: 0 on success (--check: nothing differs), 1 when --check finds a "
+    "difference, 2 on a bad config or argument (nothing is written then). Other commands, "
+    "each with --help: genqemu run (start QEMU instead of writing a script), genqemu "
+    "explain, genqemu import (turn a QEMU command line into a config), genqemu schema. "
+    "Docs: README.md, docs/config.md.",
 )
 def generate(
-    config: Annotated[
-        Path,
+    configs: Annotated[
+        list[Path],
         # readable=False: genqemu reports an unreadable file itself, as root too.
         typer.Argument(
-            help="VM description (TOML).", metavar="CONFIG", show_default=False, readable=False
+            help="VM description (TOML); several with -O.",
+            metavar="CONFIG...",
+            show_default=False,
+            readable=False,
         ),
     ],
-    arch: Annotated[Optional[str], ARCH_OPTION] = None,  # noqa: UP045 - typer needs Optional
+    arch: Arches = None,
     output_format: Annotated[
         Format,
         typer.Option(
@@ -91,6 +145,7 @@ def generate(
             help="sh: launch script; json: argv and metadata; args: one argument per line.",
         ),
     ] = Format.sh,
+    syntax: SyntaxOption = Syntax.qemuopts,
     output: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option(
@@ -102,6 +157,26 @@ def generate(
             readable=False,  # it is written, never read
         ),
     ] = None,
+    output_dir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--output-dir",
+            "-O",
+            metavar="DIR",
+            show_default=False,
+            help="Write DIR/<config-stem>.<arch>.<format> for every config and arch.",
+        ),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="With -O: write nothing; print a diff and exit 1 if any "
+            "file differs from what would be generated.",
+        ),
+    ] = False,
+    profile_dir: ProfileDirs = None,
+    template_dir: TemplateDirs = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -111,25 +186,130 @@ def generate(
 ) -> None:
     """Generate the QEMU command line for a VM description, for one architecture."""
     from genqemu import output as formats
+    from genqemu.errors import UsageError
 
     with errors_exit():
-        launch = load_launch(config, arch)
-        if output_format is Format.json:
-            text = formats.to_json(launch)
-        elif output_format is Format.args:
-            text = formats.to_args(launch)
-        else:
-            text = formats.to_sh(launch, str(config))
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            mode = 0o755 if output_format is Format.sh else 0o644
-            formats.write_atomic(output, text, mode)
+        use_dirs(profile_dir, template_dir)
+        arches = arch or [host_arch()]
+        mode = 0o755 if output_format is Format.sh else 0o644
+
+        def text(config: Path, target_arch: str) -> str:
+            launch = load_launch(config, target_arch, syntax)
+            if output_format is Format.json:
+                return formats.to_json(launch)
+            if output_format is Format.args:
+                return formats.to_args(launch)
+            return formats.to_sh(launch, str(config))
+
+        if output_dir is None:
+            if check:
+                raise UsageError("--check compares with the files under -O DIR: give -O")
+            if len(configs) > 1 or len(arches) > 1:
+                raise UsageError("several configs or arches make several files: give -O DIR")
+            result = text(configs[0], arches[0])
+            if output is None:
+                sys.stdout.write(result)
+            else:
+                formats.write_atomic(output, result, mode)
+            return
+        if output is not None:
+            raise UsageError("-o writes one file and -O a folder of them: give one")
+        from genqemu import batch
+
+        outputs = batch.plan_outputs(configs, arches, output_dir, output_format.value)
+        texts = batch.generate_all(outputs, text)
+        if not check:
+            batch.write_all(texts, mode)
+            return
+        diff = batch.check_all(texts)
+        if diff:
+            sys.stdout.write(diff)
+            sys.stderr.write(f"genqemu: {diff.count('+++ ')} of {len(texts)} files differ\n")
+            raise typer.Exit(1)
+        sys.stderr.write(f"genqemu: {len(texts)} files up to date\n")
+
+
+@app.command(context_settings=HELP)
+def explain(
+    config: Annotated[
+        Path, typer.Argument(help="VM description (TOML).", metavar="CONFIG", show_default=False)
+    ],
+    arch: Arches = None,
+    profile_dir: ProfileDirs = None,
+    template_dir: TemplateDirs = None,
+) -> None:
+    """Explain the command line: transports and the rules that chose them, drivers,
+    allocated device numbers, chassis and fds, and what was added for the arch."""
+    from genqemu.build import build_file
+    from genqemu.errors import UsageError
+    from genqemu.explain import explain as explanation
+    from genqemu.launch import plan
+
+    with errors_exit():
+        use_dirs(profile_dir, template_dir)
+        if arch and len(arch) > 1:
+            raise UsageError("explain takes one --arch")
+        vm = build_file(config, arch[0] if arch else host_arch())
+        sys.stdout.write(explanation(vm, plan(vm), str(config)))
+
+
+@app.command(context_settings=HELP)
+def schema() -> None:
+    """Print the JSON Schema of a config (for editors: see docs/editors.md)."""
+    import json
+
+    from genqemu.jsonschema import config_schema
+
+    sys.stdout.write(json.dumps(config_schema(), indent=2) + "\n")
+
+
+@app.command(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Arguments after -- go to QEMU, after the generated ones (like the script's "
+    '"$@"). Exit status: QEMU\'s own once it starts; 2 on a bad config or argument, '
+    "a missing QEMU binary or an fd that cannot be opened.",
+)
+def run(
+    config: Annotated[
+        Path,
+        typer.Argument(help="VM description (TOML).", metavar="CONFIG", show_default=False),
+    ],
+    qemu_args: Annotated[
+        Optional[list[str]],  # noqa: UP045 - typer needs Optional
+        typer.Argument(
+            help="Extra QEMU arguments, after --.", metavar="[-- QEMU_ARGS...]", show_default=False
+        ),
+    ] = None,
+    arch: Arches = None,
+    syntax: SyntaxOption = Syntax.qemuopts,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", "-n", help="Print the fds and the command it would exec, then exit."
+        ),
+    ] = False,
+    profile_dir: ProfileDirs = None,
+    template_dir: TemplateDirs = None,
+) -> None:
+    """Start QEMU for a VM description, exactly as the generated launch script would."""
+    from genqemu import run as runner
+    from genqemu.errors import UsageError
+
+    extra = qemu_args or []
+    with errors_exit():
+        use_dirs(profile_dir, template_dir)
+        if arch and len(arch) > 1:
+            raise UsageError("run takes one --arch")
+        launch = load_launch(config, arch[0] if arch else None, syntax)
+        if dry_run:
+            sys.stdout.write(runner.describe(launch, extra))
+            return
+        runner.execute(launch, extra)
 
 
 @app.command(
     "import",
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings=HELP,
     epilog="Exit status: 0 on success, 2 on input genqemu cannot read (nothing is "
     "written then). Docs: docs/import.md.",
 )
@@ -194,12 +374,20 @@ def errors_exit() -> Iterator[None]:
         raise typer.Exit(error.exit_code) from None
 
 
-def load_launch(config: Path, arch: str | None) -> Launch:
+def use_dirs(profiles: list[Path] | None, templates: list[Path] | None) -> None:
+    """Put the user's --profile-dir and --template-dir folders first."""
+    from genqemu.resources import use_user_dirs
+
+    use_user_dirs("profiles", profiles or [])
+    use_user_dirs("templates", templates or [])
+
+
+def load_launch(config: Path, arch: str | None, syntax: str = "qemuopts") -> Launch:
     """The launch plan of a config file for `arch` (default: this host's)."""
     from genqemu.build import build_file
     from genqemu.launch import plan
 
-    return plan(build_file(config, arch or host_arch()))
+    return plan(build_file(config, arch or host_arch()), syntax)
 
 
 def host_arch() -> str:

@@ -30,13 +30,13 @@ class Ids:
         self.problems = problems
         self.owners: dict[str, tuple[str, str]] = {}  # id -> (kind, TOML path)
         self.counters: dict[str, int] = {}
-        self.kinds_cache: dict[frozenset[str], list[str]] = {}  # of_kinds, until a claim
+        self._of_kinds: dict[tuple[str, ...], list[str]] = {}
 
     def claim(self, ident: str, kind: str, path: str, what: str = "id") -> None:
         owner = self.owners.get(ident)
         if owner is None:
             self.owners[ident] = (kind, path)
-            self.kinds_cache.clear()
+            self._of_kinds.clear()
         else:
             self.problems.add(
                 f"{path}.id",
@@ -52,12 +52,14 @@ class Ids:
         return f"{prefix}{number}"
 
     def of_kinds(self, kinds: Iterable[str]) -> list[str]:
-        """The ids of entries of `kinds`; cached, as every reference asks (was O(n^2))."""
-        wanted = frozenset(kinds)
-        found = self.kinds_cache.get(wanted)
+        """The ids of these kinds in claim order; remembered until the next claim, so
+        that asking once per device (reference checks) stays linear. Do not modify."""
+        key = tuple(kinds)
+        found = self._of_kinds.get(key)
         if found is None:
+            wanted = set(key)
             found = [ident for ident, (kind, _) in self.owners.items() if kind in wanted]
-            self.kinds_cache[wanted] = found
+            self._of_kinds[key] = found
         return found
 
 

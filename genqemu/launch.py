@@ -40,8 +40,20 @@ class Launch:
         self.prefix: list[str] = list(vm.privilege_drop)
 
 
-def plan(vm: Vm) -> Launch:
-    """Render `vm` and gather what its launch needs."""
+def plan(vm: Vm, syntax: str = "qemuopts") -> Launch:
+    """Render `vm` (in QEMU's key=value syntax, or "json") and gather what its launch needs."""
     from genqemu.render import render
 
-    return Launch(vm, render(vm))
+    if syntax == "json":
+        from genqemu.jsonsyntax import MINIMUM_QEMU
+
+        have = tuple(int(part) for part in vm.profile.qemu_version.split("."))
+        if have < MINIMUM_QEMU:
+            from genqemu.errors import UsageError
+
+            raise UsageError(
+                f"--syntax json needs QEMU {'.'.join(map(str, MINIMUM_QEMU))} "
+                f"(JSON -netdev); the {vm.arch} profile targets QEMU "
+                f"{vm.profile.qemu_version}"
+            )
+    return Launch(vm, render(vm, syntax))

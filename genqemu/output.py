@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -80,12 +79,22 @@ def write_atomic(path: Path, text: str, mode: int) -> None:
     """Write `text` to `path` all at once: a temp file beside it, then a rename.
 
     On any failure nothing is left behind and an existing file is untouched.
-    A symlink is followed (its target is replaced, as `>` would write it);
-    anything but a regular file (a device, a pipe, a directory) is refused,
-    as a rename would replace it: `-o /dev/null` must not delete /dev/null.
+    A target that exists and is not a regular file (/dev/null, a FIFO,
+    /dev/stdout) is written in place: renaming over it would replace it. A
+    symlink to a file is followed: its target is replaced, as `>` would write it.
     """
     name = path
-    path = _regular_target(path)
+    if _is_special(path):
+        try:
+            with path.open("w", encoding="utf-8") as stream:
+                stream.write(text)
+        except OSError as error:
+            raise GenqemuError(f"{path}: cannot write: {error.strerror}") from None
+        return
+    if path.is_dir():
+        raise GenqemuError(f"{path}: cannot write: it is a directory; name a file in it")
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     directory = path.parent
     try:
         fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
@@ -113,20 +122,12 @@ def write_atomic(path: Path, text: str, mode: int) -> None:
         raise
 
 
-def _regular_target(path: Path) -> Path:
-    """The file `path` names (through symlinks); refuse what a rename would destroy."""
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+def _is_special(path: Path) -> bool:
+    """Whether `path` exists and is something other than a regular file."""
+    import stat
+
     try:
-        info = path.stat()
-    except FileNotFoundError:
-        return target  # a new file, or a dangling link's target
-    except OSError as error:
-        raise GenqemuError(f"{path}: cannot write: {error.strerror}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise GenqemuError(f"{path}: cannot write: it is a directory; name a file in it")
-    if not stat.S_ISREG(info.st_mode):
-        raise GenqemuError(
-            f"{path}: cannot write: it is not a regular file (a device or a pipe), and "
-            "genqemu replaces the file it writes: leave out -o to write to stdout"
-        )
-    return target
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))

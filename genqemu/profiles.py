@@ -86,6 +86,10 @@ class Profile(Model):
     arch: str = key(NAME, doc="canonical architecture name; the file is named after it")
     aliases: list[str] = key(_NAMES, default=[], doc="other names --arch accepts")
     binary: str = key(NAME, doc="QEMU system emulator binary")
+    qemu_version: str = key(
+        Text(pattern=r"[0-9]+\.[0-9]+\Z", hint="write MAJOR.MINOR, e.g. 7.2"),
+        doc="the QEMU version the profile was checked against (JSON syntax needs 7.2)",
+    )
     default_machine: str = key(NAME, doc="machine used when the config names none")
     qemu_default_machine: str | None = key(
         NAME,
@@ -167,10 +171,10 @@ class Profile(Model):
 
 
 def profile_dirs() -> list[Path]:
-    """Where profiles are looked up, first match wins."""
-    from genqemu.resources import data_dir
+    """Where profiles are looked up, first match wins: the user's, then the shipped."""
+    from genqemu.resources import search_path
 
-    return [data_dir("profiles")]
+    return search_path("profiles")
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -10,10 +10,9 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from genqemu.escape import esc, hexadecimal, onoff, prop, props, size, strings
-from genqemu.resources import data_dir
-
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import jinja2
 
     from genqemu.resolve import Vm
@@ -21,28 +20,19 @@ if TYPE_CHECKING:
 Option = tuple[str, ...]
 
 
-@cache
-def environment() -> jinja2.Environment:
-    """The one Jinja environment: strict, no HTML escaping, filters registered here."""
-    import jinja2
+def environment(syntax: str = "qemuopts") -> jinja2.Environment:
+    """The Jinja environment of a syntax and the current user template folders
+    (genqemu/templating.py), built on first use."""
+    from genqemu.resources import user_dirs
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(data_dir("templates")),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-        auto_reload=False,
-    )
-    env.filters["esc"] = esc
-    env.filters["size"] = size
-    env.filters["hex"] = hexadecimal
-    env.filters["onoff"] = onoff
-    env.globals["prop"] = prop
-    env.globals["props"] = props
-    env.globals["strings"] = strings
-    return env
+    return _environment(syntax, tuple(user_dirs("templates")))
+
+
+@cache
+def _environment(syntax: str, user_templates: tuple[Path, ...]) -> jinja2.Environment:
+    from genqemu import templating
+
+    return templating.environment(syntax, list(user_templates))
 
 
 def options(text: str) -> list[Option]:
@@ -55,16 +45,38 @@ def options(text: str) -> list[Option]:
     return found
 
 
-def render(vm: Vm) -> list[Option]:
-    """Every QEMU option of `vm`, in order: machine-wide ones, then each device."""
-    env = environment()
+def render(vm: Vm, syntax: str = "qemuopts") -> list[Option]:
+    """Every QEMU option of `vm`, in order: machine-wide ones, then each device.
+
+    With syntax "json", -device, -object, -netdev and -blockdev take QEMU's
+    JSON form: the templates render once more with typed helpers, and those
+    lines are turned into JSON objects (genqemu/jsonsyntax.py).
+    """
+    modelled = _render(vm, environment())
+    if syntax == "json":
+        from genqemu.jsonsyntax import JSON_OPTIONS, to_json
+
+        typed = _render(vm, environment("json"))
+        modelled = [
+            (plain[0], to_json(plain[0], json[1])) if plain[0] in JSON_OPTIONS else plain
+            for plain, json in zip(modelled, typed, strict=True)
+        ]
+    return modelled + passthrough(vm.config.extra_args)
+
+
+def _render(vm: Vm, env: jinja2.Environment) -> list[Option]:
+    """Every modelled option, rendered with one environment's helpers."""
     result = options(env.get_template("vm.j2").render(vm=vm, c=vm.config))
     chardev = env.get_template("chardev.j2")
     for entry in vm.chardevs:
         result += options(chardev.render(c=entry))
+    templates: dict[str, jinja2.Template] = {}
     for device in vm.devices:
-        result += options(env.get_template(device.template).render(d=device, vm=vm))
-    return result + passthrough(vm.config.extra_args)
+        template = templates.get(device.template)
+        if template is None:
+            template = templates[device.template] = env.get_template(device.template)
+        result += options(template.render(d=device, vm=vm))
+    return result
 
 
 def passthrough(args: list[str]) -> list[Option]:

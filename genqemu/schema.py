@@ -138,10 +138,19 @@ class Text(Check[str]):
         choices: Iterable[str] = (),
         max_len: int | None = None,
     ) -> None:
-        self.pattern = re.compile(pattern) if pattern else None
+        self._source = pattern
+        self._pattern: re.Pattern[str] | None = None
         self.hint = hint
         self.choices = tuple(choices)
         self.max_len = max_len
+
+    @property
+    def pattern(self) -> re.Pattern[str] | None:
+        """The compiled pattern. Compiled on first use: most checks never run in a
+        given config, and compiling them all cost more than the rest of an import."""
+        if self._pattern is None and self._source:
+            self._pattern = re.compile(self._source)
+        return self._pattern
 
     def describe(self) -> str:
         if self.choices:
@@ -151,7 +160,8 @@ class Text(Check[str]):
     def __call__(self, value: object, path: str, problems: Problems) -> str | Invalid:
         if not isinstance(value, str):
             return self.wrong_type(value, path, problems)
-        bad = _CONTROL.search(value)
+        # isprintable() is false for every control character, and much cheaper.
+        bad = None if value.isprintable() else _CONTROL.search(value)
         if bad:
             char = bad.group()
             name = _CONTROL_NAMES.get(char, f"control character {char!r}")
@@ -172,7 +182,8 @@ class Text(Check[str]):
         if self.max_len is not None and len(value.encode()) > self.max_len:
             problems.add(path, f"must be at most {self.max_len} bytes, got {len(value.encode())}")
             return INVALID
-        if self.pattern and not self.pattern.match(value):
+        pattern = self._pattern or self.pattern
+        if pattern and not pattern.match(value):
             problems.add(path, f"{_quote(value)} is not valid: {self.hint}")
             return INVALID
         return value
@@ -308,8 +319,16 @@ class MapOf(Check[dict[str, T]]):
 
     def __init__(self, value: Check[T], *, key_pattern: str, key_hint: str) -> None:
         self.value = value
-        self.key_pattern = re.compile(key_pattern)
+        self._key_source = key_pattern
+        self._key_pattern: re.Pattern[str] | None = None
         self.key_hint = key_hint
+
+    @property
+    def key_pattern(self) -> re.Pattern[str]:
+        """The compiled key pattern, compiled on first use (as Text's)."""
+        if self._key_pattern is None:
+            self._key_pattern = re.compile(self._key_source)
+        return self._key_pattern
 
     def describe(self) -> str:
         return f"table of {self.value.describe()}"
@@ -319,9 +338,10 @@ class MapOf(Check[dict[str, T]]):
             return self.wrong_type(value, path, problems)
         out: dict[str, T] = {}
         failed = False
+        key_pattern = self.key_pattern
         for key, item in value.items():
             item_path = join(path, key)
-            if not self.key_pattern.match(key):
+            if not key_pattern.match(key):
                 problems.add(item_path, f"{key!r} is not a valid name: {self.key_hint}")
                 failed = True
                 continue
@@ -397,21 +417,21 @@ class Tagged(Check[M]):
     def __call__(self, value: object, path: str, problems: Problems) -> M | Invalid:
         if not isinstance(value, dict):
             return self.wrong_type(value, path, problems)
-        tag_path = join(path, self.tag)
         name = value.get(self.tag)
         if name is None:
             problems.add(
-                tag_path,
+                join(path, self.tag),
                 f"required key is missing: say which {self.tag} this is" + suggest("", self.models),
             )
             return INVALID
         if not isinstance(name, str):
-            problems.add(tag_path, f"must be a string, got {describe(name)}")
+            problems.add(join(path, self.tag), f"must be a string, got {describe(name)}")
             return INVALID
         model = self.models.get(name)
         if model is None:
             problems.add(
-                tag_path, f"unknown {self.tag} {_quote(name)}" + suggest(name, self.models)
+                join(path, self.tag),
+                f"unknown {self.tag} {_quote(name)}" + suggest(name, self.models),
             )
             return INVALID
         loaded = model.load(value, path, problems, skip=self.tag)
@@ -482,6 +502,10 @@ class Model:
 
     fields: ClassVar[dict[str, Field[Any]]] = {}
     drop_keys: ClassVar[tuple[str, ...]] = ()  # inherited keys this table does not have
+    # Derived from fields, so that loading a table costs per key it has.
+    _defaults: ClassVar[dict[str, Any]] = {}  # attribute -> default of each optional key
+    _required: ClassVar[tuple[Field[Any], ...]] = ()
+    _bare: ClassVar[frozenset[str]] = frozenset()  # keys that need no quotes in a path
     toml_path: str = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -494,6 +518,9 @@ class Model:
         for name in cls.__dict__.get("drop_keys", ()):
             del fields[name]
         cls.fields = fields
+        cls._defaults = {f.attr: f.default for f in fields.values() if f.default is not REQUIRED}
+        cls._required = tuple(f for f in fields.values() if f.default is REQUIRED)
+        cls._bare = frozenset(name for name in fields if _BARE_KEY.match(name))
 
     @classmethod
     def load(
@@ -503,26 +530,28 @@ class Model:
         if not isinstance(raw, dict):
             problems.add(path or "(top level)", f"must be a table, got {describe(raw)}")
             return None
-        before = len(problems)
+        found = problems.items
+        before = len(found)
         obj = cls.__new__(cls)
         values = obj.__dict__
         values["toml_path"] = path
+        values.update(cls._defaults)  # the same objects as before: defaults are shared
         fields = cls.fields
+        bare = cls._bare
+        prefix = f"{path}." if path else ""
         for name, value in raw.items():  # in document order, so problems are too
             field = fields.get(name)
             if field is not None:
-                values[field.attr] = field.check(value, join(path, name), problems)
+                where = prefix + name if name in bare else join(path, name)
+                values[field.attr] = field.check(value, where, problems)
             elif name != skip:
                 problems.add(join(path, name), "unknown key" + suggest(name, fields))
-        for name, field in fields.items():
-            if name not in raw:
-                if field.default is REQUIRED:
-                    problems.add(join(path, name), f"required key is missing: {field.doc}")
-                else:
-                    values[field.attr] = field.default
-        if len(problems) == before:
+        for field in cls._required:
+            if field.name not in raw:
+                problems.add(join(path, field.name), f"required key is missing: {field.doc}")
+        if len(found) == before:
             obj.validate(problems)
-        return None if len(problems) > before else obj
+        return None if len(found) > before else obj
 
     def validate(self, problems: Problems) -> None:
         """Rules that involve several keys of this table; override to add some."""

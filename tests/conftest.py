@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,9 @@ EXAMPLE_CASES = [
     )
 ]
 SKIP_QEMU = os.environ.get("GENQEMU_SKIP_QEMU") == "1"
+SKIP_BOOT = os.environ.get("GENQEMU_SKIP_BOOT") == "1"
+# (example, arch, seconds) of each boot test, for the summary at the end.
+BOOT_TIMES: list[tuple[str, str, float]] = []
 
 
 class ShellScriptSnapshot(SingleFileSnapshotExtension):
@@ -71,18 +75,32 @@ def qemu_binary(binary: str) -> str:
     return path
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-boot-docs",
+        action="store_true",
+        help="boot tests write their transcripts into docs/boot.md instead of checking it",
+    )
+
+
 def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None:
-    if SKIP_QEMU:
-        skip = pytest.mark.skip(reason="GENQEMU_SKIP_QEMU=1")
-        for item in items:
-            if "qemu" in item.keywords:
-                item.add_marker(skip)
+    for item in items:
+        if SKIP_QEMU and "qemu" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="GENQEMU_SKIP_QEMU=1"))
+        elif SKIP_BOOT and "boot" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="GENQEMU_SKIP_BOOT=1"))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Print how many hostile configs the property tests generated, if they ran."""
-    import sys
-
+    """Boot time per example and arch, and the total, when boot tests ran; how
+    many hostile configs the property tests generated, if they ran."""
     oracle = sys.modules.get("argv_oracle")
     if oracle is not None and oracle.STATS["configs"]:
         terminalreporter.write_line(oracle.summary())
+    if not BOOT_TIMES:
+        return
+    terminalreporter.section("boot times (TCG, seconds)")
+    for example, arch, seconds in BOOT_TIMES:
+        terminalreporter.write_line(f"{example:>12} {arch:<8} {seconds:6.1f}")
+    total = sum(seconds for _, _, seconds in BOOT_TIMES)
+    terminalreporter.write_line(f"{'total':>12} {'':<8} {total:6.1f}")

@@ -61,3 +61,44 @@ def netdev_members(binary: str, netdev_type: str) -> frozenset[str]:
             members |= {member["name"] for member in schema[variant["type"]]["members"]}
             return frozenset(members)
     raise KeyError(f"{binary} has no netdev type {netdev_type!r}")
+
+
+_INTS = ("int", "uint", "size")
+
+
+def _json_kind(qemu_type: str) -> str:
+    """The JSON kind of value a QEMU property or QAPI member type takes."""
+    if qemu_type == "bool":
+        return "bool"
+    if qemu_type.startswith(_INTS) or qemu_type in ("number", "uint8", "uint16"):
+        return "int"
+    return "other"  # strings, enums such as OnOffAuto, links, lists
+
+
+@cache
+def device_property_kinds(binary: str, driver: str) -> dict[str, str]:
+    """A -device driver's properties and the JSON kind each takes (QMP)."""
+    with paused_qemu([binary, "-nodefaults", "-machine", "none"]) as qmp:
+        listed = qmp.execute("device-list-properties", typename=driver)
+    return {entry["name"]: _json_kind(entry["type"]) for entry in listed}
+
+
+@cache
+def object_property_kinds(binary: str, qom_type: str) -> dict[str, str]:
+    """An -object type's properties and the JSON kind each takes (QMP)."""
+    with paused_qemu([binary, "-nodefaults", "-machine", "none"]) as qmp:
+        listed = qmp.execute("qom-list-properties", typename=qom_type)
+    return {entry["name"]: _json_kind(entry["type"]) for entry in listed}
+
+
+@cache
+def netdev_member_kinds(binary: str, netdev_type: str) -> dict[str, str]:
+    """A -netdev type's members and the JSON kind each takes (the QMP schema)."""
+    with paused_qemu([binary, "-nodefaults", "-machine", "none"]) as qmp:
+        schema = {entry["name"]: entry for entry in qmp.execute("query-qmp-schema")}
+    arguments = schema[schema["netdev_add"]["arg-type"]]
+    members = list(arguments["members"])
+    for variant in arguments["variants"]:
+        if variant["case"] == netdev_type:
+            members += schema[variant["type"]]["members"]
+    return {member["name"]: _json_kind(member["type"]) for member in members}

@@ -10,6 +10,7 @@ properties instead, as is every -device, -object and -netdev of every example.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -22,8 +23,11 @@ from qemu_help import (
     GENERIC_DEVICE_KEYS,
     device_drivers,
     device_properties,
+    device_property_kinds,
+    netdev_member_kinds,
     netdev_members,
     object_properties,
+    object_property_kinds,
 )
 from qemuopts import parse_dict
 from qmp import Qmp, paused_qemu
@@ -58,11 +62,14 @@ def _serial_chardevs(qmp: Qmp) -> set[str]:
     return carried
 
 
+@pytest.mark.parametrize("syntax", ["qemuopts", "json"])
 @pytest.mark.parametrize(("example", "arch"), EXAMPLE_CASES)
-def test_example_starts_with_every_device(example: str, arch: str, short_tmp: Path) -> None:
+def test_example_starts_with_every_device(
+    example: str, arch: str, syntax: str, short_tmp: Path
+) -> None:
     raw, _ = localize(read_toml(example_path(example)), arch, short_tmp)
     vm = build(raw, arch, example)
-    launch = plan(vm)
+    launch = plan(vm, syntax)
     binary = qemu_binary(vm.binary)
     fds = [(fd.number, fd.path, fd.mode) for fd in launch.fds]
     # A migration stream read from a FIFO: hold it open for writing, so the
@@ -128,3 +135,38 @@ def test_every_emitted_property_exists(example: str, arch: str) -> None:
             assert not unknown, f"-object {qom_type} has no {sorted(unknown)}"
     checked = {o[0] for o in options} & {"-device", "-netdev", "-object"}
     assert checked or not vm.devices
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    return "int" if isinstance(value, int) else "other"
+
+
+@pytest.mark.parametrize(("example", "arch"), EXAMPLE_CASES)
+def test_json_values_have_qemus_types(example: str, arch: str) -> None:
+    """In JSON syntax QEMU takes `true`, not "on", and numbers as numbers: every
+    value genqemu writes has the kind of QEMU's property (devices that cannot
+    start here included)."""
+    vm = build(read_toml(example_path(example)), arch, example)
+    binary = qemu_binary(vm.binary)
+    for option, argument in (o for o in plan(vm, "json").options if len(o) == 2):
+        if option not in ("-device", "-object", "-netdev") or not argument.startswith("{"):
+            continue
+        document = json.loads(argument)
+        if option == "-device":
+            kinds = device_property_kinds(binary, document.pop("driver"))
+            document.pop("bus", None)
+        elif option == "-object":
+            qom_type = document.pop("qom-type")
+            if qom_type in KVM_ONLY_OBJECTS:
+                continue
+            kinds = object_property_kinds(binary, qom_type)
+        else:
+            kinds = netdev_member_kinds(binary, document["type"])
+        document.pop("id", None)
+        for name, value in document.items():
+            expected = kinds.get(name)
+            if name == "addr" and isinstance(value, str):
+                expected = "other"  # a PCI address: QEMU takes "SLOT.FN" or a number
+            assert expected == _kind(value), (option, name, value, kinds.get(name))

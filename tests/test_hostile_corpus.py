@@ -26,9 +26,11 @@ import os
 import random
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -194,19 +196,6 @@ def _unlock(path: Path) -> None:
     subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
-def output_onto_a_pipe(tmp: Path) -> Case:
-    os.mkfifo(tmp / "fifo.sh")
-    return _output("fifo.sh")(tmp)
-
-
-def output_onto_a_device(tmp: Path) -> Case:
-    """A private /dev/null: `-o /dev/null` used to replace the device with a file."""
-    if os.geteuid() != 0:
-        pytest.skip("mknod needs root; the pipe case covers other users")
-    os.mknod(tmp / "null.sh", 0o666 | 0o020000, os.makedev(1, 3))
-    return _output("null.sh")(tmp)
-
-
 def output_is_a_directory(tmp: Path) -> Case:
     (tmp / "out").mkdir()
     return _output("out")(tmp)
@@ -238,8 +227,6 @@ GENERATED: dict[str, Callable[[Path], Case]] = {
     "output-immutable-directory": output_immutable_directory,
     "output-under-proc": _output("/proc/genqemu-test.sh"),
     "output-under-sys": _output("/sys/genqemu-test.sh"),
-    "output-onto-a-pipe": output_onto_a_pipe,
-    "output-onto-a-device": output_onto_a_device,
     "output-is-a-directory": output_is_a_directory,
     "output-through-a-file": output_through_a_file,
 }
@@ -350,6 +337,29 @@ def test_output_through_a_symlink_replaces_its_target(scratch: Path) -> None:
     assert run(["-a", "amd64", "-o", "link.sh", "vm.toml"])[0] == 0
     assert (scratch / "link.sh").is_symlink()
     assert (scratch / "real.sh").read_text().startswith("#!/bin/sh\n")
+
+
+def test_output_onto_a_device_writes_into_it(scratch: Path) -> None:
+    """A private /dev/null: renaming over it (as -o once did) made it a file."""
+    if os.geteuid() != 0:
+        pytest.skip("mknod needs root; the pipe test covers other users")
+    _valid(scratch)
+    os.mknod(scratch / "null.sh", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    assert run(["-a", "amd64", "-o", "null.sh", "vm.toml"])[0] == 0
+    assert stat.S_ISCHR((scratch / "null.sh").stat().st_mode)
+
+
+def test_output_onto_a_pipe_writes_into_it(scratch: Path) -> None:
+    _valid(scratch)
+    fifo = scratch / "fifo.sh"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    assert run(["-a", "amd64", "-o", "fifo.sh", "vm.toml"])[0] == 0
+    reader.join(timeout=10)
+    assert received and received[0].startswith("#!/bin/sh\n")
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
 
 
 def test_a_file_name_that_is_not_utf8_still_gives_a_script(scratch: Path) -> None:

@@ -45,3 +45,14 @@ def test_every_example_passes(example: str) -> None:
 )
 def test_invalid_configs_fail(config: dict[str, Any]) -> None:
     assert list(VALIDATOR.iter_errors(config))
+
+
+def test_the_committed_schema_file_is_current() -> None:
+    import json
+
+    from conftest import REPO
+
+    committed = json.loads((REPO / "docs" / "config.schema.json").read_text())
+    assert committed == config_schema(), (
+        "docs/config.schema.json is stale: run `genqemu schema > docs/config.schema.json`"
+    )

@@ -60,6 +60,7 @@ def test_a_profile_with_dangling_names_is_refused() -> None:
     Profile.load(
         {
             "arch": "x",
+            "qemu_version": "7.2",
             "binary": "qemu-system-x",
             "default_machine": "m",
             "machines": {"n": {"transports": ["pci"]}},
@@ -85,6 +86,8 @@ def test_a_broken_profile_file_is_reported_with_its_path(
         load_profile("toy")
     assert str(error.value).splitlines() == [
         f"{tmp_path}/toy.toml: binary: must be string, got integer 3",
+        f"{tmp_path}/toy.toml: qemu_version: required key is missing: the QEMU version the "
+        "profile was checked against (JSON syntax needs 7.2)",
         f"{tmp_path}/toy.toml: default_machine: required key is missing: machine used "
         "when the config names none",
         f"{tmp_path}/toy.toml: machines: required key is missing: the machine types "

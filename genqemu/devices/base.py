@@ -34,7 +34,7 @@ class PciBus(Ref):
 
     def __init__(self) -> None:
         super().__init__(*PCI_BUSES)
-        self.pattern = None  # pci.0 and pcie.0 are not ids; resolve checks the name
+        self._source = None  # pci.0 and pcie.0 are not ids; resolve checks the name
 
     def describe(self) -> str:
         return "id of a " + ", ".join(PCI_BUSES) + " or the machine's root bus"

@@ -1,0 +1,93 @@
+#!/bin/busybox sh
+# /init of the boot tests' initramfs (tests/boot_initramfs.py builds it).
+# Loads the modules listed in /etc/modules, prints the devices the kernel
+# sees between two marker lines, one device per line, and powers off.
+# tests/boot_view.py reads those lines.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+
+while read -r module parameters; do
+    # shellcheck disable=SC2086 # parameters are words
+    insmod "/lib/modules/$module.ko" $parameters || echo "genqemu-init: insmod $module failed"
+done </etc/modules
+
+# Wait until the device lists stop changing (at most 10 s).
+listing() { ls /sys/block /sys/class/net /sys/class/virtio-ports /sys/class/tty /sys/bus/virtio/devices/*/driver 2>/dev/null; }
+previous=x
+for _ in $(seq 50); do
+    current=$(listing)
+    [ "$current" = "$previous" ] && break
+    previous=$current
+    sleep 0.2
+done
+
+name_of() { [ -e "$1" ] && basename "$(readlink "$1")" || echo none; }
+
+# A line of its own: an early console may have left a line unfinished.
+echo
+echo "=== genqemu guest view ==="
+echo "kernel $(uname -r) $(uname -m)"
+for device in /sys/bus/virtio/devices/*; do
+    [ -e "$device/device" ] || continue
+    parent=$(dirname "$(readlink -f "$device")")
+    echo "virtio ${device##*/} id=$(($(cat "$device/device"))) driver=$(name_of "$device/driver")" \
+        "bus=$(name_of "$parent/subsystem") at=${parent##*/}"
+    if [ -e "$device/mount_tag" ]; then
+        tag=$(cat "$device/mount_tag")
+        mkdir -p "/mnt/$tag"
+        if mount -t 9p -o trans=virtio,ro "$tag" "/mnt/$tag" 2>/dev/null; then mounted=yes; else mounted=no; fi
+        echo "9p $tag mounted=$mounted"
+    fi
+done
+for disk in /sys/block/*; do
+    [ -e "$disk" ] || continue
+    name=${disk##*/}
+    case $name in loop* | ram* | zram*) continue ;; esac
+    line="block $name bus=$(name_of "$disk/device/subsystem") ro=$(cat "$disk/ro")"
+    [ -r "$disk/serial" ] && line="$line serial=$(cat "$disk/serial")"
+    if dd if="/dev/$name" of=/dev/null bs=512 count=1 2>/dev/null; then line="$line readable=yes"; else line="$line readable=no"; fi
+    echo "$line"
+done
+for device in /sys/bus/pci/devices/*; do
+    # QEMU's own PCI devices (vendor 1b36: bridges, root ports, pvpanic-pci)
+    # but the host bridge; virtio devices are listed above.
+    [ "$(cat "$device/vendor" 2>/dev/null)" = 0x1b36 ] || continue
+    case $(cat "$device/class") in 0x0600*) continue ;; esac # a host bridge
+    echo "pci ${device##*/} id=1b36:$(cut -c3- "$device/device") driver=$(name_of "$device/driver")"
+done
+for device in /sys/bus/*/drivers/pvpanic*/*; do
+    [ -e "$device/driver" ] || continue
+    echo "pvpanic ${device##*/} driver=$(name_of "$device/driver")"
+done
+for unit in /sys/class/iommu/*; do
+    [ -e "$unit" ] && echo "iommu ${unit##*/}"
+done
+for interface in /sys/class/net/*; do
+    [ -e "$interface/device" ] || continue
+    echo "net ${interface##*/} mac=$(cat "$interface/address") driver=$(name_of "$interface/device/driver")"
+done
+for port in /sys/class/virtio-ports/*; do
+    [ -e "$port/name" ] || continue
+    echo "port ${port##*/} name=$(cat "$port/name")"
+done
+for tty in /sys/class/tty/*; do
+    # The machine's own serial ports; 8250 slots without a UART have type 0.
+    case ${tty##*/} in ttyS* | ttyAMA* | ttysclp* | sclp_line*) ;; *) continue ;; esac
+    [ "$(cat "$tty/type" 2>/dev/null)" = 0 ] && continue
+    echo "tty ${tty##*/}"
+done
+for rng in $(cat /sys/class/misc/hw_random/rng_available 2>/dev/null); do
+    [ "$rng" = none ] || echo "rng $rng"
+done
+for hvc in /dev/hvc*; do
+    # An hvc slot without a backend refuses to open (ENODEV).
+    if [ -e "$hvc" ] && (: >"$hvc") 2>/dev/null; then echo "hvc ${hvc##*/}"; fi
+done
+while read -r console _; do
+    echo "console $console"
+done </proc/consoles
+echo "=== end of guest view ==="
+poweroff -f

@@ -1,0 +1,290 @@
+"""What a booted guest should see, and what it says it sees.
+
+GUEST_VIEW maps each device kind to the lines the guest's init prints for one
+device of that kind (tests/boot_init.sh), with the instance names left out
+(vda, eth0, virtio3), and to the kernel modules the guest needs for it. A new
+device kind is one entry; a kind without an entry fails the boot test. The
+lines may depend on the guest kernel (`guest.has(module)`): Debian does not
+build every driver for every arch.
+
+The virtio device ids are the virtio specification's (5.x "Device Types"):
+net 1, block 2, console 3, entropy 4, balloon 5, SCSI 8, 9P 9, vsock 19.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+BEGIN = "=== genqemu guest view ==="
+END = "=== end of guest view ==="
+
+# The console each arch's kernel is told to use, and the guest's view of
+# the machine's serial ports when the VM has `count` of them (-serial).
+CONSOLE = {
+    "amd64": "ttyS0",
+    "arm64": "ttyAMA0",
+    "ppc64le": "hvc0",
+    "riscv64": "ttyS0",
+    "s390x": "ttysclp0",
+}
+SERIAL_PORTS: dict[str, Callable[[int], list[str]]] = {
+    # ISA 16550A UARTs, one per -serial.
+    "amd64": lambda count: ["tty ttyS"] * count,
+    # The virt board has one PL011 whether or not a -serial feeds it.
+    "arm64": lambda count: ["tty ttyAMA"],
+    # spapr-vty devices, one per -serial; Linux drives them with hvc_vio.
+    "ppc64le": lambda count: ["hvc"] * count,
+    # The virt board's one NS16550A.
+    "riscv64": lambda count: ["tty ttyS"],
+    # The SCLP ASCII console (sclpconsole), then the line-mode one (sclplmconsole).
+    "s390x": lambda count: ["tty ttysclp", "tty sclp_line"][:count],
+}
+
+# Guest modules every VM gets: the virtio transports that are modules in
+# Debian's kernels (virtio-ccw is built into the s390x kernel).
+BASE_MODULES = ("virtio_pci", "virtio_mmio")
+
+# The sysfs bus of a virtio device's parent, per genqemu transport.
+GUEST_BUS = {"pci": "pci", "ccw": "ccw", "mmio": "platform"}
+
+
+@dataclass(frozen=True)
+class Guest:
+    """What an expected view may depend on besides the device."""
+
+    arch: str
+    machine: str  # the resolved machine type: q35, microvm, virt, ...
+    firmware: bool  # booted through UEFI firmware (ACPI), not straight into the kernel
+    has: Callable[[str], bool]  # whether the guest kernel has this module (or built in)
+
+
+@dataclass(frozen=True)
+class View:
+    """One device kind in the guest: its lines and the modules that make them.
+
+    `lines` is None for kinds that cannot start in a sandbox (tests/localize.py
+    takes them out); one that is still there fails the test. A module name
+    ending in `?` is loaded where the kernel has it.
+    """
+
+    lines: Callable[[Any, Guest], list[str]] | None
+    modules: tuple[str, ...] = ()
+
+
+NEEDS_HOST = View(None)
+
+
+def virtio(device: Any, device_id: int, driver: str) -> str:
+    """A virtio device bound to `driver`, on its transport's bus (at its devno on CCW)."""
+    line = f"virtio id={device_id} driver={driver} bus={GUEST_BUS[device.transport]}"
+    if device.transport == "ccw":
+        _, ssid, number = device.devno.split(".")
+        line += f" at=0.{int(ssid, 16):x}.{number}"
+    return line
+
+
+def _ro(device: Any) -> int:
+    return int(bool(device.read_only))
+
+
+def pci(device_id: str, driver: str) -> str:
+    """One of QEMU's own PCI devices (vendor 1b36) and the driver bound to it."""
+    return f"pci id=1b36:{device_id} driver={driver}"
+
+
+def _bridge(device_id: str) -> Callable[[Any, Guest], list[str]]:
+    """A PCI-PCI bridge. Its standard hotplug controller (SHPC; pci-bridge's
+    shpc=off removes it) is driven by shpchp where the kernel has it and the
+    OS owns bridge hotplug: not on x86, whose pc and q35 keep it in ACPI. On
+    s390x, zPCI shows the guest its PCI functions but no bridges.
+    """
+
+    def lines(device: Any, guest: Guest) -> list[str]:
+        if guest.arch == "s390x":
+            return []
+        native = guest.arch != "amd64" and getattr(device, "shpc", None) is not False
+        return [pci(device_id, "shpchp" if native and guest.has("shpchp") else "none")]
+
+    return lines
+
+
+def _pvpanic(device: Any, guest: Guest) -> list[str]:
+    if device.driver == "pvpanic-pci":
+        driver = "pvpanic-pci" if guest.has("pvpanic-pci") else "none"
+        return [pci("0011", driver)] + ([f"pvpanic driver={driver}"] if driver != "none" else [])
+    # The ISA device is ACPI's QEMU0001, which pvpanic-mmio drives.
+    return ["pvpanic driver=pvpanic-mmio"]
+
+
+def _nvdimm(device: Any, guest: Guest) -> list[str]:
+    # NVDIMMs are described in ACPI (NFIT) only: x86, and arm64 booted through
+    # UEFI. A device tree (arm64's direct kernel boot) describes none, and
+    # ppc64el's kernel has no LIBNVDIMM for pseries' own description.
+    if guest.has("nfit") and (guest.arch == "amd64" or guest.firmware):
+        return [f"block bus=nd ro={int(bool(device.readonly))} readable=yes"]
+    return []
+
+
+def _zpci(device: Any, guest: Guest) -> list[str]:
+    """On s390x, each PCI function comes with its own zPCI IOMMU."""
+    return ["iommu s390-iommu"] if guest.arch == "s390x" and device.transport == "pci" else []
+
+
+GUEST_VIEW: dict[str, View] = {
+    "virtio-blk": View(
+        lambda d, g: [
+            virtio(d, 2, "virtio_blk"),
+            f"block bus=virtio ro={_ro(d)} serial={d.serial or ''} readable=yes",
+        ],
+        ("virtio_blk",),
+    ),
+    "virtio-net": View(
+        lambda d, g: [virtio(d, 1, "virtio_net"), f"net mac={d.mac or '*'} driver=virtio_net"],
+        ("virtio_net",),
+    ),
+    "virtio-scsi": View(lambda d, g: [virtio(d, 8, "virtio_scsi")], ("virtio_scsi",)),
+    "scsi-hd": View(lambda d, g: [f"block bus=scsi ro={_ro(d)} readable=yes"], ("sd_mod",)),
+    "virtio-9p": View(
+        lambda d, g: [virtio(d, 9, "9pnet_virtio"), f"9p {d.mount_tag} mounted=yes"],
+        ("9pnet_virtio", "9p"),
+    ),
+    "virtio-serial": View(lambda d, g: [virtio(d, 3, "virtio_console")], ("virtio_console",)),
+    # A console port is an hvc tty; Linux gives it no virtio-ports entry.
+    "virtconsole": View(lambda d, g: ["hvc"]),
+    "virtserialport": View(lambda d, g: [f"port name={d.name or ''}"]),
+    # Counted with the machine's serial ports (SERIAL_PORTS), which the test adds.
+    "serial": View(lambda d, g: []),
+    "virtio-rng": View(
+        lambda d, g: [virtio(d, 4, "virtio_rng"), "rng virtio_rng"], ("virtio_rng",)
+    ),
+    "virtio-balloon": View(lambda d, g: [virtio(d, 5, "virtio_balloon")], ("virtio_balloon",)),
+    "vhost-vsock": View(
+        lambda d, g: [virtio(d, 19, "vmw_vsock_virtio_transport")],
+        ("vmw_vsock_virtio_transport",),
+    ),
+    "pcie-root-port": View(lambda d, g: [pci("000c", "pcieport")]),
+    "pci-bridge": View(_bridge("0001")),
+    "pcie-pci-bridge": View(_bridge("000e")),
+    "pvpanic": View(_pvpanic, ("pvpanic-mmio?", "pvpanic-pci?")),
+    # The kernel is told intel_iommu=on (test_boot.py): the remapping unit.
+    "intel-iommu": View(lambda d, g: ["iommu dmar"]),
+    "nvdimm": View(_nvdimm, ("nfit?", "nd_pmem?")),
+    # A blob in guest memory: nothing for the guest to list.
+    "loader": View(lambda d, g: []),
+    "vfio-pci": NEEDS_HOST,
+    "vfio-ccw": NEEDS_HOST,
+    "vfio-ap": NEEDS_HOST,
+    "spapr-tpm-proxy": NEEDS_HOST,
+    "vhost-user-blk": NEEDS_HOST,
+    "vhost-user-scsi": NEEDS_HOST,
+    "vhost-user-fs": NEEDS_HOST,
+}
+
+# Devices that `extra_args` (options genqemu passes through unmodeled) add,
+# by driver; the boot test reads `-device DRIVER,...` from extra_args.
+EXTRA_DEVICE_VIEW: dict[str, list[str]] = {
+    # The init loads no USB driver: the controller is there, unbound.
+    "qemu-xhci": [pci("000d", "none")],
+    "usb-tablet": [],
+}
+
+
+class UnknownKind(Exception):
+    """A device kind the boot test has no expected guest view for."""
+
+
+def guest_modules() -> list[str]:
+    """Every module the initramfs loads: the transports, then each kind's."""
+    modules = list(BASE_MODULES)
+    for view in GUEST_VIEW.values():
+        modules += [m for m in view.modules if m not in modules]
+    return modules
+
+
+def expected_view(
+    devices: Sequence[Any], guest: Guest, serial_ports: int, extra_args: Sequence[str] = ()
+) -> list[str]:
+    """The guest's lines for these devices, sorted; `*` in a line matches anything."""
+    lines = [f"console {CONSOLE[guest.arch]}", *SERIAL_PORTS[guest.arch](serial_ports)]
+    for device in devices:
+        view = GUEST_VIEW.get(device.kind)
+        if view is None:
+            raise UnknownKind(
+                f"no guest view for device kind {device.kind!r}: add it to GUEST_VIEW in "
+                "tests/boot_view.py (the lines the guest prints for it, and its modules)"
+            )
+        if view.lines is None:
+            raise UnknownKind(f"{device.kind} cannot start in a sandbox: localize() keeps it")
+        lines += view.lines(device, guest)
+        if getattr(device, "virtio", False):
+            lines += _zpci(device, guest)
+    for option, value in itertools.pairwise(extra_args):
+        if option == "-device":
+            driver = value.split(",")[0]
+            if driver not in EXTRA_DEVICE_VIEW:
+                raise UnknownKind(
+                    f"no guest view for {driver!r} from extra_args: add it to "
+                    "EXTRA_DEVICE_VIEW in tests/boot_view.py"
+                )
+            lines += EXTRA_DEVICE_VIEW[driver]
+    return sorted(lines)
+
+
+def guest_block(console: str) -> list[str]:
+    """The lines between the markers, as printed; ValueError if the block is incomplete."""
+    lines = console.replace("\r", "").splitlines()
+    try:
+        start = lines.index(BEGIN)
+        end = lines.index(END, start)
+    except ValueError:
+        raise ValueError("the guest did not print a complete view") from None
+    return lines[start + 1 : end]
+
+
+def normalize(line: str) -> str:
+    """A guest line without its instance name: `block vda bus=virtio` -> `block bus=virtio`."""
+    kind, _, rest = line.partition(" ")
+    name, _, details = rest.partition(" ")
+    if kind in ("virtio", "block", "net", "port", "pci", "pvpanic"):
+        if kind == "virtio" and " bus=ccw " not in f" {details} ":
+            details = re.sub(r" at=\S*", "", details)
+        return f"{kind} {details}".rstrip()
+    if kind == "hvc":
+        return "hvc"
+    if kind in ("tty", "rng", "iommu"):
+        return f"{kind} {re.sub(r'[.]?[0-9]+$', '', name)}"
+    return line
+
+
+def guest_view(block: Sequence[str]) -> list[str]:
+    """The guest's device lines, normalized and sorted (the `kernel` line left out)."""
+    return sorted(normalize(line) for line in block if not line.startswith("kernel "))
+
+
+def unmatched(expected: Sequence[str], seen: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(expected lines the guest lacks, guest lines nobody expected); `*` is a wildcard.
+
+    Exact lines pair up first, so a wildcard never takes a line an exact one needs.
+    """
+    missing = []
+    left = list(seen)
+    patterns = []
+    for line in expected:
+        if "*" in line:
+            patterns.append(line)
+        elif line in left:
+            left.remove(line)
+        else:
+            missing.append(line)
+    for pattern in patterns:
+        match = next((line for line in left if fnmatch.fnmatchcase(line, pattern)), None)
+        if match is None:
+            missing.append(pattern)
+        else:
+            left.remove(match)
+    return missing, left

@@ -1,0 +1,233 @@
+"""Boot a real Debian kernel with every example on every arch, and ask the guest.
+
+For each example x arch: the example is pointed at files that exist here
+(tests/localize.py; devices that cannot start in a sandbox are taken out),
+its kernel and initrd at the Debian kernel and the test initramfs
+(tests/boot_initramfs.py), and its kernel command line at the arch's
+console. QEMU runs the launch plan's argv under TCG, plus test-only options
+appended as "$@" would be. The guest's init prints the devices its kernel
+sees and powers off; the test asserts that they are the devices the config
+declares (tests/boot_view.py), no more and no fewer.
+
+The kernel (Debian 12; Debian 13 for riscv64) and busybox are downloaded on
+the first run and cached (tests/boot_debian.py). A download that fails fails the tests, unless
+GENQEMU_SKIP_BOOT=1 says to skip them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from boot_debian import DownloadError
+from boot_docs import DOC, DOCUMENTED_EXAMPLE, comparable, render_section, section, sections
+from boot_initramfs import BootKit, KernelError, boot_kit
+from boot_view import (
+    CONSOLE,
+    Guest,
+    expected_view,
+    guest_block,
+    guest_modules,
+    guest_view,
+    unmatched,
+)
+from conftest import ARCHES, BOOT_TIMES, EXAMPLE_CASES, example_path, qemu_binary
+from localize import localize
+
+from genqemu.build import build
+from genqemu.launch import plan
+from genqemu.tomlfile import read_toml
+
+# Generous: the slowest boot here takes about 30 s.
+BOOT_TIMEOUT = 300
+APPEND = "panic=-1 loglevel=1 printk.time=0 scsi_mod.scan=sync"
+# Per arch. amd64: the kernel leaves an Intel IOMMU off unless told; and
+# under TCG on a busy host the kernel's TSC calibration against the PIT can
+# fail, which microvm (no HPET, no ACPI PM timer to fall back on) does not
+# survive: the boot hangs. Giving the TSC rate skips the calibration.
+ARCH_APPEND = {"amd64": " intel_iommu=on tsc_early_khz=2000000"}
+# What would keep the guest from booting to its init and back, taken out:
+# an incoming migration or -S (QEMU waits), -no-shutdown (QEMU stays after
+# power-off), -daemonize, and a privilege drop (to a user who cannot read
+# the test's files; tests/test_run.py checks the prefix).
+NOT_BOOTING = ("incoming", "stopped", "no_shutdown", "daemonize", "run_as")
+# UEFI firmware (code, variable store template) for configs that boot
+# through flash: Debian's qemu-efi-aarch64 (the Makefile installs it).
+FIRMWARE = {"arm64": ("/usr/share/AAVMF/AAVMF_CODE.fd", "/usr/share/AAVMF/AAVMF_VARS.fd")}
+# Example x arch pairs that cannot boot, and why: each is a defect to fix in
+# the example. Strict: once it boots, the test says to take it off this list.
+# Example x arch pairs that cannot boot, each with why (a strict xfail, so an
+# entry cannot outlive the reason). Empty: s390x/passthrough's loader moved off
+# the kernel's load address (0x10000), which had stopped that guest.
+CANNOT_BOOT: dict[tuple[object, ...], str] = {}
+
+
+@pytest.fixture(scope="session")
+def kits() -> Callable[[str], BootKit]:
+    """The arch's kernel and initramfs, built once per session (downloads once ever)."""
+    built: dict[str, BootKit | str] = {}
+
+    def get(arch: str) -> BootKit:
+        if arch not in built:
+            try:
+                built[arch] = boot_kit(arch, guest_modules())
+            except (DownloadError, KernelError, OSError, subprocess.CalledProcessError) as error:
+                built[arch] = f"{type(error).__name__}: {error}"
+        kit = built[arch]
+        if isinstance(kit, str):
+            pytest.fail(
+                f"no Debian kernel for {arch}: {kit}. The boot tests download it once from "
+                "the Debian archive; set GENQEMU_SKIP_BOOT=1 to skip them.",
+                pytrace=False,
+            )
+        return kit
+
+    return get
+
+
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """A temporary folder with a short path: unix socket paths hold 107 bytes."""
+    with tempfile.TemporaryDirectory(prefix="gq-") as folder:
+        yield Path(folder)
+
+
+def boot_config(
+    raw: dict[str, Any], arch: str, kit: BootKit, folder: Path
+) -> tuple[dict[str, Any], Path, list[str]]:
+    """The localized config booting the kit: (config, console log, options to append).
+
+    The guest's console is the machine's first serial port. When the config
+    has a `serial` device, its chardev becomes a file the test reads; else the
+    test appends `-serial file:...`, as a user would append it to the script.
+    """
+    config, _ = localize(raw, arch, folder)
+    for key in NOT_BOOTING:
+        config.pop(key, None)
+    if config.get("pflash"):
+        if arch not in FIRMWARE:
+            pytest.fail(f"no UEFI firmware known for {arch}: add it to FIRMWARE", pytrace=False)
+        for source, target in zip(FIRMWARE[arch], config["pflash"], strict=False):
+            if not Path(source).exists():
+                pytest.fail(f"{source} is missing: `make test` installs it", pytrace=False)
+            shutil.copyfile(source, target)
+    config["kernel"] = {
+        "path": str(kit.kernel),
+        "initrd": str(kit.initrd),
+        "append": f"console={CONSOLE[arch]} {APPEND}{ARCH_APPEND.get(arch, '')}",
+    }
+    log = folder / "console.log"
+    serials = [d for d in config.get("device", []) if d.get("kind") == "serial"]
+    extra = ["-display", "none", "-no-reboot"]
+    if serials:
+        chardevs = config["chardev"]
+        index = next(i for i, c in enumerate(chardevs) if c["id"] == serials[0]["chardev"])
+        chardevs[index] = {"id": chardevs[index]["id"], "backend": "file", "path": str(log)}
+    else:
+        extra += ["-serial", f"file:{log}"]
+    return config, log, extra
+
+
+@pytest.mark.boot
+@pytest.mark.qemu
+@pytest.mark.parametrize(
+    ("example", "arch"),
+    [
+        pytest.param(
+            *case.values,
+            id=case.id,
+            marks=[pytest.mark.xfail(reason=CANNOT_BOOT[case.values], strict=True)]
+            if case.values in CANNOT_BOOT
+            else [],
+        )
+        for case in EXAMPLE_CASES
+    ],
+)
+def test_guest_sees_the_declared_devices(
+    example: str,
+    arch: str,
+    kits: Callable[[str], BootKit],
+    short_tmp: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    kit = kits(arch)
+    raw = read_toml(example_path(example))
+    config, log, extra = boot_config(raw, arch, kit, short_tmp)
+    vm = build(config, arch, example)
+    launch = plan(vm)
+    assert not launch.fds and not launch.prefix, "boot tests do not open fds or drop privileges"
+    qemu_binary(vm.binary)
+    argv = [*launch.argv, *extra]
+
+    started = time.monotonic()
+    try:
+        result = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=BOOT_TIMEOUT,
+            cwd=short_tmp,
+            check=False,
+        )
+        status, stderr = str(result.returncode), result.stderr
+    except subprocess.TimeoutExpired as expired:
+        status, stderr = f"none: killed after {BOOT_TIMEOUT} s", str(expired.stderr or "")
+    seconds = time.monotonic() - started
+    BOOT_TIMES.append((example, arch, seconds))
+    console = log.read_text(errors="replace") if log.exists() else ""
+    context = f"QEMU exit status {status}, stderr:\n{stderr}\nconsole:\n{console}"
+    assert status == "0", context
+    try:
+        block = guest_block(console)
+    except ValueError as error:
+        pytest.fail(f"{error}; {context}", pytrace=False)
+    assert block[0].startswith("kernel "), block
+
+    serial_ports = max(1, sum(1 for d in vm.devices if d.kind == "serial"))
+    guest = Guest(arch, vm.machine_type, bool(config.get("pflash")), kit.has)
+    expected = expected_view(vm.devices, guest, serial_ports, config.get("extra_args", []))
+    missing, unexpected = unmatched(expected, guest_view(block))
+    assert (missing, unexpected) == ([], []), "\n".join(
+        ["(declared but not seen, seen but not declared)", *block]
+    )
+
+    if example == DOCUMENTED_EXAMPLE:
+        _check_doc(arch, kit, argv, console, short_tmp, request)
+
+
+def _check_doc(
+    arch: str,
+    kit: BootKit,
+    argv: list[str],
+    console: str,
+    folder: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    from boot_docs import write_section
+
+    packages = [
+        f"{kit.kernel_package.name} {kit.kernel_package.version}",
+        f"{kit.busybox_package.name} {kit.busybox_package.version}",
+    ]
+    replacements = {str(kit.kernel.parent): "$KIT", str(folder): "$TMP"}
+    new = render_section(arch, packages, argv, console, replacements)
+    if request.config.getoption("--update-boot-docs"):
+        write_section(arch, new, ARCHES)
+        return
+    old = section(DOC.read_text(), arch) or ""
+    assert comparable(old) == comparable(new), (
+        f"docs/boot.md is out of date for {arch}: run "
+        "`.venv/bin/pytest -m boot --update-boot-docs` and review `git diff docs/boot.md`"
+    )
+
+
+def test_boot_doc_has_one_section_per_arch() -> None:
+    """Fast: a section per arch, in order (the boot tests check their contents)."""
+    assert sections(DOC.read_text()) == ARCHES
