@@ -1,6 +1,6 @@
 # The two commands of the README, plus their parts.
 #   make demo   set up a venv and run genqemu on a shipped example
-#   make test   set up everything the tests need (QEMU via apt-get included), run them all
+#   make test   set up everything the tests need (QEMU and dash via apt-get), run them all
 #   make bench  the performance benchmark (docs/performance.md); make test runs its
 #               smallest sizes as a smoke test, with no thresholds
 
@@ -12,7 +12,7 @@ QEMU_PACKAGES = qemu-system-x86 qemu-system-misc qemu-system-ppc qemu-system-arm
 QEMU_BINARIES = qemu-system-x86_64 qemu-system-s390x qemu-system-ppc64 qemu-system-aarch64 qemu-system-riscv64 qemu-img
 QEMU_FILES = /usr/share/AAVMF/AAVMF_CODE.fd
 
-.PHONY: demo test qemu check bench
+.PHONY: demo test qemu shells check bench
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -34,12 +34,22 @@ qemu:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $(QEMU_PACKAGES); \
 	fi
 
+# The property tests run every generated launch script under sh, dash and
+# bash --posix (tests/shellrun.py); dash is required, bash is used if present.
+shells:
+	@command -v dash >/dev/null || { \
+		echo "installing dash"; \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends dash; \
+	}
+
 check: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: $(VENV)/.installed qemu check
+test: $(VENV)/.installed qemu shells check
 	$(VENV)/bin/pytest
 	$(VENV)/bin/python benchmarks/run.py --quick
 

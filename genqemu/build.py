@@ -50,7 +50,23 @@ def build(raw: dict[str, Any], arch: str, source: str = "<config>") -> Vm:
 
 
 def build_file(path: Path | str, arch: str) -> Vm:
-    """The resolved VM of the config file at `path` for `arch`."""
+    """The resolved VM of the config file at `path` for `arch`.
+
+    A file with no settings at all is refused: an empty or truncated file,
+    or the wrong one, would otherwise give a VM of nothing but defaults.
+    """
     from genqemu.tomlfile import read_toml
 
-    return build(read_toml(path), arch, str(path))
+    raw = read_toml(path)
+    if not raw:
+        raise ConfigError(
+            str(path),
+            [
+                (
+                    "",
+                    "holds no settings (it is empty or all comments): describe the VM, "
+                    "see docs/config.md",
+                )
+            ],
+        )
+    return build(raw, arch, str(path))

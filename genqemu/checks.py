@@ -10,8 +10,12 @@ ID = Text(pattern=ID_PATTERN, hint=ID_HINT)
 PATH = Text(pattern=r".", hint="a path cannot be empty")
 NAME = Text(pattern=r".", hint="cannot be empty")
 # QEMU property and machine option names.
-PROPERTY = r"[A-Za-z][A-Za-z0-9_.-]*\Z"
-PROPERTY_HINT = "a QEMU property name: a letter, then letters, digits, '-', '_' or '.'"
+# Dotted parts as in QEMU's keyval syntax (-machine): "a.b" is fine, "a." or "a..b" is not.
+PROPERTY = r"[A-Za-z][A-Za-z0-9_-]*(\.([A-Za-z][A-Za-z0-9_-]*|[0-9]+))*\Z"
+PROPERTY_HINT = (
+    "a QEMU property name: a letter, then letters, digits, '-' or '_', "
+    "in parts joined by '.' (each part a name or a number)"
+)
 
 
 class Ref(Text):

@@ -128,8 +128,12 @@ SyntaxOption = Annotated[
 def generate(
     configs: Annotated[
         list[Path],
+        # readable=False: genqemu reports an unreadable file itself, as root too.
         typer.Argument(
-            help="VM description (TOML); several with -O.", metavar="CONFIG...", show_default=False
+            help="VM description (TOML); several with -O.",
+            metavar="CONFIG...",
+            show_default=False,
+            readable=False,
         ),
     ],
     arch: Arches = None,
@@ -150,6 +154,7 @@ def generate(
             metavar="PATH",
             help="Write here (atomically; a script gets mode 0755) instead of to stdout.",
             show_default=False,
+            readable=False,  # it is written, never read
         ),
     ] = None,
     output_dir: Annotated[

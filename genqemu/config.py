@@ -32,13 +32,23 @@ MIB = 1 << 20
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
 _ACCEL = r"(kvm|tcg|hvf|whpx|xen|nvmm|hax)(:(kvm|tcg|hvf|whpx|xen|nvmm|hax))*\Z"
 _OPTIONS = MapOf(Scalar(), key_pattern=PROPERTY, key_hint=PROPERTY_HINT)
+# QEMU splits -cpu at every comma (strtok), so ",," escapes nothing there.
+_NO_COMMA = "QEMU's -cpu option splits at every comma, even a doubled one: remove the comma"
+_CPU_FEATURES = MapOf(
+    Scalar(Text(pattern=r"[^,]*\Z", hint=_NO_COMMA)), key_pattern=PROPERTY, key_hint=PROPERTY_HINT
+)
 
 
 class Machine(Model):
     """`-machine TYPE,accel=ACCEL,OPTIONS`."""
 
     type: str | None = key(
-        NAME, default=None, doc="machine type; default: the arch profile's default machine"
+        Text(
+            pattern=r"[^,=]+\Z",
+            hint="QEMU reads the machine type up to the first ',' or '=': remove them",
+        ),
+        default=None,
+        doc="machine type; default: the arch profile's default machine",
     )
     accel: str | None = key(
         Text(
@@ -52,14 +62,27 @@ class Machine(Model):
         _OPTIONS, default={}, doc="further machine properties, e.g. { dump-guest-core = false }"
     )
 
+    def validate(self, problems: Problems) -> None:
+        # genqemu emits these itself; a second one on the command line would win silently.
+        for name in ("type", "accel"):
+            if name in self.options:
+                problems.add(
+                    f"{self.toml_path}.options.{name}",
+                    f"genqemu sets {name} from machine.{name}: set it there instead",
+                )
+
 
 class Cpu(Model):
     """`-cpu MODEL,FEATURE=on|off`."""
 
     model: str | None = key(
-        NAME, default=None, doc="CPU model; default: the arch profile's default, else QEMU's"
+        Text(pattern=r"[^,]+\Z", hint=_NO_COMMA),
+        default=None,
+        doc="CPU model; default: the arch profile's default, else QEMU's",
     )
-    features: dict[str, Any] = key(_OPTIONS, default={}, doc="CPU properties, e.g. { pmu = false }")
+    features: dict[str, Any] = key(
+        _CPU_FEATURES, default={}, doc="CPU properties, e.g. { pmu = false }"
+    )
 
 
 class Smp(Model):
@@ -219,7 +242,11 @@ class FwCfg(Model):
     """`-fw_cfg name=NAME,file=FILE` or `string=STRING`: a blob the firmware and guest read."""
 
     name: str = key(
-        Text(pattern=r"[^,]{1,55}\Z", hint="1-55 bytes, no comma; QEMU wants names under opt/"),
+        Text(
+            pattern=r"[^,]+\Z",
+            hint="1-55 bytes, no comma; QEMU wants names under opt/",
+            max_len=55,  # bytes, as QEMU counts: "name too long (max. 55 char)"
+        ),
         doc="item name, e.g. opt/com.example/config",
     )
     file: str | None = key(PATH, default=None, doc="host file with the content")
@@ -240,7 +267,13 @@ class Config(Model):
         doc="system UUID",
     )
     binary: str | None = key(
-        PATH, default=None, doc="QEMU binary to run; default: the arch profile's"
+        Text(
+            pattern=r"[^-]",
+            hint="it cannot start with '-', which the shell's exec reads as an option: "
+            "write './NAME' for a program in the current directory",
+        ),
+        default=None,
+        doc="QEMU binary to run; default: the arch profile's",
     )
     machine: Machine | None = key(Table(Machine), default=None, doc="machine type and options")
     cpu: Cpu | None = key(Table(Cpu), default=None, doc="CPU model and features")

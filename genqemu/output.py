@@ -13,7 +13,9 @@ from genqemu.errors import GenqemuError
 if TYPE_CHECKING:
     from genqemu.launch import Launch
 
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters, and the lone surrogates that stand for the bytes of a
+# non-UTF-8 file name: neither can go into a line of UTF-8 text.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def _comment(text: str) -> str:
@@ -21,9 +23,21 @@ def _comment(text: str) -> str:
     return _UNPRINTABLE.sub("?", text)
 
 
+# POSIX sh redirections reach descriptors 0-9 only: dash reads `exec 10<>F` as
+# running a command named 10.
+SH_MAX_FD = 9
+
+
 def to_sh(launch: Launch, source: str) -> str:
     """A POSIX sh launch script: one QEMU option per line, extra arguments passed on."""
     from shlex import quote
+
+    if launch.fds and max(fd.number for fd in launch.fds) > SH_MAX_FD:
+        raise GenqemuError(
+            f"{source}: QEMU is to inherit {len(launch.fds)} open files, and a POSIX sh "
+            f"script can open {SH_MAX_FD - 2} (descriptors 3-{SH_MAX_FD}): use fewer "
+            "queues, or --format json and open them in your own launcher"
+        )
 
     lines = [
         "#!/bin/sh",
@@ -66,8 +80,10 @@ def write_atomic(path: Path, text: str, mode: int) -> None:
 
     On any failure nothing is left behind and an existing file is untouched.
     A target that exists and is not a regular file (/dev/null, a FIFO,
-    /dev/stdout) is written in place: renaming over it would replace it.
+    /dev/stdout) is written in place: renaming over it would replace it. A
+    symlink to a file is followed: its target is replaced, as `>` would write it.
     """
+    name = path
     if _is_special(path):
         try:
             with path.open("w", encoding="utf-8") as stream:
@@ -75,15 +91,23 @@ def write_atomic(path: Path, text: str, mode: int) -> None:
         except OSError as error:
             raise GenqemuError(f"{path}: cannot write: {error.strerror}") from None
         return
+    if path.is_dir():
+        raise GenqemuError(f"{path}: cannot write: it is a directory; name a file in it")
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     directory = path.parent
     try:
         fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     except FileNotFoundError:
+        if directory.is_dir():  # /proc, for one, exists but takes no new files
+            raise GenqemuError(
+                f"{name}: cannot write: cannot create a file in {str(directory)!r}"
+            ) from None
         raise GenqemuError(
-            f"{path}: cannot write: directory {str(directory)!r} does not exist"
+            f"{name}: cannot write: directory {str(directory)!r} does not exist"
         ) from None
     except OSError as error:
-        raise GenqemuError(f"{path}: cannot write: {error.strerror}") from None
+        raise GenqemuError(f"{name}: cannot write: {error.strerror}") from None
     staged = Path(temp)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
@@ -92,7 +116,7 @@ def write_atomic(path: Path, text: str, mode: int) -> None:
         staged.replace(path)
     except OSError as error:
         staged.unlink(missing_ok=True)
-        raise GenqemuError(f"{path}: cannot write: {error.strerror}") from None
+        raise GenqemuError(f"{name}: cannot write: {error.strerror}") from None
     except BaseException:
         staged.unlink(missing_ok=True)
         raise

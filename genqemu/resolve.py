@@ -64,6 +64,11 @@ def resolve(config: Config, profile: Profile, source: str) -> Vm:
             + suggest(machine_type, profile.machines),
         )
     _check_accel_limits(config, profile, vm.accel, problems)
+    if vm.cpu_features and vm.cpu_model is None:
+        problems.add(
+            "cpu.features",
+            f"need a CPU model: {profile.arch} has no default one, so set cpu.model (e.g. 'max')",
+        )
     ids = assign_ids(config, problems)
     uses: dict[str, str] = {}
     root_bus = machine.root_bus if machine else None

@@ -9,7 +9,7 @@ plain Python values. Nothing here knows about QEMU; it is only the machinery.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, ClassVar, Generic, TypeVar
 
 T = TypeVar("T")
@@ -17,8 +17,11 @@ M = TypeVar("M", bound="Model")
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
 # Characters no QEMU option, shell line or line-based format can carry safely.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Lone surrogates stand for undecodable bytes (os.fsdecode); UTF-8 cannot hold them.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 _CONTROL_NAMES = {"\n": "newline", "\r": "carriage return", "\t": "tab", "\x00": "NUL"}
+# tomli reads integers of any size; TOML and QEMU stop at 64 bits.
+INT64_MIN, INT64_MAX, UINT64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
 
 
 class Problems:
@@ -69,16 +72,25 @@ def _quote(text: str) -> str:
     return repr(text)
 
 
-def closest(word: str, choices: Iterable[str]) -> str | None:
-    """The choice most like `word`, if any is close."""
+# Past this many choices a suggestion costs more than it helps: every dangling
+# reference of a 100,000-device config would otherwise run difflib over them all.
+SUGGEST_MAX = 100
+
+
+def closest(word: str, choices: Collection[str]) -> str | None:
+    """The choice most like `word`, if any is close (and there are not too many)."""
+    if len(choices) > SUGGEST_MAX:
+        return None
     import difflib  # only on the error path
 
     close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return close[0] if close else None
 
 
-def suggest(word: str, choices: Iterable[str]) -> str:
+def suggest(word: str, choices: Collection[str]) -> str:
     """`; did you mean 'x'?` for the closest choice, else the list of them all."""
+    if len(choices) > SUGGEST_MAX:
+        return f"; there are {len(choices)} to choose from"
     options = sorted(choices)
     near = closest(word, options)
     if near:
@@ -153,6 +165,8 @@ class Text(Check[str]):
         if bad:
             char = bad.group()
             name = _CONTROL_NAMES.get(char, f"control character {char!r}")
+            if "\ud800" <= char <= "\udfff":
+                name = f"lone surrogate {char!r} (a byte that is not UTF-8)"
             problems.add(
                 path,
                 f"contains a {name} at offset {bad.start()}; QEMU options and shell "
@@ -195,6 +209,9 @@ class Integer(Check[int]):
     def __call__(self, value: object, path: str, problems: Problems) -> int | Invalid:
         if isinstance(value, bool) or not isinstance(value, int):
             return self.wrong_type(value, path, problems)
+        if not INT64_MIN <= value <= INT64_MAX:
+            problems.add(path, f"{value} does not fit in 64 bits (TOML's and QEMU's integers)")
+            return INVALID
         hint = f" ({self.hint})" if self.hint else ""
         if self.min is not None and value < self.min:
             problems.add(path, f"must be >= {self.min}, got {value}{hint}")
@@ -247,6 +264,9 @@ class Size(Check[int]):
             return self.wrong_type(value, path, problems)
         if size < self.min:
             problems.add(path, f"must be at least {format_size(self.min)}, got {describe(value)}")
+            return INVALID
+        if size > UINT64_MAX:
+            problems.add(path, f"{describe(value)} does not fit in 64 bits, as QEMU's sizes must")
             return INVALID
         if size % self.multiple:
             problems.add(
@@ -338,14 +358,16 @@ class Scalar(Check[str | int | bool]):
 
     type_name = "string, integer or boolean"
 
-    def __init__(self) -> None:
-        self.text = Text()
+    def __init__(self, text: Text | None = None) -> None:
+        self.text = text or Text()
 
     def __call__(self, value: object, path: str, problems: Problems) -> str | int | bool | Invalid:
         if isinstance(value, str):
             return self.text(value, path, problems)
-        if isinstance(value, int):  # bool is an int too
+        if isinstance(value, bool):
             return value
+        if isinstance(value, int):
+            return Integer()(value, path, problems)
         return self.wrong_type(value, path, problems)
 
 

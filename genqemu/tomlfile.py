@@ -16,6 +16,11 @@ def read_toml(path: Path | str) -> dict[str, Any]:
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
+        if Path(path).is_symlink():
+            target = str(Path(path).readlink())
+            raise GenqemuError(
+                f"{name}: is a symlink to {target!r}, which does not exist"
+            ) from None
         raise GenqemuError(f"{name}: no such file") from None
     except IsADirectoryError:
         raise GenqemuError(f"{name}: is a directory, not a TOML file") from None
@@ -35,6 +40,7 @@ def parse_toml(data: bytes, name: str) -> dict[str, Any]:
         raise ConfigError(
             name, [("", f"line {row}: not UTF-8 text (byte {error.start})")]
         ) from None
+    text = text.removeprefix("\ufeff")  # a byte order mark some editors write
     try:
         return tomli.loads(text)
     except tomli.TOMLDecodeError as error:

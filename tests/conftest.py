@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,11 @@ def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Boot time per example and arch, and the total, when boot tests ran."""
+    """Boot time per example and arch, and the total, when boot tests ran; how
+    many hostile configs the property tests generated, if they ran."""
+    oracle = sys.modules.get("argv_oracle")
+    if oracle is not None and oracle.STATS["configs"]:
+        terminalreporter.write_line(oracle.summary())
     if not BOOT_TIMES:
         return
     terminalreporter.section("boot times (TCG, seconds)")

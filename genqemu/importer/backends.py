@@ -101,6 +101,16 @@ def confidential_claims(pool: Pool) -> list[Claim]:
     return [pool.take(claim)]
 
 
+def _pflash_values(piece: Piece) -> dict[str, str]:
+    """A pflash -drive's properties; `file.driver=file,file.filename=F`, as genqemu
+    writes it (a plain file, never a protocol), reads as `file=F`."""
+    values = dict(piece.props)
+    if values.get("file.driver") == "file" and "file.filename" in values and "file" not in values:
+        del values["file.driver"]
+        values["file"] = values.pop("file.filename")
+    return values
+
+
 def pflash_claims(pool: Pool, confidential: Claim | None) -> list[Claim]:
     """-drive if=pflash,format=raw,unit=N,file=F for every unit from 0, none read-only
     (but SEV firmware, unit 0, which the confidential table holds)."""
@@ -109,7 +119,7 @@ def pflash_claims(pool: Pool, confidential: Claim | None) -> list[Claim]:
         return []
     units: dict[int, Piece] = {}
     for piece in drives:
-        values = dict(piece.props)
+        values = _pflash_values(piece)
         unit = to_int(values.get("unit", ""))
         if not isinstance(unit, int) or not set(values) <= {
             "if",
@@ -124,7 +134,7 @@ def pflash_claims(pool: Pool, confidential: Claim | None) -> list[Claim]:
         units[unit] = piece
     if sorted(units) != list(range(len(units))):
         return []
-    files = [dict(units[u].props) for u in sorted(units)]
+    files = [_pflash_values(units[u]) for u in sorted(units)]
     sev = confidential is not None and confidential.value["type"] == "sev-guest"
     if confidential is not None and sev and to_bool(files[0].get("readonly", "off")) is True:
         confidential.value["firmware"] = files.pop(0)["file"]

@@ -9,8 +9,8 @@ exec qemu-system-aarch64 \
     -m size=2G,slots=2,maxmem=4G \
     -no-user-config \
     -nodefaults \
-    -drive if=pflash,format=raw,unit=0,file=/usr/share/AAVMF/AAVMF_CODE.fd \
-    -drive if=pflash,format=raw,unit=1,file=/var/lib/genqemu/arm-topology.vars.fd \
+    -drive if=pflash,format=raw,unit=0,file.driver=file,file.filename=/usr/share/AAVMF/AAVMF_CODE.fd \
+    -drive if=pflash,format=raw,unit=1,file.driver=file,file.filename=/var/lib/genqemu/arm-topology.vars.fd \
     -fw_cfg name=opt/com.example/role,string=edge \
     -incoming 'exec:cat /var/lib/genqemu/arm-topology.migration' \
     -device pcie-root-port,id=rp0,chassis=1,hotplug=on \

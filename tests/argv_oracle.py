@@ -1,0 +1,349 @@
+"""What a generated config must become: the checks of tests/test_hostile_properties.py.
+
+The twin oracle: every Free string of a raw config (see tests/modelgen.py) is
+swapped for a token made of private-use characters, which no option syntax
+or shell treats specially. The twin renders the options the templates mean to
+emit; the hostile config must parse back (tests/qemuopts.py) to the same
+options with the same keys in the same order, each value equal to the twin's
+with the tokens put back. So nothing is injected, nothing lost and nothing
+changed, whatever the templates are, and a new template is covered unseen.
+Values the twin cannot swap (patterned ones, numbers, table keys) must appear
+intact among the parsed values or keys.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from modelgen import Free
+from qemuopts import OptionSyntaxError, read_option
+
+from genqemu.config import Config
+from genqemu.devices.base import DEVNO
+from genqemu.devices.console import Serial
+from genqemu.errors import ConfigError, GenqemuError
+from genqemu.launch import InheritedFd, Launch
+from genqemu.netdevs import MacvtapNetdev
+from genqemu.process import UserOrId
+from genqemu.schema import (
+    Integer,
+    ListOf,
+    MapOf,
+    Model,
+    Problems,
+    Scalar,
+    Size,
+    Table,
+    Tagged,
+    Text,
+    format_size,
+)
+
+Raw = dict[str, Any]
+Option = tuple[str, ...]
+STATS: Counter[str] = Counter()
+TOKEN = re.compile("\ue000([0-9]+)\ue001")
+# Keys QEMU reads as a list when repeated.
+REPEATABLE = {"hostfwd", "guestfwd"}
+
+
+def _devno(text: str) -> str:
+    css, ssid, unit = text.split(".")
+    return f"{int(css, 16):x}.{ssid}.{int(unit, 16):04x}"
+
+
+# Patterned values that the templates print in a canonical spelling.
+CANONICAL: dict[int, Callable[[str], str]] = {id(DEVNO): _devno}
+
+
+def materialize(raw: Any) -> tuple[Any, Any, dict[str, str]]:
+    """(hostile, twin, token -> hostile string) of a raw config with Free strings."""
+    tokens: dict[str, str] = {}
+
+    def walk(value: Any, twin: bool) -> Any:
+        if isinstance(value, Free):
+            if not twin:
+                return str(value)
+            token = f"\ue000{len(tokens)}\ue001"
+            tokens[token] = str(value)
+            return token
+        if isinstance(value, dict):
+            return {key: walk(item, twin) for key, item in value.items()}
+        if isinstance(value, list):
+            return [walk(item, twin) for item in value]
+        return value
+
+    return walk(raw, False), walk(raw, True), tokens
+
+
+# --- repair: drop what a build refused, to reach a config that builds ---
+
+_STEP = re.compile(r'\.?(?:([A-Za-z0-9_-]+)|"((?:[^"\\]|\\.)*)")|\[([0-9]+)\]')
+
+
+def _steps(path: str) -> list[str | int] | None:
+    steps: list[str | int] = []
+    index = 0
+    while index < len(path):
+        match = _STEP.match(path, index)
+        if not match or match.end() == index:
+            return None
+        bare, quoted, number = match.groups()
+        if number is not None:
+            steps.append(int(number))
+        elif quoted is not None:
+            steps.append(re.sub(r"\\(.)", r"\1", quoted))
+        else:
+            steps.append(bare)
+        index = match.end()
+    return steps
+
+
+def repair(raw: Raw, problems: list[tuple[str, str]]) -> bool:
+    """Delete what each problem's TOML path names (or its parent); False if stuck."""
+    doomed: list[tuple[Any, str | int]] = []
+    for path, _ in problems:
+        steps = _steps(path)
+        if not steps:
+            return False
+        parents: list[tuple[Any, str | int]] = []
+        node: Any = raw
+        for step in steps:
+            present = (isinstance(node, dict) and isinstance(step, str) and step in node) or (
+                isinstance(node, list) and isinstance(step, int) and step < len(node)
+            )
+            if not present:
+                break  # a missing key: drop the entry that lacks it
+            parents.append((node, step))
+            node = node[step]
+        if not parents:
+            return False
+        doomed.append(parents[-1])
+    for container, step in sorted(
+        {(id(c), s): (c, s) for c, s in doomed}.values(),
+        key=lambda cs: cs[1] if isinstance(cs[1], int) else -1,
+        reverse=True,
+    ):
+        del container[step]
+    return True
+
+
+# --- (a) errors ---
+
+
+def error_problems(error: GenqemuError, source: str) -> list[str]:
+    """What is wrong with an error's message: one clean line per problem."""
+    text = str(error)
+    found = []
+    if re.search(r"[\x00-\x09\x0b-\x1f\x7f]", text):
+        found.append(f"control character in the message: {text!r}")
+    if isinstance(error, ConfigError):
+        lines = text.split("\n")
+        if len(lines) != len(error.problems):
+            found.append(f"{len(error.problems)} problems on {len(lines)} lines: {text!r}")
+        found += [
+            f"line without the source: {line!r}" for line in lines if not line.startswith(source)
+        ]
+    return found
+
+
+# --- (b) the options carry exactly the model's values ---
+
+
+def _read(option: Option) -> list[tuple[str, str | None]]:
+    return read_option(option[0], option[1]) if len(option) == 2 else []
+
+
+def _read_or_skip(option: Option) -> list[tuple[str, str | None]]:
+    """`_read`, or nothing for an option QEMU would refuse (compare_twin reports it)."""
+    try:
+        return _read(option)
+    except OptionSyntaxError:
+        return []
+
+
+def compare_twin(hostile: Launch, twin: Launch, tokens: dict[str, str], verbatim: int) -> list[str]:
+    """Differences between the hostile launch and the twin's with tokens put back.
+
+    The last `verbatim` options are the config's extra_args, which genqemu
+    passes as written: they must be the same in both, and are not read.
+    """
+    mine, meant = hostile.options, twin.options
+    if verbatim:
+        if mine[-verbatim:] != meant[-verbatim:]:
+            return [f"extra_args changed: {mine[-verbatim:]!r} vs {meant[-verbatim:]!r}"]
+        mine, meant = mine[:-verbatim], meant[:-verbatim]
+    found = _compare(hostile.binary, mine, twin.binary, meant, tokens, twin.fds)
+    if hostile.prefix != twin.prefix:
+        found.append(f"command prefix {hostile.prefix!r}, meant {twin.prefix!r}")
+    files = [(fd.number, fd.path, fd.mode) for fd in hostile.fds]
+    back = [
+        (fd.number, TOKEN.sub(lambda m: tokens[m.group()], fd.path), fd.mode) for fd in twin.fds
+    ]
+    if files != back:
+        found.append(f"inherited files {files!r}, meant {back!r}")
+    return found
+
+
+def _compare(
+    binary: str,
+    hostile: list[Option],
+    twin_binary: str,
+    twin: list[Option],
+    tokens: dict[str, str],
+    twin_fds: list[InheritedFd],
+) -> list[str]:
+    def back(text: str | None) -> str | None:
+        return None if text is None else TOKEN.sub(lambda m: tokens[m.group()], text)
+
+    if [o[0] for o in hostile] != [o[0] for o in twin]:
+        return [f"options differ: {[o[0] for o in hostile]} vs {[o[0] for o in twin]}"]
+    found: list[str] = []
+    if binary != back(twin_binary):
+        found.append(f"binary {binary!r}, meant {back(twin_binary)!r}")
+    for mine, meant in zip(hostile, twin, strict=True):
+        if len(mine) != len(meant):
+            found.append(f"{mine[0]}: argument count differs: {mine!r} vs {meant!r}")
+            continue
+        if len(mine) == 1:
+            continue
+        try:
+            got = _read(mine)
+        except OptionSyntaxError as error:
+            found.append(f"{mine[0]} {mine[1]!r}: QEMU would refuse it: {error}")
+            continue
+        want = [(key, back(value)) for key, value in _read(meant)]
+        if got != want:
+            found.append(f"{mine[0]} {mine[1]!r} reads as {got!r}, meant {want!r}")
+    seen = "\n".join(
+        [twin_binary, *(part for option in twin for part in option), *(f.path for f in twin_fds)]
+    )
+    lost = [tokens[t] for t in tokens if t not in seen]
+    found += [f"value lost: {value!r} is in the config but in no option" for value in lost]
+    return found
+
+
+# Keys that name an entry but reach no option, with the reason.
+NOT_EMITTED: dict[tuple[type[Model], str], str] = {
+    (Serial, "id"): "-serial chardev:ID creates the machine's port, which takes no id",
+    (Config, "extra_args"): "whole argv elements, checked by the caller",
+    (MacvtapNetdev, "queues"): "the number of tap fds the script opens (fds=3:4:...)",
+}
+
+
+def _emitted(model: type[Model], name: str) -> bool:
+    return not any(issubclass(model, m) and name == n for m, n in NOT_EMITTED)
+
+
+def leaves(model: type[Model], raw: Raw) -> Iterator[tuple[Any, Any, bool]]:
+    """(check, value, is_table_key) for every value of a raw table that loaded."""
+    for name, value in raw.items():
+        field = model.fields.get(name)
+        if field is not None and _emitted(model, name):
+            yield from _leaves(field.check, value)
+
+
+def _leaves(check: Any, value: Any) -> Iterator[tuple[Any, Any, bool]]:
+    if isinstance(check, Table):
+        yield from leaves(check.model, value)
+    elif isinstance(check, Tagged):
+        yield from leaves(check.models[value[check.tag]], value)
+    elif isinstance(check, ListOf):
+        for item in value:
+            yield from _leaves(check.item, item)
+    elif isinstance(check, MapOf):
+        for key, item in value.items():
+            yield check, key, True
+            yield from _leaves(check.value, item)
+    else:
+        yield check, value, False
+
+
+def carried(raw: Raw, hostile: list[Option], extra: list[str]) -> list[str]:
+    """Values the twin cannot swap must appear intact: as a value, or a table key as a key.
+
+    `extra` is the rest of the argv: the binary, the command prefix (setpriv's
+    --reuid=USER ...), which count as values here.
+    """
+    values = set(extra)
+    for part in extra:
+        values.add(part.partition("=")[2])
+        values.update(part.partition("=")[2].split(","))
+    keys: set[str] = set()
+    for option in hostile:
+        for key, value in _read_or_skip(option):
+            keys.add(key)
+            if value is not None:
+                values.add(value)
+    found = []
+    for check, value, is_key in leaves(Config, raw):
+        if is_key:
+            if value not in keys:
+                found.append(f"key {value!r} is in the config but in no option")
+            continue
+        if isinstance(check, Scalar):
+            check = Integer() if type(value) is int else None
+        if isinstance(check, UserOrId):
+            shown = str(value)
+        elif isinstance(check, Text) and not isinstance(value, Free) and not check.choices:
+            shown = CANONICAL.get(id(check), str)(value)
+        elif isinstance(check, Integer):  # in decimal, or in hex (addresses, ids)
+            if any(_number(text) == value for text in values):
+                continue
+            shown = str(value)
+        elif isinstance(check, Size):
+            size = check(value, "", Problems())
+            shown = format_size(size) if isinstance(size, int) else str(value)
+        else:
+            continue
+        if shown not in values:
+            found.append(f"value {shown!r} ({type(check).__name__}) is in no option value")
+    return found
+
+
+def _number(text: str) -> int | None:
+    """The integer a value spells in decimal or 0x hex, if it is one."""
+    try:
+        return int(text, 0) if text[:2].lower() == "0x" else int(text)
+    except ValueError:
+        return None
+
+
+def duplicate_keys(hostile: list[Option]) -> list[str]:
+    """A key set twice in one option: QEMU keeps one of them, silently."""
+    found = []
+    for option in hostile:
+        counts = Counter(key for key, _ in _read_or_skip(option) if key not in REPEATABLE)
+        found += [
+            f"{option[0]} {option[1]!r}: {key!r} is set {n} times"
+            for key, n in counts.items()
+            if n > 1
+        ]
+    return found
+
+
+def unchanged(before: Any, after: Any) -> bool:
+    """The raw config a build read is as it was (build must not mutate its input)."""
+    return bool(before == after)
+
+
+def snapshot(raw: Any) -> Any:
+    return copy.deepcopy(raw)
+
+
+def summary() -> str:
+    """The counts the test session prints at its end."""
+    s = STATS
+    shells = ", ".join(f"{k[6:]} {v}" for k, v in sorted(s.items()) if k.startswith("shell "))
+    return (
+        f"hostile configs generated: {s['configs']} ({s['built']} built, "
+        f"{s['rejected']} rejected with GenqemuError, {s['repaired']} of the built ones "
+        f"after dropping what was refused); script runs: {shells or 'none'}; scripts not "
+        f"run: {s['sh format refused']} refused by the sh format (fds past 9), "
+        f"{s['not run: inherited file outside the sandbox']} with an inherited file "
+        "outside the test's scratch directory"
+    )
