@@ -63,6 +63,11 @@ class Ids:
         return found
 
 
+def article(word: str) -> str:
+    """'an' before a vowel sound as device kinds are read (an iothread, a virtio-scsi)."""
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def assign_ids(config: Config, problems: Problems) -> Ids:
     """Claim every user id, then give automatic and backend ids."""
     ids = Ids(problems)
@@ -124,7 +129,7 @@ def resolve_references(
                     if not candidates
                     else f"there are several ({', '.join(candidates)}): say which in {field.name}"
                 )
-                problems.add(path, f"{device.kind} needs a {wanted}: {fix}")
+                problems.add(path, f"{device.kind} needs {article(wanted)} {wanted}: {fix}")
                 continue
             device.__dict__[field.attr] = target = candidates[0]
         if isinstance(check, PciBus) and target == root_bus:
@@ -139,7 +144,11 @@ def resolve_references(
             choices = ids.of_kinds(check.targets) + ([root_bus] if builtin and root_bus else [])
             problems.add(path, f"no {wanted} has id {target!r}{builtin}" + suggest(target, choices))
         elif owner[0] not in check.targets:
-            problems.add(path, f"{target!r} is a {owner[0]} ({owner[1]}), not a {wanted}")
+            problems.add(
+                path,
+                f"{target!r} is {article(owner[0])} {owner[0]} ({owner[1]}), "
+                f"not {article(wanted)} {wanted}",
+            )
         elif owner[0] == "chardev":
             first = uses.setdefault(target, device.toml_path)
             if first != device.toml_path:

@@ -60,7 +60,7 @@ def resolve(config: Config, profile: Profile, source: str) -> Vm:
     if machine is None:
         problems.add(
             "machine.type",
-            f"{machine_type!r} is not a {profile.arch} machine genqemu knows"
+            f"{machine_type!r} is not a machine genqemu knows on {profile.arch}"
             + suggest(machine_type, profile.machines),
         )
     _check_accel_limits(config, profile, vm.accel, problems)

@@ -284,7 +284,7 @@ INVALID = {
     ),
     "machine": (
         '[machine]\ntype = "q53"\n',
-        ["machine.type: 'q53' is not a amd64 machine genqemu knows; did you mean 'q35'?"],
+        ["machine.type: 'q53' is not a machine genqemu knows on amd64; did you mean 'q35'?"],
     ),
     "mac": (
         '[[device]]\nkind = "virtio-net"\nmac = "53:54:00:12:34:56"\nnetdev = { type = "user" }\n',

@@ -162,7 +162,7 @@ def test_a_reference_to_the_wrong_kind() -> None:
         {"kind": "virtio-balloon", "id": "b"}, {"kind": "virtio-blk", "file": "/d", "iothread": "b"}
     )
     assert problems(raw, "amd64") == [
-        ("device[1].iothread", "'b' is a virtio-balloon (device[0]), not a iothread")
+        ("device[1].iothread", "'b' is a virtio-balloon (device[0]), not an iothread")
     ]
 
 
