@@ -9,11 +9,11 @@ and a chardev carries one device only.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from genqemu.checks import Ref
 from genqemu.devices.base import PciBus
-from genqemu.schema import Model, Problems, suggest
+from genqemu.schema import Field, Model, Problems, suggest
 
 if TYPE_CHECKING:
     from genqemu.config import Config
@@ -108,14 +108,24 @@ def assign_ids(config: Config, problems: Problems) -> Ids:
     return ids
 
 
+_REFERENCES: dict[type, tuple[tuple[Field[Any], Ref], ...]] = {}
+
+
+def _references(kind: type[Device]) -> tuple[tuple[Field[Any], Ref], ...]:
+    """The keys of a device class that name another entry (memoised)."""
+    found = _REFERENCES.get(kind)
+    if found is None:
+        found = _REFERENCES[kind] = tuple(
+            (f, f.check) for f in kind.fields.values() if isinstance(f.check, Ref)
+        )
+    return found
+
+
 def resolve_references(
     device: Device, ids: Ids, uses: dict[str, str], root_bus: str | None, problems: Problems
 ) -> None:
     """Check (or default) every key of `device` that names another entry by id."""
-    for field in type(device).fields.values():
-        check = field.check
-        if not isinstance(check, Ref):
-            continue
+    for field, check in _references(type(device)):
         path = f"{device.toml_path}.{field.name}"
         target = device.__dict__[field.attr]
         wanted = " or ".join(check.targets)

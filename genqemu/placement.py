@@ -9,9 +9,9 @@ some transports are refused on the others, never silently dropped.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from genqemu.schema import Problems
+from genqemu.schema import Field, Problems
 
 if TYPE_CHECKING:
     from genqemu.config import Config
@@ -60,9 +60,9 @@ def place(
             device.notes.append(f"driver {device.driver}: the {profile.arch} profile's")
     device.transport = transport
     device.devno = device.__dict__.get("devno")
-    for field in type(device).fields.values():
+    for field in _transport_bound(type(device)):
         value = device.__dict__[field.attr]
-        if field.transports and value is not None and transport not in field.transports:
+        if value is not None and transport not in field.transports:
             problems.add(
                 f"{path}.{field.name}",
                 f"only applies on the {' or '.join(field.transports)} transport, and "
@@ -70,6 +70,17 @@ def place(
             )
     if device.virtio:
         _iommu_platform(device, config, problems)
+
+
+_BOUND: dict[type, tuple[Field[Any], ...]] = {}
+
+
+def _transport_bound(kind: type[Device]) -> tuple[Field[Any], ...]:
+    """The keys of a device class that only apply on some transports (memoised)."""
+    bound = _BOUND.get(kind)
+    if bound is None:
+        bound = _BOUND[kind] = tuple(f for f in kind.fields.values() if f.transports)
+    return bound
 
 
 def _virtio_transport(
