@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from genqemu.checks import ID, PATH
-from genqemu.schema import Boolean, Model, Tagged, key
+from genqemu.schema import Model, Tagged, key
+from genqemu.values import Boolean
 
 
 class Chardev(Model):

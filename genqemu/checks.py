@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from genqemu.schema import Text
+from genqemu.values import Text
 
 ID_HINT = "an id starts with a letter and holds only letters, digits, '-', '.' and '_'"
 ID_PATTERN = r"[A-Za-z][A-Za-z0-9._-]*\Z"

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from genqemu.checks import ID, PATH
-from genqemu.schema import Boolean, Integer, Model, Tagged, key
+from genqemu.schema import Model, Tagged, key
+from genqemu.values import Boolean, Integer
 
 
 class Confidential(Model):

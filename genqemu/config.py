@@ -13,20 +13,8 @@ from genqemu.checks import ID, NAME, PATH, PROPERTY, PROPERTY_HINT
 from genqemu.confidential import CONFIDENTIAL, Confidential
 from genqemu.devices import DEVICE, Device
 from genqemu.process import INCOMING, Incoming, RunAs
-from genqemu.schema import (
-    Boolean,
-    Integer,
-    ListOf,
-    MapOf,
-    Model,
-    Problems,
-    Scalar,
-    Size,
-    Table,
-    Text,
-    format_size,
-    key,
-)
+from genqemu.schema import Model, Problems, Table, key
+from genqemu.values import Boolean, Integer, ListOf, MapOf, Scalar, Size, Text, format_size
 
 MIB = 1 << 20
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"

@@ -35,7 +35,7 @@ def strings(name: str, values: list[str]) -> str:
 
 def size(value: int | None) -> str | None:
     """A byte count in QEMU's shortest spelling (2G, 1536M); None stays None."""
-    from genqemu.schema import format_size
+    from genqemu.values import format_size
 
     return None if value is None else format_size(value)
 

@@ -11,20 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from genqemu.schema import (
-    REQUIRED,
-    Boolean,
-    Check,
-    Integer,
-    ListOf,
-    MapOf,
-    Model,
-    Scalar,
-    Size,
-    Table,
-    Tagged,
-    Text,
-)
+from genqemu.schema import REQUIRED, Check, Model, Table, Tagged
+from genqemu.values import Boolean, Integer, ListOf, MapOf, Scalar, Size, Text
 
 SCHEMA_ID = "https://genqemu.invalid/config.schema.json"
 _SIZE_PATTERN = r"^[0-9]+[KMGTPEkmgtpe]?$"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from genqemu.checks import NAME, PATH
-from genqemu.schema import Boolean, Integer, ListOf, Model, Problems, Tagged, Text, key
+from genqemu.schema import Model, Problems, Tagged, key
+from genqemu.values import Boolean, Integer, ListOf, Text
 
 _HOSTFWD = Text(
     pattern=r"(tcp|udp)?:[0-9.]*:[0-9]+-[0-9.]*:[0-9]+\Z",

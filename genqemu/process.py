@@ -5,18 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from genqemu.checks import PATH
-from genqemu.schema import (
-    INVALID,
-    Check,
-    Invalid,
-    ListOf,
-    Model,
-    Problems,
-    Tagged,
-    Text,
-    describe,
-    key,
-)
+from genqemu.schema import INVALID, Check, Invalid, Model, Problems, Tagged, describe, key
+from genqemu.values import ListOf, Text
 
 _NAME = Text(pattern=r"[A-Za-z_][A-Za-z0-9_.-]*\Z", hint="a user or group name")
 

@@ -9,18 +9,8 @@ from typing import Any
 
 from genqemu.checks import NAME, PROPERTY, PROPERTY_HINT
 from genqemu.errors import ConfigError, UsageError
-from genqemu.schema import (
-    Boolean,
-    Integer,
-    ListOf,
-    MapOf,
-    Model,
-    Problems,
-    Scalar,
-    Table,
-    Text,
-    key,
-)
+from genqemu.schema import Model, Problems, Table, key
+from genqemu.values import Boolean, Integer, ListOf, MapOf, Scalar, Text
 
 _NAMES = ListOf(NAME)
 _KIND = r"[a-z][a-z0-9-]*\Z"

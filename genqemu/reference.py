@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from genqemu.schema import REQUIRED, Field, ListOf, Model, Table, Tagged
+from genqemu.schema import REQUIRED, Field, Model, Table, Tagged
 from genqemu.spelling import spellings
+from genqemu.values import ListOf
 
 Spellings = dict[str, list[str]]
 

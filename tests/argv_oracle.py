@@ -29,19 +29,8 @@ from genqemu.errors import ConfigError, GenqemuError
 from genqemu.launch import InheritedFd, Launch
 from genqemu.netdevs import MacvtapNetdev
 from genqemu.process import UserOrId
-from genqemu.schema import (
-    Integer,
-    ListOf,
-    MapOf,
-    Model,
-    Problems,
-    Scalar,
-    Size,
-    Table,
-    Tagged,
-    Text,
-    format_size,
-)
+from genqemu.schema import Model, Problems, Table, Tagged
+from genqemu.values import Integer, ListOf, MapOf, Scalar, Size, Text, format_size
 
 Raw = dict[str, Any]
 Option = tuple[str, ...]

@@ -21,7 +21,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from genqemu.schema import Problems, Size
+from genqemu.schema import Problems
+from genqemu.values import Size
 
 _MIB = 1 << 20
 # Flash images: virt maps each as 64 MiB; x86 allows 8 MiB of flash in all.

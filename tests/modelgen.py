@@ -31,19 +31,8 @@ from genqemu.config import Config, Machine
 from genqemu.process import _NAME as _USER_NAME
 from genqemu.process import UserOrId
 from genqemu.profiles import Profile
-from genqemu.schema import (
-    Boolean,
-    Check,
-    Integer,
-    ListOf,
-    MapOf,
-    Model,
-    Scalar,
-    Size,
-    Table,
-    Tagged,
-    Text,
-)
+from genqemu.schema import Check, Model, Table, Tagged
+from genqemu.values import Boolean, Integer, ListOf, MapOf, Scalar, Size, Text
 
 Raw = dict[str, Any]
 Strategy = st.SearchStrategy[Any]

@@ -54,7 +54,7 @@ from genqemu.output import to_json, to_sh
 from genqemu.profiles import Profile, load_profile
 from genqemu.render import passthrough
 from genqemu.resolve import resolve
-from genqemu.schema import MapOf, Text
+from genqemu.values import MapOf, Text
 
 # At least 10,000 configs in all, whatever the number of arches.
 EXAMPLES = int(os.environ.get("GENQEMU_HOSTILE_EXAMPLES", -(-10_000 // len(ARCHES))))

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from genqemu.checks import ID, PATH, Ref
-from genqemu.schema import Boolean, Model, Problems, Tagged, Text, key
+from genqemu.schema import Model, Problems, Tagged, key
+from genqemu.values import Boolean, Text
 
 if TYPE_CHECKING:
     from genqemu.config import Config

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from genqemu.checks import NAME, Ref
 from genqemu.devices.base import Device, VirtioDevice
-from genqemu.schema import Integer, key
+from genqemu.schema import key
+from genqemu.values import Integer
 
 
 class VirtioSerial(VirtioDevice):

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from genqemu.checks import PATH
 from genqemu.devices.base import Device, backend_id_key
-from genqemu.schema import Boolean, Problems, Size, Text, format_size, key
+from genqemu.schema import Problems, key
+from genqemu.values import Boolean, Size, Text, format_size
 
 if TYPE_CHECKING:
     from genqemu.config import Config

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from genqemu.devices.base import VirtioDevice, backend_id_key
 from genqemu.netdevs import NETDEV, Netdev, VhostUserNetdev
-from genqemu.schema import Integer, Text, key
+from genqemu.schema import key
+from genqemu.values import Integer, Text
 
 MAC = Text(
     pattern=r"[0-9a-fA-F][02468aceACE](:[0-9a-fA-F]{2}){5}\Z",

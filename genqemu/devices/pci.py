@@ -6,7 +6,8 @@ from typing import Any
 
 from genqemu.checks import PATH
 from genqemu.devices.base import Device, PciDevice
-from genqemu.schema import Boolean, Integer, Problems, Size, Text, key
+from genqemu.schema import Problems, key
+from genqemu.values import Boolean, Integer, Size, Text
 
 _RESERVE = Size()
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from genqemu.checks import PATH, Ref
 from genqemu.devices.base import Device, VhostUserDevice, VirtioDevice, backend_id_key
-from genqemu.schema import Boolean, Integer, Problems, Text, key
+from genqemu.schema import Problems, key
+from genqemu.values import Boolean, Integer, Text
 
 _FORMATS = ("raw", "qcow2", "qed", "vmdk", "vdi", "vhdx", "vpc", "luks")
 _CACHE = ("writeback", "none", "writethrough", "directsync", "unsafe")

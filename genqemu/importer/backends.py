@@ -7,7 +7,7 @@ from typing import Any
 
 from genqemu.importer.canon import GENERATED, Piece, size_bytes
 from genqemu.importer.claims import Claim, Pool, Target, given_id, to_bool, to_int
-from genqemu.schema import format_size
+from genqemu.values import format_size
 
 RAM_BACKEND = "ram0"  # the id resolve.py gives guest RAM's backend object
 _CONFIDENTIAL = {

@@ -15,7 +15,8 @@ from typing import Any
 
 from genqemu.importer.canon import GENERATED, ID_KEYS, Piece
 from genqemu.profiles import MachineProfile, Profile
-from genqemu.schema import Boolean, Check, Integer, Size, format_size
+from genqemu.schema import Check
+from genqemu.values import Boolean, Integer, Size, format_size
 
 _INTEGER = re.compile(r"[+-]?(0[xX][0-9a-fA-F]+|[0-9]+)\Z")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from genqemu.importer.canon import CACHE_MODES, GENERATED, Piece, size_bytes
 from genqemu.importer.claims import Claim, Pool, Target, convert, given_id, to_bool, to_int
-from genqemu.schema import format_size
+from genqemu.values import format_size
 
 # backend_prefix of a kind -> (its -device property, the backend's option, its id key)
 _BACKENDS = {

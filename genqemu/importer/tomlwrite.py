@@ -14,7 +14,8 @@ import re
 from typing import Any
 
 from genqemu.importer.claims import HexInt
-from genqemu.schema import ListOf, Model, Table, Tagged
+from genqemu.schema import Model, Table, Tagged
+from genqemu.values import ListOf
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+\Z")
 _TAGS = ("kind", "type", "backend")
