@@ -89,23 +89,25 @@ Arches = Annotated[
         "one a --profile-dir adds. Repeat it with -O. Default: this host's.",
     ),
 ]
-ProfileDirs = Annotated[
-    Optional[list[Path]],  # noqa: UP045
-    typer.Option(
-        "--profile-dir",
+
+
+def _folders(flag: str, what: str, variable: str) -> Any:
+    """A repeatable option naming folders searched before the shipped ones."""
+    return typer.Option(
+        flag,
         metavar="DIR",
         show_default=False,
-        help="Look for arch profiles here first (repeatable; also GENQEMU_PROFILE_PATH).",
-    ),
+        help=f"Look for {what} here first (repeatable; also {variable}).",
+    )
+
+
+ProfileDirs = Annotated[
+    Optional[list[Path]],  # noqa: UP045 - typer needs Optional
+    _folders("--profile-dir", "arch profiles", "GENQEMU_PROFILE_PATH"),
 ]
 TemplateDirs = Annotated[
     Optional[list[Path]],  # noqa: UP045
-    typer.Option(
-        "--template-dir",
-        metavar="DIR",
-        show_default=False,
-        help="Look for device templates here first (repeatable; also GENQEMU_TEMPLATE_PATH).",
-    ),
+    _folders("--template-dir", "device templates", "GENQEMU_TEMPLATE_PATH"),
 ]
 SyntaxOption = Annotated[
     Syntax,

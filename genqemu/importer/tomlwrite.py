@@ -91,12 +91,10 @@ def _pairs(table: dict[str, Any]) -> list[str]:
 
 
 def _extra_args(args: list[str]) -> list[str]:
-    grouped: list[list[str]] = []
-    for arg in args:
-        if arg.startswith("-") or not grouped:
-            grouped.append([arg])
-        else:
-            grouped[-1].append(arg)
+    """One line per option, grouped as the launch script groups them."""
+    from genqemu.render import passthrough
+
+    grouped = passthrough(args)
     return [
         "extra_args = [",
         *(f"    {', '.join(_value(a) for a in group)}," for group in grouped),
