@@ -13,25 +13,27 @@ from genqemu.launch import InheritedFd
 from genqemu.schema import Problems
 
 if TYPE_CHECKING:
-    from genqemu.config import Config
     from genqemu.devices import Device
+    from genqemu.process import Incoming
     from genqemu.profiles import Profile
+    from genqemu.records import Placed
 
 FIRST_FD = 3  # after stdin, stdout and stderr
 
 
-def allocate_devnos(devices: list[Device], profile: Profile, problems: Problems) -> None:
+def allocate_devnos(devices: list[Placed], profile: Profile, problems: Problems) -> None:
     """Give CCW device numbers: check the ones set, then fill in the rest."""
     used: dict[str, str] = {}
-    pending: list[tuple[Device, str]] = []
+    pending: list[tuple[Placed, str]] = []
     for device in devices:
-        spec = profile.transports.get(device.__dict__.get("transport") or "")
+        spec = profile.transports.get(device.transport or "")
         if spec is None or spec.devno is None:
             continue
-        if device.devno is None:
+        chosen: str | None = getattr(device.config, "devno", None)
+        if chosen is None:
             pending.append((device, spec.devno))
             continue
-        css, ssid, unit = device.devno.split(".")
+        css, ssid, unit = chosen.split(".")
         device.devno = devno = f"{int(css, 16):x}.{ssid}.{int(unit, 16):04x}"
         first = used.setdefault(devno, device.toml_path)
         if first != device.toml_path:
@@ -55,22 +57,23 @@ def allocate_devnos(devices: list[Device], profile: Profile, problems: Problems)
         used[device.devno] = device.toml_path
 
 
-def allocate_chassis(devices: list[Device], problems: Problems) -> None:
+def allocate_chassis(devices: list[Placed], problems: Problems) -> None:
     """Unique chassis numbers for root ports and PCI bridges; (chassis, slot) pairs
     of root ports must differ, or QEMU refuses the second port."""
     pairs: dict[tuple[int, int], str] = {}
     taken: set[int] = set()
-    pending: list[Device] = []
+    pending: list[Placed] = []
     for device in devices:
-        key = _chassis_key(device)
-        if key is None:
+        key = device.config.chassis_key
+        if not key:
             continue
-        chassis = device.__dict__[key]
+        chassis: int | None = getattr(device.config, key)
         if chassis is None:
             pending.append(device)
             continue
+        device.chassis = chassis
         taken.add(chassis)
-        pair = (chassis, device.__dict__.get("slot") or 0)
+        pair = (chassis, getattr(device.config, "slot", None) or 0)
         first = pairs.setdefault(pair, device.toml_path)
         if first != device.toml_path:
             problems.add(
@@ -86,30 +89,26 @@ def allocate_chassis(devices: list[Device], problems: Problems) -> None:
         if number > 255:
             problems.add(device.toml_path, "no free chassis number is left (1-255)")
             return
-        device.__dict__[_chassis_key(device) or ""] = number
+        device.chassis = number
         taken.add(number)
 
 
-def _chassis_key(device: Device) -> str | None:
-    for key in ("chassis", "chassis_nr"):
-        if key in type(device).fields:
-            return key
-    return None
-
-
-def allocate_fds(config: Config) -> list[InheritedFd]:
+def allocate_fds(
+    devices: list[Placed], incoming: Incoming | None
+) -> tuple[list[InheritedFd], dict[str, list[int]]]:
     """Number the files QEMU inherits from 3 on, in argv order (devices, then
-    the incoming migration); each device learns its numbers by role."""
+    the incoming migration); each device's record gets its numbers by role, and
+    so does the incoming stream (the second value)."""
     fds: list[InheritedFd] = []
-    owners: list[Device | None] = [*config.device, None]
-    for owner in owners:
-        source = owner if owner is not None else config.incoming
-        if source is None:
-            continue
+
+    def number(source: Device | Incoming) -> dict[str, list[int]]:
         numbers: dict[str, list[int]] = {}
         for role, path, mode in source.inherited_files():
-            number = FIRST_FD + len(fds)
-            fds.append(InheritedFd(number, path, mode))
-            numbers.setdefault(role, []).append(number)
-        source.__dict__["fds"] = numbers
-    return fds
+            fds.append(InheritedFd(FIRST_FD + len(fds), path, mode))
+            numbers.setdefault(role, []).append(fds[-1].number)
+        return numbers
+
+    for device in devices:
+        device.fds = number(device.config)
+    incoming_fds = number(incoming) if incoming is not None else {}
+    return fds, incoming_fds

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from genqemu.escape import prop
 
 if TYPE_CHECKING:
-    from genqemu.devices import Device
     from genqemu.launch import Launch
+    from genqemu.records import Placed
     from genqemu.resolve import Vm
 
 
@@ -31,18 +31,16 @@ def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str
     ]
 
 
-def _allocated(device: Device) -> str:
+def _allocated(device: Placed) -> str:
     """The numbers and names genqemu chose for a device."""
-    values = device.__dict__
     parts = []
-    if values.get("devno"):
-        parts.append(f"devno {values['devno']}")
-    for key in ("chassis", "chassis_nr"):
-        if values.get(key) is not None:
-            parts.append(f"{key} {values[key]}")
-    for role, numbers in (values.get("fds") or {}).items():
+    if device.devno:
+        parts.append(f"devno {device.devno}")
+    if device.chassis is not None:
+        parts.append(f"{device.config.chassis_key} {device.chassis}")
+    for role, numbers in device.fds.items():
         parts.append(f"{role} {','.join(map(str, numbers))}")
-    if device.backend_prefix:
+    if device.backend_id is not None:
         parts.append(f"backend {device.backend_id}")
     return "; ".join(parts) or "-"
 

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from genqemu.checks import Ref
 from genqemu.devices.base import PciBus
-from genqemu.schema import Field, Model, Problems, suggest
+from genqemu.schema import Field, Problems, suggest
 
 if TYPE_CHECKING:
-    from genqemu.config import Config
     from genqemu.devices import Device
+    from genqemu.records import Entry, Placed
 
 # QEMU refuses block node names of 32 characters or more.
 NODE_NAME_MAX = 31
@@ -68,37 +68,29 @@ def article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
-def assign_ids(config: Config, problems: Problems) -> Ids:
-    """Claim every user id, then give automatic and backend ids."""
+def assign_ids(entries: list[Entry], devices: list[Placed], problems: Problems) -> Ids:
+    """Claim every user id, then give the records of the entries that have none
+    an automatic id, and every device with a backend its backend id."""
     ids = Ids(problems)
-    named: list[tuple[Model, str, str]] = [
-        *((c, "chardev", c.toml_path) for c in config.chardev),
-        *((t, "iothread", t.toml_path) for t in config.iothread),
-        *((q, "qmp", q.toml_path) for q in config.qmp),
-        *((d, d.kind, d.toml_path) for d in config.device),
-    ]
-    if config.confidential is not None:
-        named.append((config.confidential, config.confidential.type, "confidential"))
-    for entry, kind, path in named:
-        ident = entry.__dict__.get("id")
-        if ident is not None:
-            ids.claim(ident, kind, path)
-    for device in config.device:  # backend ids the config chose are user ids too
-        chosen = device.__dict__.get("backend_id")
-        if device.backend_prefix and chosen is not None:
+    for record, kind, _ in entries:
+        if record.id:
+            ids.claim(record.id, kind, record.config.toml_path)
+    for device in devices:  # backend ids the config chose are user ids too
+        chosen = getattr(device.config, "backend_id", None)
+        if device.config.backend_prefix and chosen is not None:
             ids.claim(chosen, "backend", device.toml_path, what="its backend id")
-    for entry, kind, path in named:
-        if entry.__dict__.get("id") is None:
-            prefix = getattr(entry, "id_prefix", kind)
-            entry.__dict__["id"] = ident = ids.fresh(prefix)
-            ids.claim(ident, kind, path)
-    for device in config.device:
-        if device.backend_prefix:
-            chosen = device.__dict__.get("backend_id")
-            backend = device.backend_id = chosen or device.backend_prefix + device.id
+    for record, kind, prefix in entries:
+        if not record.id:
+            record.id = ids.fresh(prefix)
+            ids.claim(record.id, kind, record.config.toml_path)
+    for device in devices:
+        prefix = device.config.backend_prefix
+        if prefix:
+            chosen = getattr(device.config, "backend_id", None)
+            backend = device.backend_id = chosen or prefix + device.id
             if chosen is None:
                 ids.claim(backend, "backend", device.toml_path, what="its backend id")
-            if device.backend_prefix == "drive-" and len(backend) > NODE_NAME_MAX:
+            if prefix == "drive-" and len(backend) > NODE_NAME_MAX:
                 problems.add(
                     f"{device.toml_path}.{'id' if chosen is None else 'backend_id'}",
                     f"too long: the block node name {backend!r} would have "
@@ -122,12 +114,13 @@ def _references(kind: type[Device]) -> tuple[tuple[Field[Any], Ref], ...]:
 
 
 def resolve_references(
-    device: Device, ids: Ids, uses: dict[str, str], root_bus: str | None, problems: Problems
+    device: Placed, ids: Ids, uses: dict[str, str], root_bus: str | None, problems: Problems
 ) -> None:
-    """Check (or default) every key of `device` that names another entry by id."""
-    for field, check in _references(type(device)):
+    """Check every key of `device` that names another entry by id, and record in
+    `device.refs` the id each names (defaulted where the key allows it)."""
+    for field, check in _references(type(device.config)):
         path = f"{device.toml_path}.{field.name}"
-        target = device.__dict__[field.attr]
+        target = device.refs[field.attr] = getattr(device.config, field.attr)
         wanted = " or ".join(check.targets)
         if target is None:
             if not check.single_default:
@@ -141,7 +134,7 @@ def resolve_references(
                 )
                 problems.add(path, f"{device.kind} needs {article(wanted)} {wanted}: {fix}")
                 continue
-            device.__dict__[field.attr] = target = candidates[0]
+            device.refs[field.attr] = target = candidates[0]
         if isinstance(check, PciBus) and target == root_bus:
             continue
         owner = ids.owners.get(target)

@@ -17,10 +17,11 @@ if TYPE_CHECKING:
     from genqemu.config import Config
     from genqemu.devices import Device
     from genqemu.profiles import MachineProfile, Profile
+    from genqemu.records import Placed
 
 
 def place(
-    device: Device,
+    placed: Placed,
     config: Config,
     profile: Profile,
     machine_type: str,
@@ -28,6 +29,7 @@ def place(
     problems: Problems,
 ) -> None:
     """Decide the device's transport and driver, or record why it cannot exist here."""
+    device = placed.config
     path = device.toml_path
     where = f"{profile.arch} machine {machine_type}"
     exists_on = profile.devices.get(device.kind)
@@ -43,10 +45,10 @@ def place(
     for need in profile.needs.get(device.kind, []):
         _check_need(device, need, config, profile, problems)
     if device.virtio:
-        transport = _virtio_transport(device, exists_on, machine_type, where, machine, problems)
+        transport = _virtio_transport(placed, exists_on, machine_type, where, machine, problems)
         if transport is None:
             return
-        device.driver = device.kind + profile.transports[transport].suffix
+        placed.driver = device.kind + profile.transports[transport].suffix
     else:
         transport = device.native_transport
         if transport is not None and transport not in machine.transports:
@@ -54,14 +56,13 @@ def place(
                 f"{path}.kind", f"{device.kind} needs {transport}, which {where} does not have"
             )
             return
-        device.transport_rule = "the kind's only transport" if transport else "none"
-        device.driver = profile.drivers.get(device.kind, device.kind)
-        if device.driver != device.kind:
-            device.notes.append(f"driver {device.driver}: the {profile.arch} profile's")
-    device.transport = transport
-    device.devno = device.__dict__.get("devno")
+        placed.transport_rule = "the kind's only transport" if transport else "none"
+        placed.driver = profile.drivers.get(device.kind, device.kind)
+        if placed.driver != device.kind:
+            placed.notes.append(f"driver {placed.driver}: the {profile.arch} profile's")
+    placed.transport = transport
     for field in _transport_bound(type(device)):
-        value = device.__dict__[field.attr]
+        value = getattr(device, field.attr)
         if value is not None and transport not in field.transports:
             problems.add(
                 f"{path}.{field.name}",
@@ -69,7 +70,7 @@ def place(
                 f"this {device.kind} uses {transport or 'none'} on {profile.arch}: remove it",
             )
     if device.virtio:
-        _iommu_platform(device, config, problems)
+        _iommu_platform(placed, config, problems)
 
 
 _BOUND: dict[type, tuple[Field[Any], ...]] = {}
@@ -84,15 +85,16 @@ def _transport_bound(kind: type[Device]) -> tuple[Field[Any], ...]:
 
 
 def _virtio_transport(
-    device: Device,
+    placed: Placed,
     exists_on: list[str],
     machine_type: str,
     where: str,
     machine: MachineProfile,
     problems: Problems,
 ) -> str | None:
+    device = placed.config
     usable = [t for t in machine.transports if t in exists_on]
-    requested: str | None = device.__dict__["transport"]
+    requested: str | None = getattr(device, "transport", None)
     if requested is not None:
         if requested not in usable:
             problems.add(
@@ -101,12 +103,12 @@ def _virtio_transport(
                 f"use one of: {', '.join(usable) or 'none'}",
             )
             return None
-        device.transport_rule = "set by the device"
+        placed.transport_rule = "set by the device"
         return requested
     if not usable:
         problems.add(f"{device.toml_path}.kind", f"{device.kind} has no transport on {where}")
         return None
-    device.transport_rule = f"default of machine {machine_type}"
+    placed.transport_rule = f"default of machine {machine_type}"
     return usable[0]
 
 
@@ -120,28 +122,31 @@ def _check_need(
                 device.toml_path,
                 f"{device.kind} on {profile.arch} needs UEFI firmware (ACPI): set bios or pflash",
             )
-    elif device.__dict__.get(need) is None:
+    elif getattr(device, need, None) is None:
         problems.add(
             f"{device.toml_path}.{need}", f"{device.kind} on {profile.arch} needs {need}: set it"
         )
 
 
-def _iommu_platform(device: Device, config: Config, problems: Problems) -> None:
+def _iommu_platform(placed: Placed, config: Config, problems: Problems) -> None:
     """Apply the top-level knob; on PCI, QEMU needs disable-legacy=on with it."""
-    values = device.__dict__
-    if values["iommu_platform"] is None and config.iommu_platform:
-        values["iommu_platform"] = True
-        device.notes.append("iommu_platform=on: from the top-level iommu_platform")
-    if values["iommu_platform"] and device.transport == "pci" and "disable_legacy" in values:
-        if values["disable_legacy"] is False:
+    device = placed.config
+    placed.iommu_platform = getattr(device, "iommu_platform", None)
+    has_legacy = "disable_legacy" in device.fields
+    placed.disable_legacy = getattr(device, "disable_legacy", None) if has_legacy else None
+    if placed.iommu_platform is None and config.iommu_platform:
+        placed.iommu_platform = True
+        placed.notes.append("iommu_platform=on: from the top-level iommu_platform")
+    if placed.iommu_platform and placed.transport == "pci" and has_legacy:
+        if placed.disable_legacy is False:
             problems.add(
                 f"{device.toml_path}.disable_legacy",
                 "must be true with iommu_platform on PCI (QEMU offers no IOMMU to "
                 "legacy virtio): remove it",
             )
-        elif values["disable_legacy"] is None:
-            device.notes.append("disable-legacy=on: QEMU needs it with iommu_platform on PCI")
-        values["disable_legacy"] = True
+        elif placed.disable_legacy is None:
+            placed.notes.append("disable-legacy=on: QEMU needs it with iommu_platform on PCI")
+        placed.disable_legacy = True
 
 
 def _elsewhere(kind: str) -> str:

@@ -11,10 +11,8 @@ import json
 from typing import Any
 
 from genqemu.schema import REQUIRED, Field, Model, Table, Tagged
-from genqemu.spelling import spellings
+from genqemu.spelling import Spellings, settled_spellings, spellings
 from genqemu.values import ListOf
-
-Spellings = dict[str, list[str]]
 
 
 def _toml(value: Any) -> str:
@@ -133,8 +131,8 @@ def _top_level(profiles: dict[str, Any]) -> list[str]:
     )
     out = _section("Top level", Config, vm, tables)
     listed = {
-        "qmp": spellings("vm.j2", "q"),
-        "iothread": spellings("vm.j2", "t"),
+        "qmp": settled_spellings("vm.j2", "q", "socket"),
+        "iothread": settled_spellings("vm.j2", "t", "thread"),
         "global": spellings("vm.j2", "g"),
         "fw_cfg": spellings("vm.j2", "item"),
     }
@@ -169,7 +167,7 @@ def _devices(profiles: dict[str, Any]) -> list[str]:
     from genqemu.devices import DEVICE, Device, VirtioDevice
     from genqemu.netdevs import NETDEV
 
-    macros = spellings("_macros.j2", "d")
+    macros = settled_spellings("_macros.j2", "d", "r")
     out = [
         "## [[chardev]]",
         "",
@@ -178,7 +176,9 @@ def _devices(profiles: dict[str, Any]) -> list[str]:
         "",
     ]
     out += _variants(
-        "###", CHARDEV, _merged(spellings("_chardev.j2", "c"), spellings("chardev.j2", "c"))
+        "###",
+        CHARDEV,
+        _merged(spellings("_chardev.j2", "c"), settled_spellings("chardev.j2", "c", "r")),
     )
     out += [
         "## [[device]]",
@@ -198,7 +198,8 @@ def _devices(profiles: dict[str, Any]) -> list[str]:
     common = frozenset(VirtioDevice.fields)
     for kind, model in DEVICE.models.items():
         skip = common if issubclass(model, VirtioDevice) else frozenset(Device.fields)
-        spell = {**macros, **spellings(model.template, "d")}  # the kind's own spelling wins
+        own = settled_spellings(model.template, "d", "r", model.chassis_key)
+        spell = {**macros, **own}  # the kind's own spelling wins
         out += [
             f'### kind = "{kind}"',
             "",

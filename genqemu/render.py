@@ -68,14 +68,15 @@ def _render(vm: Vm, env: jinja2.Environment) -> list[Option]:
     """Every modelled option, rendered with one environment's helpers."""
     result = options(env.get_template("vm.j2").render(vm=vm, c=vm.config))
     chardev = env.get_template("chardev.j2")
-    for entry in vm.chardevs:
-        result += options(chardev.render(c=entry))
+    for record in vm.chardevs:
+        result += options(chardev.render(c=record.config, r=record))
     templates: dict[str, jinja2.Template] = {}
     for device in vm.devices:
-        template = templates.get(device.template)
+        name = device.config.template
+        template = templates.get(name)
         if template is None:
-            template = templates[device.template] = env.get_template(device.template)
-        result += options(template.render(d=device, vm=vm))
+            template = templates[name] = env.get_template(name)
+        result += options(template.render(d=device.config, r=device, vm=vm))
     return result
 
 

@@ -13,20 +13,26 @@ from typing import Any
 
 from genqemu.allocate import allocate_chassis, allocate_devnos, allocate_fds
 from genqemu.chardevs import Chardev
+from genqemu.confidential import Confidential
 from genqemu.config import Config, Iothread, Qmp
-from genqemu.devices import Device
 from genqemu.errors import ConfigError
 from genqemu.ids import assign_ids, resolve_references
 from genqemu.launch import InheritedFd
 from genqemu.placement import place
 from genqemu.profiles import MachineProfile, Profile
+from genqemu.records import Entry, Named, Placed
 from genqemu.schema import Problems, suggest
 
 RAM_BACKEND_ID = "ram0"
 
 
 class Vm:
-    """A config resolved for one arch: what the templates render."""
+    """A config resolved for one arch: what the templates render.
+
+    `config` is what the user asked for, unchanged; every entry that resolution
+    gives an id or more has a record in `devices`, `chardevs`, `iothreads`,
+    `qmp` and `confidential` (genqemu/records.py).
+    """
 
     def __init__(self, config: Config, profile: Profile, machine_type: str) -> None:
         self.config = config
@@ -39,15 +45,20 @@ class Vm:
         self.machine_option_sources: dict[str, str] = {}
         self.cpu_model = (config.cpu and config.cpu.model) or profile.default_cpu
         self.cpu_features: dict[str, Any] = config.cpu.features if config.cpu else {}
-        self.devices: list[Device] = config.device
-        self.chardevs: list[Chardev] = config.chardev
-        self.iothreads: list[Iothread] = config.iothread
-        self.qmp: list[Qmp] = config.qmp
-        self.confidential = config.confidential
+        self.devices = [Placed(d, d.id or "") for d in config.device]
+        self.chardevs = [Named[Chardev](c, c.id) for c in config.chardev]
+        self.iothreads = [Named[Iothread](t, t.id) for t in config.iothread]
+        self.qmp = [Named[Qmp](q, q.id or "") for q in config.qmp]
+        self.confidential = (
+            Named[Confidential](config.confidential, config.confidential.id)
+            if config.confidential is not None
+            else None
+        )
         self.pflash: list[tuple[str, bool]] = []  # (file, read-only), in unit order
         self.ram_backend: str | None = None  # id of the guest RAM backend object
         self.ram_backend_via = "numa"  # or "machine"
         self.fds: list[InheritedFd] = []  # files QEMU inherits, numbered from 3
+        self.incoming_fds: dict[str, list[int]] = {}  # the incoming stream's, by role
         self.privilege_drop: list[str] = []  # command prefix that drops privileges
 
 
@@ -69,18 +80,26 @@ def resolve(config: Config, profile: Profile, source: str) -> Vm:
             "cpu.features",
             f"need a CPU model: {profile.arch} has no default one, so set cpu.model (e.g. 'max')",
         )
-    ids = assign_ids(config, problems)
+    entries: list[Entry] = [
+        *((c, "chardev", "chardev") for c in vm.chardevs),
+        *((t, "iothread", "iothread") for t in vm.iothreads),
+        *((q, "qmp", q.config.id_prefix) for q in vm.qmp),
+        *((d, d.kind, d.config.id_prefix) for d in vm.devices),
+    ]
+    if vm.confidential is not None:
+        entries.append((vm.confidential, vm.confidential.config.type, "confidential"))
+    ids = assign_ids(entries, vm.devices, problems)
     uses: dict[str, str] = {}
     root_bus = machine.root_bus if machine else None
-    for device in config.device:
+    for device in vm.devices:
         resolve_references(device, ids, uses, root_bus, problems)
         if machine is not None:
             place(device, config, profile, machine_type, machine, problems)
-        device.check_config(config, problems)
+        device.config.check_config(config, problems)
     _check_host_features(config, profile, problems)
-    allocate_devnos(config.device, profile, problems)
-    allocate_chassis(config.device, problems)
-    vm.fds = allocate_fds(config)
+    allocate_devnos(vm.devices, profile, problems)
+    allocate_chassis(vm.devices, problems)
+    vm.fds, vm.incoming_fds = allocate_fds(vm.devices, config.incoming)
     _memory_backend(vm, machine)
     vm.pflash = _pflash(config)
     vm.privilege_drop = _privilege_drop(config)
@@ -111,7 +130,7 @@ def _machine_options(vm: Vm, machine: MachineProfile) -> dict[str, Any]:
         if name in vm.profile.accel:
             put(vm.profile.accel[name].machine_options, f"profile: under {name}")
     for device in vm.devices:
-        put(device.machine_options(), f"needed by {device.kind} {device.id}")
+        put(device.config.machine_options(), f"needed by {device.kind} {device.id}")
     if vm.confidential is not None:
         put({"confidential-guest-support": vm.confidential.id}, "[confidential]")
     if vm.ram_backend is not None and vm.ram_backend_via == "machine":

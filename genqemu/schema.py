@@ -157,7 +157,7 @@ class Tagged(Check[M]):
             while pending:
                 cls = pending.pop()
                 pending.extend(cls.__subclasses__())
-                name = cls.__dict__.get(self.tag)
+                name = vars(cls).get(self.tag)  # set by the class itself, not inherited
                 if name:
                     found[name] = cls
             self._models = dict(sorted(found.items()))
@@ -267,7 +267,7 @@ class Model:
             for value in vars(base).values():
                 if isinstance(value, Field):
                     fields[value.name] = value
-        for name in cls.__dict__.get("drop_keys", ()):
+        for name in vars(cls).get("drop_keys", ()):
             del fields[name]
         cls.fields = fields
         cls._defaults = {f.attr: f.default for f in fields.values() if f.default is not REQUIRED}
@@ -285,9 +285,7 @@ class Model:
         found = problems.items
         before = len(found)
         obj = cls.__new__(cls)
-        values = obj.__dict__
-        values["toml_path"] = path
-        values.update(cls._defaults)  # the same objects as before: defaults are shared
+        values: dict[str, Any] = {"toml_path": path, **cls._defaults}  # defaults are shared
         fields = cls.fields
         bare = cls._bare
         prefix = f"{path}." if path else ""
@@ -298,6 +296,9 @@ class Model:
                 values[field.attr] = field.check(value, where, problems)
             elif name != skip:
                 problems.add(join(path, name), "unknown key" + suggest(name, fields))
+        _set = object.__setattr__  # the one place a model's attributes are written
+        for attr, value in values.items():
+            _set(obj, attr, value)
         for field in cls._required:
             if field.name not in raw:
                 problems.add(join(path, field.name), f"required key is missing: {field.doc}")
@@ -305,10 +306,19 @@ class Model:
             obj.validate(problems)
         return None if len(found) > before else obj
 
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(
+            f"{type(self).__name__}.{name}: a loaded config is read-only; "
+            "resolution keeps its decisions in genqemu/records.py"
+        )
+
+    def __delattr__(self, name: str) -> None:
+        self.__setattr__(name, None)
+
     def validate(self, problems: Problems) -> None:
         """Rules that involve several keys of this table; override to add some."""
 
     def require_one_key(self, problems: Problems) -> None:
         """A table whose keys are all optional but which means nothing empty."""
-        if all(self.__dict__[f.attr] is None for f in self.fields.values()):
+        if all(getattr(self, f.attr) is None for f in self.fields.values()):
             problems.add(self.toml_path, "is empty: set at least one of " + ", ".join(self.fields))

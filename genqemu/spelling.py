@@ -4,6 +4,8 @@ The templates are the only place QEMU spellings live, so the docs read them
 there instead of keeping a second copy: `prop("NAME", ...d.key...)` and
 `NAME={{ d.key }}` give a property of the option on that line, `{{ d.key }}`
 alone the option itself, and `{% if c.key %}` the option on the next line.
+A key whose value resolution settles (an id, a reference, a devno) is read
+from the record, `r.id` or `r.refs.bus`, and listed under the key it settles.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import re
 
 from genqemu.resources import data_dir
+
+Spellings = dict[str, list[str]]
 
 
 def spellings(template: str, var: str) -> dict[str, list[str]]:
@@ -47,4 +51,18 @@ def spellings(template: str, var: str) -> dict[str, list[str]]:
         for path in alone.findall(line):
             if all(path != p for _, p in named):
                 add(path, option)
+    return found
+
+
+def settled_spellings(template: str, config: str, record: str, chassis_key: str = "") -> Spellings:
+    """The spellings of `template`'s keys: read through the config entry `config`,
+    and through its resolution record `record` under the keys that record settles."""
+    from genqemu.records import settled_key
+
+    found = spellings(template, config)
+    for field, spelled in spellings(template, record).items():
+        name = settled_key(field, chassis_key)
+        if name is not None:
+            have = found.setdefault(name, [])
+            have += [s for s in spelled if s not in have]
     return found

@@ -89,7 +89,7 @@ def virtio(device: Any, device_id: int, driver: str) -> str:
 
 
 def _ro(device: Any) -> int:
-    return int(bool(device.read_only))
+    return int(bool(device.config.read_only))
 
 
 def pci(device_id: str, driver: str) -> str:
@@ -107,7 +107,7 @@ def _bridge(device_id: str) -> Callable[[Any, Guest], list[str]]:
     def lines(device: Any, guest: Guest) -> list[str]:
         if guest.arch == "s390x":
             return []
-        native = guest.arch != "amd64" and getattr(device, "shpc", None) is not False
+        native = guest.arch != "amd64" and getattr(device.config, "shpc", None) is not False
         return [pci(device_id, "shpchp" if native and guest.has("shpchp") else "none")]
 
     return lines
@@ -126,7 +126,7 @@ def _nvdimm(device: Any, guest: Guest) -> list[str]:
     # UEFI. A device tree (arm64's direct kernel boot) describes none, and
     # ppc64el's kernel has no LIBNVDIMM for pseries' own description.
     if guest.has("nfit") and (guest.arch == "amd64" or guest.firmware):
-        return [f"block bus=nd ro={int(bool(device.readonly))} readable=yes"]
+        return [f"block bus=nd ro={int(bool(device.config.readonly))} readable=yes"]
     return []
 
 
@@ -139,24 +139,27 @@ GUEST_VIEW: dict[str, View] = {
     "virtio-blk": View(
         lambda d, g: [
             virtio(d, 2, "virtio_blk"),
-            f"block bus=virtio ro={_ro(d)} serial={d.serial or ''} readable=yes",
+            f"block bus=virtio ro={_ro(d)} serial={d.config.serial or ''} readable=yes",
         ],
         ("virtio_blk",),
     ),
     "virtio-net": View(
-        lambda d, g: [virtio(d, 1, "virtio_net"), f"net mac={d.mac or '*'} driver=virtio_net"],
+        lambda d, g: [
+            virtio(d, 1, "virtio_net"),
+            f"net mac={d.config.mac or '*'} driver=virtio_net",
+        ],
         ("virtio_net",),
     ),
     "virtio-scsi": View(lambda d, g: [virtio(d, 8, "virtio_scsi")], ("virtio_scsi",)),
     "scsi-hd": View(lambda d, g: [f"block bus=scsi ro={_ro(d)} readable=yes"], ("sd_mod",)),
     "virtio-9p": View(
-        lambda d, g: [virtio(d, 9, "9pnet_virtio"), f"9p {d.mount_tag} mounted=yes"],
+        lambda d, g: [virtio(d, 9, "9pnet_virtio"), f"9p {d.config.mount_tag} mounted=yes"],
         ("9pnet_virtio", "9p"),
     ),
     "virtio-serial": View(lambda d, g: [virtio(d, 3, "virtio_console")], ("virtio_console",)),
     # A console port is an hvc tty; Linux gives it no virtio-ports entry.
     "virtconsole": View(lambda d, g: ["hvc"]),
-    "virtserialport": View(lambda d, g: [f"port name={d.name or ''}"]),
+    "virtserialport": View(lambda d, g: [f"port name={d.config.name or ''}"]),
     # Counted with the machine's serial ports (SERIAL_PORTS), which the test adds.
     "serial": View(lambda d, g: []),
     "virtio-rng": View(
@@ -221,7 +224,7 @@ def expected_view(
         if view.lines is None:
             raise UnknownKind(f"{device.kind} cannot start in a sandbox: localize() keeps it")
         lines += view.lines(device, guest)
-        if getattr(device, "virtio", False):
+        if device.config.virtio:
             lines += _zpci(device, guest)
     for option, value in itertools.pairwise(extra_args):
         if option == "-device":

@@ -83,20 +83,23 @@ def test_example_starts_with_every_device(
             objects = {entry["name"] for entry in qmp.execute("qom-list", path="/objects")}
             status = qmp.execute("query-status")["status"]
             serials = (
-                _serial_chardevs(qmp) if any(isinstance(d, Serial) for d in vm.devices) else set()
+                _serial_chardevs(qmp)
+                if any(isinstance(d.config, Serial) for d in vm.devices)
+                else set()
             )
     finally:
         for writer in writers:
             os.close(writer)
 
     for device in vm.devices:
-        if isinstance(device, Serial):
-            assert device.chardev in serials, f"no serial device carries {device.chardev}"
+        if isinstance(device.config, Serial):
+            chardev = device.refs["chardev"]
+            assert chardev in serials, f"no serial device carries {chardev}"
         else:
             assert found.get(device.id) == device.driver, (device.id, found)
-        if device.backend_prefix == "drive-":
+        if device.config.backend_prefix == "drive-":
             assert device.backend_id in nodes
-        if device.backend_prefix in ("rng-", "mem-"):
+        if device.config.backend_prefix in ("rng-", "mem-"):
             assert device.backend_id in objects
     assert {c.id for c in vm.chardevs} <= chardevs
     assert {q.id for q in vm.qmp} <= chardevs

@@ -190,15 +190,21 @@ def guest(arch: str, machine: str = "virt", modules: tuple[str, ...] = ()) -> Gu
     return Guest(arch, machine, False, lambda module: module in modules)
 
 
+def placed(kind: str, virtio: bool = False, decided: Any = None, **keys: Any) -> SimpleNamespace:
+    """A stand-in for a device's resolution record: what resolution `decided`
+    (transport, devno, driver) and, as its config, the device's `keys`."""
+    config = SimpleNamespace(kind=kind, virtio=virtio, **keys)
+    return SimpleNamespace(kind=kind, config=config, **(decided or {}))
+
+
 def test_an_unknown_kind_fails_loudly() -> None:
     with pytest.raises(UnknownKind, match="no guest view for device kind 'virtio-gpu'"):
         expected_view([SimpleNamespace(kind="virtio-gpu")], guest("amd64"), 1)
 
 
 def test_expected_view_of_ccw_devices_names_their_devno() -> None:
-    disk = SimpleNamespace(
-        kind="virtio-blk", transport="ccw", devno="fe.0.000a", read_only=True, serial=None
-    )
+    decided = {"transport": "ccw", "devno": "fe.0.000a"}
+    disk = placed("virtio-blk", True, decided, read_only=True, serial=None)
     assert expected_view([disk], guest("s390x"), 1) == [
         "block bus=virtio ro=1 serial= readable=yes",
         "console ttysclp0",
@@ -276,14 +282,14 @@ def test_devices_that_need_the_host_and_unknown_extra_devices_fail_loudly() -> N
 
 
 def test_views_that_depend_on_the_guest_kernel_and_machine() -> None:
-    panic = SimpleNamespace(kind="pvpanic", driver="pvpanic-pci", virtio=False)
+    panic = placed("pvpanic", decided={"driver": "pvpanic-pci"})
     assert "pvpanic driver=pvpanic-pci" in expected_view(
         [panic], guest("amd64", "q35", ("pvpanic-pci",)), 1
     )
     assert "pci id=1b36:0011 driver=none" in expected_view([panic], guest("arm64"), 1)
-    isa = SimpleNamespace(kind="pvpanic", driver="pvpanic", virtio=False)
+    isa = placed("pvpanic", decided={"driver": "pvpanic"})
     assert "pvpanic driver=pvpanic-mmio" in expected_view([isa], guest("amd64", "q35"), 1)
-    bridge = SimpleNamespace(kind="pci-bridge", shpc=None, virtio=False)
+    bridge = placed("pci-bridge", shpc=None)
     with_shpchp = ("shpchp",)
     assert "pci id=1b36:0001 driver=shpchp" in expected_view(
         [bridge], guest("arm64", "virt", with_shpchp), 1
@@ -292,10 +298,10 @@ def test_views_that_depend_on_the_guest_kernel_and_machine() -> None:
         [bridge], guest("amd64", "q35", with_shpchp), 1
     )
     assert "pci id=1b36:0001 driver=none" in expected_view([bridge], guest("riscv64"), 1)
-    no_shpc = SimpleNamespace(kind="pci-bridge", shpc=False, virtio=False)
+    no_shpc = placed("pci-bridge", shpc=False)
     assert "pci id=1b36:0001 driver=none" in expected_view(
         [no_shpc], guest("arm64", "virt", with_shpchp), 1
     )
-    rng = SimpleNamespace(kind="virtio-rng", transport="pci", virtio=True)
+    rng = placed("virtio-rng", True, {"transport": "pci"})
     assert "iommu s390-iommu" in expected_view([rng], guest("s390x"), 1)
     assert "iommu s390-iommu" not in expected_view([rng], guest("arm64"), 1)

@@ -163,7 +163,7 @@ def test_chassis_numbers_are_unique_and_allocated_around_fixed_ones() -> None:
         ]
     }
     vm = build(raw, "amd64")
-    assert [d.__dict__.get("chassis") or d.__dict__.get("chassis_nr") for d in vm.devices] == [
+    assert [d.chassis for d in vm.devices] == [
         1,
         2,
         3,

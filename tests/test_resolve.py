@@ -147,7 +147,7 @@ def test_a_port_finds_the_only_controller_and_needs_a_choice_among_two() -> None
     chardevs = [{"id": "a", "backend": "null"}]
     port = {"kind": "virtconsole", "chardev": "a"}
     one = build(devices({"kind": "virtio-serial", "id": "s"}, port, chardev=chardevs), "amd64")
-    assert one.devices[1].__dict__["bus"] == "s"
+    assert one.devices[1].refs["bus"] == "s"
     two = devices({"kind": "virtio-serial"}, {"kind": "virtio-serial"}, port, chardev=chardevs)
     assert problems(two, "amd64") == [
         (

@@ -50,27 +50,14 @@ class Device(Model):
     virtio: ClassVar[bool] = False  # driver = kind + the transport's suffix
     native_transport: ClassVar[str | None] = None  # a non-virtio device's only transport
     template: ClassVar[str] = ""
+    chassis_key: ClassVar[str] = ""  # the key of a root port's or bridge's chassis number
 
     id: str = key(ID, default=None, doc="device id; default: the kind's prefix and a number")
-
-    # Filled in by resolve.
-    driver: str
-    transport: str | None
-    transport_rule: str
-    devno: str | None
-    backend_id: str
-    fds: dict[str, list[int]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.kind and not cls.template:
             cls.template = f"{cls.kind}.j2"
-
-    @property
-    def notes(self) -> list[str]:
-        """What resolution decided or added for this device, for `genqemu explain`."""
-        notes: list[str] = self.__dict__.setdefault("_notes", [])
-        return notes
 
     @property
     def needs_shared_memory(self) -> bool:

@@ -98,12 +98,12 @@ class Virtio9p(VirtioDevice):
         needed = ("path", "security_model") if local else ("socket",)
         unused = ("socket",) if local else ("path", "security_model", "multidevs")
         for name in needed:
-            if self.__dict__[name] is None:
+            if getattr(self, name) is None:
                 problems.add(
                     f"{self.toml_path}.{name}", f"required with fsdriver {self.fsdriver!r}: set it"
                 )
         for name in unused:
-            if self.__dict__[name] is not None:
+            if getattr(self, name) is not None:
                 problems.add(
                     f"{self.toml_path}.{name}",
                     f"does not apply to fsdriver {self.fsdriver!r}: remove it",

@@ -42,6 +42,7 @@ class PcieRootPort(PciBridgeDevice):
 
     kind = "pcie-root-port"
     id_prefix = "rp"
+    chassis_key = "chassis"
     chassis: int | None = key(
         Integer(min=1, max=255),
         default=None,
@@ -59,6 +60,7 @@ class PciBridge(PciBridgeDevice):
 
     kind = "pci-bridge"
     id_prefix = "pci"
+    chassis_key = "chassis_nr"
     chassis_nr: int | None = key(
         Integer(min=1, max=255), default=None, doc="chassis number; default: the next one free"
     )

@@ -170,11 +170,11 @@ class Assembly:
         for claim, device in zip(devices, vm.devices, strict=True):
             table = claim.value
             if "id" not in table and device.id in outside:
-                table["id"] = _fresh(device.id_prefix, taken)
+                table["id"] = _fresh(device.config.id_prefix, taken)
                 renamed = True
-            backend = device.backend_prefix and "backend_id" not in table
+            backend = device.config.backend_prefix and "backend_id" not in table
             if backend and device.backend_id in outside:
-                table["backend_id"] = _fresh(device.backend_prefix, taken)
+                table["backend_id"] = _fresh(device.config.backend_prefix, taken)
                 renamed = True
         qmps = [c for c in self.typed() if c.section == "qmp"]
         for claim, qmp in zip(qmps, vm.qmp, strict=True):
@@ -239,8 +239,9 @@ class Assembly:
         found: dict[tuple[int, str], Any] = {}
         devices = [c for c in self.typed() if c.section == "device"]
         for claim, device in zip(devices, vm.devices, strict=True):
+            settled = device.settled_keys()
             for name in _TIDY_KEYS:
-                found[(id(claim), name)] = device.__dict__.get(name)
+                found[(id(claim), name)] = settled.get(name)
         qmps = [c for c in self.typed() if c.section == "qmp"]
         for claim, qmp in zip(qmps, vm.qmp, strict=True):
             found[(id(claim), "id")] = qmp.id

@@ -44,11 +44,12 @@ def failed_devices(
     devices = [c for c in claims if c.section == "device"]
     chardevs = [c for c in claims if c.section == "chardev"]
     for claim, device in zip(devices, vm.devices, strict=True):
-        text = env.get_template(device.template).render(d=device, vm=vm)
+        text = env.get_template(device.config.template).render(d=device.config, r=device, vm=vm)
         failures += _compare(claim, rendered(options(text), context), given)
     template = env.get_template("chardev.j2")
     for claim, chardev in zip(chardevs, vm.chardevs, strict=True):
-        failures += _compare(claim, rendered(options(template.render(c=chardev)), context), given)
+        text = template.render(c=chardev.config, r=chardev)
+        failures += _compare(claim, rendered(options(text), context), given)
     return failures
 
 
@@ -154,5 +155,5 @@ def genqemu_machine_options(vm: Vm) -> dict[str, Any]:
         if name in vm.profile.accel:
             options.update(vm.profile.accel[name].machine_options)
     for device in vm.devices:
-        options.update(device.machine_options())
+        options.update(device.config.machine_options())
     return options
