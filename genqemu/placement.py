@@ -50,27 +50,35 @@ def place(
             return
         placed.driver = device.kind + profile.transports[transport].suffix
     else:
-        transport = device.native_transport
-        if transport is not None and transport not in machine.transports:
+        usable = [t for t in machine.transports if t in exists_on]
+        if exists_on and not usable:
+            needed = " or ".join(exists_on)
             problems.add(
-                f"{path}.kind", f"{device.kind} needs {transport}, which {where} does not have"
+                f"{path}.kind", f"{device.kind} needs {needed}, which {where} does not have"
             )
             return
-        placed.transport_rule = "the kind's only transport" if transport else "none"
+        transport = usable[0] if usable else None
+        if transport is None:
+            placed.transport_rule = "none"
+        elif len(exists_on) == 1:
+            placed.transport_rule = "the kind's only transport"
+        else:
+            placed.transport_rule = f"default of machine {machine_type}"
         placed.driver = profile.drivers.get(device.kind, device.kind)
         if placed.driver != device.kind:
             placed.notes.append(f"driver {placed.driver}: the {profile.arch} profile's")
     placed.transport = transport
+    keys = profile.transports[transport].keys if transport is not None else []
     for field in _transport_bound(type(device)):
-        value = getattr(device, field.attr)
-        if value is not None and transport not in field.transports:
+        if field.name not in keys and getattr(device, field.attr) is not None:
             problems.add(
                 f"{path}.{field.name}",
-                f"only applies on the {' or '.join(field.transports)} transport, and "
-                f"this {device.kind} uses {transport or 'none'} on {profile.arch}: remove it",
+                f"only applies on the {' or '.join(_transports_with(field.name, profile))} "
+                f"transport, and this {device.kind} uses {transport or 'none'} on "
+                f"{profile.arch}: remove it",
             )
     if device.virtio:
-        _iommu_platform(placed, config, problems)
+        _iommu_platform(placed, config, "disable_legacy" in keys, problems)
 
 
 _BOUND: dict[type, tuple[Field[Any], ...]] = {}
@@ -80,8 +88,21 @@ def _transport_bound(kind: type[Device]) -> tuple[Field[Any], ...]:
     """The keys of a device class that only apply on some transports (memoised)."""
     bound = _BOUND.get(kind)
     if bound is None:
-        bound = _BOUND[kind] = tuple(f for f in kind.fields.values() if f.transports)
+        bound = _BOUND[kind] = tuple(f for f in kind.fields.values() if f.per_transport)
     return bound
+
+
+def _transports_with(key: str, profile: Profile) -> list[str]:
+    """The transports `key` applies on: this arch's, else those of the other arches."""
+    from genqemu.profiles import arch_names, load_profile
+
+    found = [name for name, spec in profile.transports.items() if key in spec.keys]
+    if not found:
+        for arch in sorted(set(arch_names().values())):
+            for name, spec in load_profile(arch).transports.items():
+                if key in spec.keys and name not in found:
+                    found.append(name)
+    return found or ["no"]
 
 
 def _virtio_transport(
@@ -128,8 +149,9 @@ def _check_need(
         )
 
 
-def _iommu_platform(placed: Placed, config: Config, problems: Problems) -> None:
-    """Apply the top-level knob; on PCI, QEMU needs disable-legacy=on with it."""
+def _iommu_platform(placed: Placed, config: Config, legacy: bool, problems: Problems) -> None:
+    """Apply the top-level knob. Where the transport offers legacy virtio (it has
+    the disable_legacy key: PCI), QEMU needs disable-legacy=on with it."""
     device = placed.config
     placed.iommu_platform = getattr(device, "iommu_platform", None)
     has_legacy = "disable_legacy" in device.fields
@@ -137,7 +159,7 @@ def _iommu_platform(placed: Placed, config: Config, problems: Problems) -> None:
     if placed.iommu_platform is None and config.iommu_platform:
         placed.iommu_platform = True
         placed.notes.append("iommu_platform=on: from the top-level iommu_platform")
-    if placed.iommu_platform and placed.transport == "pci" and has_legacy:
+    if placed.iommu_platform and legacy and has_legacy:
         if placed.disable_legacy is False:
             problems.add(
                 f"{device.toml_path}.disable_legacy",

@@ -19,13 +19,19 @@ _RAM_BACKEND = Text(choices=("numa", "machine"))
 
 
 class TransportProfile(Model):
-    """How virtio devices attach over one transport on this arch."""
+    """How devices attach over one transport on this arch."""
 
     suffix: str = key(Text(), doc="appended to a virtio kind to name the driver: -pci, -ccw")
     devno: str | None = key(
         Text(pattern=r".*\{", hint="a Python format string such as 'fe.0.{:04x}'"),
         default=None,
         doc="format of the device numbers genqemu allocates (from 1) to devices without one",
+    )
+    keys: list[str] = key(
+        _NAMES,
+        default=[],
+        doc="device keys that apply only on this transport (a PCI bus and address, a "
+        "device number); a device on another transport that sets one is refused",
     )
 
 
@@ -97,12 +103,12 @@ class Profile(Model):
     )
     transports: dict[str, TransportProfile] = key(
         MapOf(Table(TransportProfile), key_pattern=_KIND, key_hint="a transport name"),
-        doc="virtio transports of this arch and their driver-name suffixes",
+        doc="transports of this arch: their driver-name suffixes, numbering and keys",
     )
     devices: dict[str, list[str]] = key(
         MapOf(_NAMES, key_pattern=_KIND, key_hint="a device kind"),
-        doc="device kinds that exist here: virtio kinds list the transports they exist "
-        "on, other kinds an empty list",
+        doc="device kinds that exist here and the transports each attaches over (a "
+        "virtio kind's driver is its name plus the transport's suffix); [] for none",
     )
     drivers: dict[str, str] = key(
         MapOf(NAME, key_pattern=_KIND, key_hint="a device kind"),

@@ -50,15 +50,21 @@ def _qemu(spelled: list[str]) -> str:
 
 
 def _rows(
-    model: type[Model], spell: Spellings, skip: frozenset[str] = frozenset(), prefix: str = ""
+    model: type[Model],
+    spell: Spellings,
+    skip: frozenset[str] = frozenset(),
+    prefix: str = "",
+    transports: dict[str, list[str]] | None = None,
 ) -> list[str]:
+    """A table of the model's keys; `transports`: the transports on which each key
+    that applies per transport does, as the shipped profiles list them."""
     lines = ["| key | type | default | QEMU | meaning |", "|---|---|---|---|---|"]
     for name, field in model.fields.items():
         if name in skip:
             continue
         meaning = field.doc
-        if field.transports:
-            meaning += f" (only on {' or '.join(field.transports)})"
+        if field.per_transport and transports is not None:
+            meaning += f" (only on {' or '.join(transports.get(name, ['no transport']))})"
         qemu = _qemu(spell.get(prefix + field.attr, []))
         lines.append(
             f"| `{name}` | {_cell(_type(field))} | `{_cell(_toml(field.default))}` "
@@ -102,14 +108,14 @@ def _merged(*tables: Spellings) -> Spellings:
     return merged
 
 
-def _availability(kind: str, profiles: dict[str, Any]) -> str:
+def _availability(kind: str, virtio: bool, profiles: dict[str, Any]) -> str:
     """Where a device kind exists, and as which QEMU driver."""
     parts = []
     for arch, profile in profiles.items():
         transports = profile.devices.get(kind)
         if transports is None:
             continue
-        if not transports:
+        if not virtio:
             parts.append(f"{arch} (`{profile.drivers.get(kind, kind)}`)")
             continue
         drivers = ", ".join(f"`{kind}{profile.transports[t].suffix}`" for t in transports)
@@ -168,6 +174,13 @@ def _devices(profiles: dict[str, Any]) -> list[str]:
     from genqemu.netdevs import NETDEV
 
     macros = settled_spellings("_macros.j2", "d", "r")
+    bound: dict[str, list[str]] = {}  # key -> the transports it applies on
+    for profile in profiles.values():
+        for name, spec in profile.transports.items():
+            for key in spec.keys:
+                have = bound.setdefault(key, [])
+                if name not in have:
+                    have.append(name)
     out = [
         "## [[chardev]]",
         "",
@@ -188,11 +201,11 @@ def _devices(profiles: dict[str, Any]) -> list[str]:
         "",
         "Keys every device has:",
         "",
-        *_rows(Device, macros),
+        *_rows(Device, macros, transports=bound),
         "",
         "Keys every virtio device has:",
         "",
-        *_rows(VirtioDevice, macros, frozenset(Device.fields)),
+        *_rows(VirtioDevice, macros, frozenset(Device.fields), transports=bound),
         "",
     ]
     common = frozenset(VirtioDevice.fields)
@@ -205,9 +218,9 @@ def _devices(profiles: dict[str, Any]) -> list[str]:
             "",
             (model.__doc__ or "").strip(),
             "",
-            f"Exists on: {_availability(kind, profiles)}.",
+            f"Exists on: {_availability(kind, model.virtio, profiles)}.",
             "",
-            *_rows(model, spell, skip),
+            *_rows(model, spell, skip, transports=bound),
             "",
         ]
     out += ["### netdev", "", "The `netdev` table of a `virtio-net` device, by `type`.", ""]

@@ -210,13 +210,13 @@ class Field(Generic[T]):
         *,
         default: T,
         doc: str,
-        transports: tuple[str, ...] = (),
+        per_transport: bool = False,
         toml: str = "",
     ) -> None:
         self.check = check
         self.default = default
         self.doc = doc
-        self.transports = transports
+        self.per_transport = per_transport
         self.name = toml
 
     @property
@@ -238,15 +238,16 @@ def key(
     *,
     doc: str,
     default: Any = REQUIRED,
-    transports: tuple[str, ...] = (),
+    per_transport: bool = False,
     toml: str = "",
 ) -> Any:
     """Declare a config key.
 
-    `transports` limits it to devices on those transports; `toml` names the
+    `per_transport` limits it to the transports whose profile entry lists it
+    (a PCI address, a CCW device number); `toml` names the
     key when it cannot be the attribute's name (a Python keyword).
     """
-    return Field(check, default=default, doc=doc, transports=transports, toml=toml)
+    return Field(check, default=default, doc=doc, per_transport=per_transport, toml=toml)
 
 
 class Model:

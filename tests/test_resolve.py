@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -205,3 +208,59 @@ def test_tcg_machine_options_and_limits_follow_the_accelerator() -> None:
         )
     ]
     assert build({**raw, "machine": {"accel": "kvm"}}, "ppc64le").config.smp
+
+
+TOY_PROFILE = """\
+arch = "toy"
+binary = "qemu-system-toy"
+qemu_version = "7.2"
+default_machine = "toy"
+
+[machines.toy]
+transports = ["vmbus", "pci"]
+root_bus = "pcie.0"
+
+[transports.vmbus]
+suffix = "-vmbus"
+
+[transports.pci]
+suffix = "-pci"
+keys = ["addr"]
+
+[devices]
+virtio-rng = ["vmbus", "pci"]
+pcie-root-port = ["pci"]
+"""
+
+
+def test_a_transport_new_to_genqemu_needs_only_a_profile(tmp_path: Path) -> None:
+    """Transports are profile data: a profile in a --profile-dir adds one (vmbus,
+    with the -vmbus suffix) and a config uses it, with no change to genqemu/."""
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "toy.toml").write_text(TOY_PROFILE)
+    config = tmp_path / "vm.toml"
+
+    def generate(*entries: str, command: str = "generate") -> subprocess.CompletedProcess[str]:
+        config.write_text("".join(f"[[device]]\n{entry}\n" for entry in entries))
+        argv = [command, "--profile-dir", str(tmp_path / "profiles"), "--arch", "toy"]
+        return subprocess.run(
+            [sys.executable, "-m", "genqemu", *argv, str(config)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    rng = 'kind = "virtio-rng"'
+    result = generate(rng, f'{rng}\ntransport = "pci"\naddr = "0x5"', 'kind = "pcie-root-port"')
+    assert result.returncode == 0, result.stderr
+    assert "    -device virtio-rng-vmbus,id=rng0,rng=rng-rng0 \\\n" in result.stdout
+    assert "    -device virtio-rng-pci,id=rng1,rng=rng-rng1,addr=0x5 \\\n" in result.stdout
+    assert "    -device pcie-root-port,id=rp0,chassis=1 \\\n" in result.stdout
+    explained = generate(rng, command="explain")
+    assert "virtio-rng-vmbus  vmbus      default of machine toy" in explained.stdout
+    refused = generate(f'{rng}\naddr = "0x5"')
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr == (
+        f"{config}: device[0].addr: only applies on the pci transport, and this "
+        "virtio-rng uses vmbus on toy: remove it\n"
+    )

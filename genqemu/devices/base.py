@@ -2,16 +2,17 @@
 
 A device class declares its keys and, as class variables, what resolution
 needs: `kind` (QEMU's driver name without a transport suffix), whether the
-driver takes the transport suffix (`virtio`), the transport of a device that
-has only one (`native_transport`), the prefixes of its automatic id and of
-its backend's id. Its template is templates/<kind>.j2 unless it names another.
+driver takes the transport suffix (`virtio`), the prefixes of its automatic
+id and of its backend's id. Which transports a kind attaches over, and which
+keys apply on each transport, are arch facts: the profiles say them. Its
+template is templates/<kind>.j2 unless it names another.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from genqemu.checks import ID, PATH, Ref
+from genqemu.checks import ID, NAME, PATH, Ref
 from genqemu.schema import Model, Problems, Tagged, key
 from genqemu.values import Boolean, Text
 
@@ -48,7 +49,6 @@ class Device(Model):
     id_prefix: ClassVar[str] = "dev"
     backend_prefix: ClassVar[str] = ""  # derived id of the host-side backend
     virtio: ClassVar[bool] = False  # driver = kind + the transport's suffix
-    native_transport: ClassVar[str | None] = None  # a non-virtio device's only transport
     template: ClassVar[str] = ""
     chassis_key: ClassVar[str] = ""  # the key of a root port's or bridge's chassis number
 
@@ -90,14 +90,14 @@ class PciDevice(Device):
     bus: str | None = key(
         PciBus(),
         default=None,
-        transports=("pci",),
+        per_transport=True,
         doc="id of the bridge or root port it sits behind, or the root bus; default: QEMU's choice",
     )
     addr: str | None = key(
-        PCI_ADDR, default=None, transports=("pci",), doc='slot and function on that bus, e.g. "0x3"'
+        PCI_ADDR, default=None, per_transport=True, doc='slot and function on that bus, e.g. "0x3"'
     )
     multifunction: bool | None = key(
-        Boolean(), default=None, transports=("pci",), doc="the slot holds several functions"
+        Boolean(), default=None, per_transport=True, doc="the slot holds several functions"
     )
 
 
@@ -106,14 +106,15 @@ class VirtioDevice(PciDevice):
 
     virtio = True
     transport: str | None = key(
-        Text(choices=("pci", "ccw", "mmio")),
+        NAME,
         default=None,
-        doc="virtio transport; default: the machine's (see the arch profile)",
+        doc="virtio transport as the arch profile names it (pci, ccw, mmio in the shipped "
+        "ones); default: the machine's",
     )
     devno: str | None = key(
         DEVNO,
         default=None,
-        transports=("ccw",),
+        per_transport=True,
         doc="CCW device number; default: the next free fe.0.NNNN",
     )
     iommu_platform: bool | None = key(
@@ -122,14 +123,14 @@ class VirtioDevice(PciDevice):
     romfile: str | None = key(
         Text(),
         default=None,
-        transports=("pci",),
+        per_transport=True,
         doc="option ROM file; an empty string disables it",
     )
     disable_modern: bool | None = key(
-        Boolean(), default=None, transports=("pci",), doc="offer only the legacy virtio interface"
+        Boolean(), default=None, per_transport=True, doc="offer only the legacy virtio interface"
     )
     disable_legacy: bool | None = key(
-        Boolean(), default=None, transports=("pci",), doc="offer only the modern virtio interface"
+        Boolean(), default=None, per_transport=True, doc="offer only the modern virtio interface"
     )
 
 

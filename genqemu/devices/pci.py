@@ -15,7 +15,6 @@ _RESERVE = Size()
 class PciBridgeDevice(PciDevice):
     """A device that opens a new PCI bus; other devices name its id in `bus`."""
 
-    native_transport = "pci"
     id_prefix = "pci"
     bus_reserve: int | None = key(
         Integer(min=0, max=2**32 - 1), default=None, doc="bus numbers to reserve behind it"
@@ -73,7 +72,6 @@ class PciePciBridge(PciDevice):
 
     kind = "pcie-pci-bridge"
     id_prefix = "pci"
-    native_transport = "pci"
     romfile: str | None = key(Text(), default=None, doc="option ROM file; empty disables it")
 
 
@@ -108,7 +106,6 @@ class VfioPci(PciDevice):
 
     kind = "vfio-pci"
     id_prefix = "hostdev"
-    native_transport = "pci"
     host: str | None = key(_BDF, default=None, doc="host PCI address (or use sysfsdev)")
     sysfsdev: str | None = key(
         PATH, default=None, doc="sysfs path of the device or mediated device (or use host)"

@@ -12,7 +12,6 @@ class VfioCcw(Device):
 
     kind = "vfio-ccw"
     id_prefix = "hostccw"
-    native_transport = "ccw"
     sysfsdev: str = key(PATH, doc="sysfs path of the mediated device")
     devno: str | None = key(
         DEVNO, default=None, doc="CCW device number; default: the next free fe.0.NNNN"

@@ -33,15 +33,20 @@ _PCI_ADDR = re.compile(r"(?:0x)?([0-9a-fA-F]{1,2})(?:\.(?:0x)?([0-7]))?\Z")
 
 def driver_kind(driver: str, target: Target) -> tuple[str, str | None] | None:
     """The device kind and transport of a QEMU driver name on this arch."""
+    from genqemu.devices import DEVICE
+
     profile = target.profile
     for kind, transports in profile.devices.items():
-        if kind == "serial":
+        model = DEVICE.models.get(kind)
+        if model is None or kind == "serial":  # -serial, not a -device
+            continue
+        if not model.virtio:
+            if driver == profile.drivers.get(kind, kind):
+                return kind, None
             continue
         for transport in transports:
             if driver == kind + profile.transports[transport].suffix:
                 return kind, transport
-        if not transports and driver == profile.drivers.get(kind, kind):
-            return kind, None
     return None
 
 
