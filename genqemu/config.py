@@ -6,6 +6,7 @@ out is not emitted, so QEMU's default applies, unless its doc says otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from genqemu.chardevs import CHARDEV
@@ -46,7 +47,7 @@ class Machine(Model):
         default=None,
         doc="accelerator, or a fallback chain like 'kvm:tcg'; default: QEMU's (TCG)",
     )
-    options: dict[str, Any] = key(
+    options: Mapping[str, Any] = key(
         _OPTIONS, default={}, doc="further machine properties, e.g. { dump-guest-core = false }"
     )
 
@@ -68,7 +69,7 @@ class Cpu(Model):
         default=None,
         doc="CPU model; default: the arch profile's default, else QEMU's",
     )
-    features: dict[str, Any] = key(
+    features: Mapping[str, Any] = key(
         _CPU_FEATURES, default={}, doc="CPU properties, e.g. { pmu = false }"
     )
 
@@ -269,7 +270,7 @@ class Config(Model):
     memory: Memory | None = key(Table(Memory), default=None, doc="guest RAM")
     kernel: Kernel | None = key(Table(Kernel), default=None, doc="direct kernel boot")
     bios: str | None = key(PATH, default=None, doc="firmware image (`-bios`)")
-    pflash: list[str] = key(
+    pflash: tuple[str, ...] = key(
         ListOf(PATH), default=[], doc="flash images in unit order (`-drive if=pflash`)"
     )
     vga: str | None = key(
@@ -304,15 +305,15 @@ class Config(Model):
     sandbox: Sandbox | None = key(Table(Sandbox), default=None, doc="seccomp filter")
     pidfile: str | None = key(PATH, default=None, doc="file QEMU writes its pid to")
     logfile: str | None = key(PATH, default=None, doc="QEMU's debug log (`-D`)")
-    qmp: list[Qmp] = key(ListOf(Table(Qmp)), default=[], doc="QMP monitor sockets")
-    global_: list[Global] = key(
+    qmp: tuple[Qmp, ...] = key(ListOf(Table(Qmp)), default=[], doc="QMP monitor sockets")
+    global_: tuple[Global, ...] = key(
         ListOf(Table(Global)), default=[], toml="global", doc="driver property defaults (`-global`)"
     )
-    iothread: list[Iothread] = key(ListOf(Table(Iothread)), default=[], doc="I/O threads")
-    chardev: list[Any] = key(
+    iothread: tuple[Iothread, ...] = key(ListOf(Table(Iothread)), default=[], doc="I/O threads")
+    chardev: tuple[Any, ...] = key(
         ListOf(CHARDEV), default=[], doc="character backends that devices name by id"
     )
-    fw_cfg: list[FwCfg] = key(ListOf(Table(FwCfg)), default=[], doc="firmware config items")
+    fw_cfg: tuple[FwCfg, ...] = key(ListOf(Table(FwCfg)), default=[], doc="firmware config items")
     confidential: Confidential | None = key(
         CONFIDENTIAL, default=None, doc="confidential-guest object (by type)"
     )
@@ -320,8 +321,8 @@ class Config(Model):
         INCOMING, default=None, doc="wait for an incoming migration (by type)"
     )
     run_as: RunAs | None = key(Table(RunAs), default=None, doc="user and groups QEMU runs as")
-    device: list[Device] = key(ListOf(DEVICE), default=[], doc="guest devices, in bus order")
-    extra_args: list[str] = key(
+    device: tuple[Device, ...] = key(ListOf(DEVICE), default=[], doc="guest devices, in bus order")
+    extra_args: tuple[str, ...] = key(
         ListOf(Text()),
         default=[],
         doc="QEMU arguments genqemu does not model, appended as written (QEMU syntax: "

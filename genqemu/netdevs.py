@@ -41,7 +41,7 @@ class UserNetdev(Netdev):
     dns: str | None = key(_IPV4, default=None, doc="the DNS server's address inside it")
     hostname: str | None = key(NAME, default=None, doc="hostname given by DHCP")
     restrict: bool | None = key(Boolean(), default=None, doc="isolate the guest from the host")
-    hostfwd: list[str] = key(
+    hostfwd: tuple[str, ...] = key(
         ListOf(_HOSTFWD), default=[], doc='port forwards, e.g. ["tcp::2222-:22"]'
     )
 

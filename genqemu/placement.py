@@ -9,6 +9,7 @@ some transports are refused on the others, never silently dropped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from genqemu.schema import Field, Problems
@@ -107,7 +108,7 @@ def _transports_with(key: str, profile: Profile) -> list[str]:
 
 def _virtio_transport(
     placed: Placed,
-    exists_on: list[str],
+    exists_on: Sequence[str],
     machine_type: str,
     where: str,
     machine: MachineProfile,

@@ -35,7 +35,7 @@ class RunAs(Model):
 
     user: int | str = key(UserOrId(), doc="user id or name")
     group: int | str = key(UserOrId(), doc="primary group id or name")
-    groups: list[int | str] = key(
+    groups: tuple[int | str, ...] = key(
         ListOf(UserOrId()),
         default=[],
         doc="supplementary groups; default: none (the caller's are cleared)",

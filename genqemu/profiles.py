@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ class TransportProfile(Model):
         default=None,
         doc="format of the device numbers genqemu allocates (from 1) to devices without one",
     )
-    keys: list[str] = key(
+    keys: tuple[str, ...] = key(
         _NAMES,
         default=[],
         doc="device keys that apply only on this transport (a PCI bus and address, a "
@@ -38,21 +39,21 @@ class TransportProfile(Model):
 class MachineProfile(Model):
     """Facts about one machine type (and the versioned types it matches)."""
 
-    match: list[str] = key(
+    match: tuple[str, ...] = key(
         _NAMES,
         default=[],
         doc="glob patterns of the -machine types this entry covers "
         "(besides its own name), e.g. pc-q35-*",
     )
-    transports: list[str] = key(
+    transports: tuple[str, ...] = key(
         ListOf(NAME, min_len=1), doc="virtio transports this machine has; the first is the default"
     )
-    options: dict[str, Any] = key(
+    options: Mapping[str, Any] = key(
         MapOf(Scalar(), key_pattern=PROPERTY, key_hint=PROPERTY_HINT),
         default={},
         doc="machine options always emitted with this machine",
     )
-    lacks: list[str] = key(
+    lacks: tuple[str, ...] = key(
         _NAMES, default=[], doc="device kinds of the arch that this machine cannot take"
     )
     root_bus: str | None = key(
@@ -66,7 +67,7 @@ class MachineProfile(Model):
 class AccelProfile(Model):
     """Defaults that apply when the guest may run under one accelerator."""
 
-    machine_options: dict[str, Any] = key(
+    machine_options: Mapping[str, Any] = key(
         MapOf(Scalar(), key_pattern=PROPERTY, key_hint=PROPERTY_HINT),
         default={},
         doc="machine options needed under this accelerator",
@@ -80,7 +81,7 @@ class Profile(Model):
     """One architecture: binary, machines, transports, which devices exist."""
 
     arch: str = key(NAME, doc="canonical architecture name; the file is named after it")
-    aliases: list[str] = key(_NAMES, default=[], doc="other names --arch accepts")
+    aliases: tuple[str, ...] = key(_NAMES, default=[], doc="other names --arch accepts")
     binary: str = key(NAME, doc="QEMU system emulator binary")
     qemu_version: str = key(
         Text(pattern=r"[0-9]+\.[0-9]+\Z", hint="write MAJOR.MINOR, e.g. 7.2"),
@@ -97,26 +98,26 @@ class Profile(Model):
     default_cpu: str | None = key(
         NAME, default=None, doc="CPU model used when the config names none"
     )
-    machines: dict[str, MachineProfile] = key(
+    machines: Mapping[str, MachineProfile] = key(
         MapOf(Table(MachineProfile), key_pattern=PROPERTY, key_hint=PROPERTY_HINT),
         doc="the machine types genqemu knows on this arch",
     )
-    transports: dict[str, TransportProfile] = key(
+    transports: Mapping[str, TransportProfile] = key(
         MapOf(Table(TransportProfile), key_pattern=_KIND, key_hint="a transport name"),
         doc="transports of this arch: their driver-name suffixes, numbering and keys",
     )
-    devices: dict[str, list[str]] = key(
+    devices: Mapping[str, tuple[str, ...]] = key(
         MapOf(_NAMES, key_pattern=_KIND, key_hint="a device kind"),
         doc="device kinds that exist here and the transports each attaches over (a "
         "virtio kind's driver is its name plus the transport's suffix); [] for none",
     )
-    drivers: dict[str, str] = key(
+    drivers: Mapping[str, str] = key(
         MapOf(NAME, key_pattern=_KIND, key_hint="a device kind"),
         default={},
         doc="QEMU driver of a non-virtio kind when it differs from the kind's name, "
         'e.g. pvpanic = "pvpanic-pci"',
     )
-    needs: dict[str, list[str]] = key(
+    needs: Mapping[str, tuple[str, ...]] = key(
         MapOf(_NAMES, key_pattern=_KIND, key_hint="a device kind"),
         default={},
         doc='keys a kind must set here ("firmware" means bios or pflash)',
@@ -127,7 +128,7 @@ class Profile(Model):
         doc="how a guest RAM backend is attached: -numa node,memdev= or -machine memory-backend=",
     )
     fw_cfg: bool = key(Boolean(), default=False, doc="the machines have a fw_cfg device")
-    accel: dict[str, AccelProfile] = key(
+    accel: Mapping[str, AccelProfile] = key(
         MapOf(Table(AccelProfile), key_pattern=_KIND, key_hint="an accelerator name"),
         default={},
         doc="per-accelerator defaults; 'tcg' also applies when the config names no accel",

@@ -8,6 +8,7 @@ tests/test_reference.py fails when the committed file differs from this output.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from genqemu.schema import REQUIRED, Field, Model, Table, Tagged
@@ -23,7 +24,7 @@ def _toml(value: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, dict) and not value:
+    if isinstance(value, Mapping) and not value:
         return "{}"
     return json.dumps(value)
 

@@ -7,6 +7,7 @@ its argument is one argv pair and one line of the launch script.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -80,7 +81,7 @@ def _render(vm: Vm, env: jinja2.Environment) -> list[Option]:
     return result
 
 
-def passthrough(args: list[str]) -> list[Option]:
+def passthrough(args: Sequence[str]) -> list[Option]:
     """The config's extra_args, verbatim; an argument starting with '-' starts a
     new line of the script (that grouping is only for reading)."""
     grouped: list[list[str]] = []

@@ -9,6 +9,7 @@ problem is collected and reported together, each with its TOML path.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from genqemu.allocate import allocate_chassis, allocate_devnos, allocate_fds
@@ -44,7 +45,7 @@ class Vm:
         self.machine_options: dict[str, Any] = {}
         self.machine_option_sources: dict[str, str] = {}
         self.cpu_model = (config.cpu and config.cpu.model) or profile.default_cpu
-        self.cpu_features: dict[str, Any] = config.cpu.features if config.cpu else {}
+        self.cpu_features: Mapping[str, Any] = config.cpu.features if config.cpu else {}
         self.devices = [Placed(d, d.id or "") for d in config.device]
         self.chardevs = [Named[Chardev](c, c.id) for c in config.chardev]
         self.iothreads = [Named[Iothread](t, t.id) for t in config.iothread]
@@ -121,7 +122,7 @@ def _machine_options(vm: Vm, machine: MachineProfile) -> dict[str, Any]:
     each came from is kept in vm.machine_option_sources (for explain)."""
     options: dict[str, Any] = {}
 
-    def put(values: dict[str, Any], source: str) -> None:
+    def put(values: Mapping[str, Any], source: str) -> None:
         options.update(values)
         vm.machine_option_sources.update(dict.fromkeys(values, source))
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from typing import Any, ClassVar, Generic, TypeVar
+from types import MappingProxyType
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 T = TypeVar("T")
 M = TypeVar("M", bound="Model")
@@ -214,6 +215,11 @@ class Field(Generic[T]):
         toml: str = "",
     ) -> None:
         self.check = check
+        # Read-only like every loaded value: an unset array is (), an unset table {}.
+        if isinstance(default, list):
+            default = cast(T, tuple(default))
+        elif isinstance(default, dict):
+            default = cast(T, MappingProxyType(default))
         self.default = default
         self.doc = doc
         self.per_transport = per_transport

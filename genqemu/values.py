@@ -7,7 +7,8 @@ problems list, it returns the converted value or INVALID after recording why.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import TypeVar
 
 from genqemu.schema import (
@@ -198,8 +199,8 @@ def format_size(size: int) -> str:
     return f"{size}{unit}"
 
 
-class ListOf(Check[list[T]]):
-    """An array whose every item passes `item`."""
+class ListOf(Check[tuple[T, ...]]):
+    """An array whose every item passes `item`; a tuple, as a loaded config is read-only."""
 
     def __init__(self, item: Check[T], *, min_len: int = 0) -> None:
         self.item = item
@@ -208,7 +209,7 @@ class ListOf(Check[list[T]]):
     def describe(self) -> str:
         return f"array of {self.item.describe()}"
 
-    def __call__(self, value: object, path: str, problems: Problems) -> list[T] | Invalid:
+    def __call__(self, value: object, path: str, problems: Problems) -> tuple[T, ...] | Invalid:
         if not isinstance(value, list):
             return self.wrong_type(value, path, problems)
         if len(value) < self.min_len:
@@ -222,11 +223,11 @@ class ListOf(Check[list[T]]):
                 failed = True
             else:
                 out.append(checked)
-        return INVALID if failed else out
+        return INVALID if failed else tuple(out)
 
 
-class MapOf(Check[dict[str, T]]):
-    """A table of free-form keys (QEMU property names) to checked values."""
+class MapOf(Check[Mapping[str, T]]):
+    """A table of free-form keys (QEMU property names) to checked values; read-only."""
 
     def __init__(self, value: Check[T], *, key_pattern: str, key_hint: str) -> None:
         self.value = value
@@ -244,7 +245,7 @@ class MapOf(Check[dict[str, T]]):
     def describe(self) -> str:
         return f"table of {self.value.describe()}"
 
-    def __call__(self, value: object, path: str, problems: Problems) -> dict[str, T] | Invalid:
+    def __call__(self, value: object, path: str, problems: Problems) -> Mapping[str, T] | Invalid:
         if not isinstance(value, dict):
             return self.wrong_type(value, path, problems)
         out: dict[str, T] = {}
@@ -261,7 +262,7 @@ class MapOf(Check[dict[str, T]]):
                 failed = True
             else:
                 out[key] = checked
-        return INVALID if failed else out
+        return INVALID if failed else MappingProxyType(out)
 
 
 class Scalar(Check[str | int | bool]):
