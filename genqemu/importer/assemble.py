@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from genqemu.errors import ConfigError, GenqemuError
+from genqemu.escape import onoff
 from genqemu.importer.canon import Context, Piece, key
 from genqemu.importer.claims import LIST_SECTIONS, Claim
 from genqemu.importer.order import device_origin, misplaced, phase
@@ -303,8 +304,4 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _text(value: Any) -> str:
-    if value is True:
-        return "on"
-    if value is False:
-        return "off"
-    return str(value)
+    return onoff(value) if isinstance(value, bool) else str(value)

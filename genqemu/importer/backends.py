@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from genqemu.importer.canon import GENERATED, Piece, size_bytes
-from genqemu.importer.claims import Claim, Pool, Target, given_id, to_bool, to_int
+from genqemu.importer.claims import Claim, Pool, Target, given_id, to_int
+from genqemu.importer.syntax import to_bool
 from genqemu.values import format_size
 
 RAM_BACKEND = "ram0"  # the id resolve.py gives guest RAM's backend object

@@ -19,11 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from genqemu.importer.syntax import Option, Props, parse_qemuopts
+from genqemu.escape import onoff
+from genqemu.importer.syntax import Option, Props, parse_qemuopts, to_bool, value_of
 
 GENERATED = "*"
-_TRUE = frozenset({"on", "yes", "true"})
-_FALSE = frozenset({"off", "no", "false"})
 _INTEGER = re.compile(r"[+-]?(0[xX][0-9a-fA-F]+|[1-9][0-9]*|0)\Z")
 _PCI_ADDR = re.compile(r"(?:0x)?([0-9a-fA-F]{1,2})(?:\.(?:0x)?([0-7]))?\Z")
 _SIZE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([bBkKmMgGtTpPeE]?)\Z")
@@ -70,11 +69,7 @@ class Piece:
     extra: dict[str, str] = field(default_factory=dict)  # what a referencing device inherits
 
     def get(self, key: str) -> str | None:
-        found = None
-        for name, value in self.props:
-            if name == key:
-                found = value
-        return found
+        return value_of(self.props, key)
 
 
 @dataclass
@@ -294,11 +289,9 @@ def _normal(option: str, name: str, value: str, given: frozenset[str]) -> str:
             return f"{int(match.group(1), 16)}.{int(match.group(2) or '0', 16)}"
     if option == "netdev" and re.fullmatch(r"(host|guest)fwd\.\d+\.str", name):
         return value
-    lowered = value.lower()
-    if lowered in _TRUE:
-        return "on"
-    if lowered in _FALSE:
-        return "off"
+    flag = to_bool(value)
+    if isinstance(flag, bool):
+        return onoff(flag)
     if _INTEGER.match(value):
         return str(int(value, 0))
     return value

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from genqemu.importer.canon import GENERATED, ID_KEYS, Piece
+from genqemu.importer.syntax import to_bool
 from genqemu.profiles import MachineProfile, Profile
 from genqemu.schema import Check
 from genqemu.values import Boolean, Integer, Size, format_size
@@ -86,15 +87,6 @@ class Pool:
 
 
 LIST_SECTIONS = ("qmp", "global", "iothread", "chardev", "fw_cfg", "device")
-
-
-def to_bool(value: str) -> bool | str:
-    lowered = value.lower()
-    if lowered in ("on", "yes", "true"):
-        return True
-    if lowered in ("off", "no", "false"):
-        return False
-    return value
 
 
 class HexInt(int):

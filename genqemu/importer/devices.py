@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from genqemu.escape import onoff
 from genqemu.importer.canon import CACHE_MODES, GENERATED, Piece, size_bytes
-from genqemu.importer.claims import Claim, Pool, Target, convert, given_id, to_bool, to_int
+from genqemu.importer.claims import Claim, Pool, Target, convert, given_id, to_int
+from genqemu.importer.syntax import to_bool
 from genqemu.values import format_size
 
 # backend_prefix of a kind -> (its -device property, the backend's option, its id key)
@@ -178,7 +180,7 @@ def _blockdev(node: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str,
 
 def _on_off(value: str) -> str:
     flag = to_bool(value)
-    return value if isinstance(flag, str) else ("on" if flag else "off")
+    return value if isinstance(flag, str) else onoff(flag)
 
 
 def _netdev(netdev: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str, Any] | None:
