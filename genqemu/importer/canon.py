@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from genqemu.escape import onoff
 from genqemu.importer.syntax import Option, Props, parse_qemuopts, to_bool, value_of
+from genqemu.qemu_facts import CACHE_MODES
 
 GENERATED = "*"
 _INTEGER = re.compile(r"[+-]?(0[xX][0-9a-fA-F]+|[1-9][0-9]*|0)\Z")
@@ -41,14 +42,6 @@ ID_KEYS = frozenset(
     }
 )  # fmt: skip
 _DRIVE_KEYS = frozenset({"file", "format", "if", "id", "cache", "aio", "discard", "readonly"})
-# -drive cache=MODE as (cache.direct, cache.no-flush, write-cache), from QEMU's docs.
-CACHE_MODES = {
-    "writeback": ("off", "off", "on"),
-    "none": ("on", "off", "on"),
-    "writethrough": ("off", "off", "off"),
-    "directsync": ("on", "off", "off"),
-    "unsafe": ("off", "on", "on"),
-}
 _CHARDEV_PREFIXES = {"file": "file", "pipe": "pipe", "unix": "socket"}
 # QEMU's -device aliases (qdev-monitor.c) for the virtio kinds genqemu has:
 # -ccw on s390x, -pci elsewhere, like -drive if=virtio.
@@ -194,11 +187,11 @@ def _drive(option: Option, context: Context) -> list[Piece]:
             node.append((target, value))
     cache = option.get("cache")
     if cache is not None:
-        if cache not in CACHE_MODES:
+        mode = CACHE_MODES.get(cache)
+        if mode is None:
             return [Piece("drive", option.props, option.index)]
-        direct, no_flush, write_cache = CACHE_MODES[cache]
-        node += [("cache.direct", direct), ("cache.no-flush", no_flush)]
-        extra["write-cache"] = write_cache
+        node += [("cache.direct", onoff(mode.direct)), ("cache.no-flush", onoff(mode.no_flush))]
+        extra["write-cache"] = onoff(mode.write_cache)
     pieces = [Piece("blockdev", node, option.index, extra=extra)]
     if interface == "virtio":
         device: Props = [("driver", "virtio-blk" + context.virtio_suffix), ("drive", ident)]

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from genqemu.escape import onoff
-from genqemu.importer.canon import CACHE_MODES, GENERATED, Piece, size_bytes
+from genqemu.importer.canon import GENERATED, Piece, size_bytes
 from genqemu.importer.claims import Claim, Pool, Target, convert, given_id, to_int
 from genqemu.importer.syntax import to_bool
+from genqemu.qemu_facts import CACHE_MODES
 from genqemu.values import format_size
 
 # backend_prefix of a kind -> (its -device property, the backend's option, its id key)
@@ -164,7 +164,7 @@ def _blockdev(node: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str,
         keys["read_only"] = to_bool(values.pop("read-only"))
     if "cache.direct" in values or "cache.no-flush" in values:
         spelled = tuple(
-            _on_off(value)
+            to_bool(value)
             for value in (
                 values.pop("cache.direct", ""),
                 values.pop("cache.no-flush", ""),
@@ -176,11 +176,6 @@ def _blockdev(node: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str,
             return None
         keys["cache"] = mode
     return None if values else keys
-
-
-def _on_off(value: str) -> str:
-    flag = to_bool(value)
-    return value if isinstance(flag, str) else onoff(flag)
 
 
 def _netdev(netdev: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str, Any] | None:
