@@ -28,7 +28,18 @@ CACHE_MODES: dict[str, CacheMode] = {
     "unsafe": CacheMode(direct=False, no_flush=True, write_cache=True),
 }
 
+# The properties of each confidential-guest object that genqemu writes after
+# `-object TYPE,id=ID`, in that order; each holds the [confidential] key of
+# the same name (with _ for -).
+CONFIDENTIAL_PROPERTIES: dict[str, tuple[str, ...]] = {
+    "sev-guest": ("cbitpos", "reduced-phys-bits", "policy", "kernel-hashes", "sev-device"),
+    "tdx-guest": ("debug",),
+    "s390-pv-guest": (),
+    "pef-guest": (),
+}
+
 # The names the templates know these tables by.
 GLOBALS: dict[str, object] = {
     "cache_modes": CACHE_MODES,
+    "confidential_properties": CONFIDENTIAL_PROPERTIES,
 }

@@ -4,6 +4,8 @@ The templates are the only place QEMU spellings live, so the docs read them
 there instead of keeping a second copy: `prop("NAME", ...d.key...)` and
 `NAME={{ d.key }}` give a property of the option on that line, `{{ d.key }}`
 alone the option itself, and `{% if c.key %}` the option on the next line.
+Where a template loops over a table of genqemu/qemu_facts.py instead (the
+confidential-guest properties), the docs read that table.
 """
 
 from __future__ import annotations

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from genqemu.confidential import CONFIDENTIAL
 from genqemu.importer.canon import GENERATED, Piece, size_bytes
-from genqemu.importer.claims import Claim, Pool, Target, given_id, to_int
+from genqemu.importer.claims import Claim, Pool, Target, convert, given_id, to_int
 from genqemu.importer.syntax import to_bool
+from genqemu.qemu_facts import CONFIDENTIAL_PROPERTIES
 from genqemu.values import format_size
 
 RAM_BACKEND = "ram0"  # the id resolve.py gives guest RAM's backend object
-_CONFIDENTIAL = {
-    "sev-guest": {"cbitpos", "reduced-phys-bits", "policy", "kernel-hashes", "sev-device"},
-    "s390-pv-guest": set(),
-    "pef-guest": set(),
-    "tdx-guest": {"debug"},
-}
 _CHARDEV_KEYS = {"path", "server", "wait", "append", "signal"}
 
 
@@ -86,17 +82,15 @@ def confidential_claims(pool: Pool) -> list[Claim]:
     values = dict(piece.props)
     kind = values.pop("qom-type", "")
     values.pop("id")
-    if kind not in _CONFIDENTIAL or not set(values) <= _CONFIDENTIAL[kind]:
+    if kind not in CONFIDENTIAL_PROPERTIES or not set(values) <= set(CONFIDENTIAL_PROPERTIES[kind]):
         return []
+    model = CONFIDENTIAL.models[kind]
     table: dict[str, Any] = {"type": kind}
-    if ident != "cgs0":
+    if ident != model.fields["id"].default:
         table["id"] = ident
     for name, value in values.items():
-        table[name.replace("-", "_")] = (
-            to_bool(value)
-            if name in ("kernel-hashes", "debug")
-            else (value if name == "sev-device" else to_int(value))
-        )
+        field = model.fields[name.replace("-", "_")]
+        table[field.name] = convert(field.check, value)
     claim = Claim("confidential", table, [piece])
     claim.machine_keys["confidential-guest-support"] = ident
     return [pool.take(claim)]
