@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from genqemu.confidential import CONFIDENTIAL
+from genqemu.config import HUGEPAGES
 from genqemu.importer.canon import GENERATED, Piece, size_bytes
 from genqemu.importer.claims import Claim, Pool, Target, convert, given_id, to_int
 from genqemu.importer.syntax import to_bool
 from genqemu.qemu_facts import CONFIDENTIAL_PROPERTIES
+from genqemu.resolve import RAM_BACKEND_ID
 from genqemu.values import format_size
 
-RAM_BACKEND = "ram0"  # the id resolve.py gives guest RAM's backend object
 _CHARDEV_KEYS = {"path", "server", "wait", "append", "signal"}
 
 
@@ -32,8 +33,8 @@ def memory_claims(pool: Pool, target: Target) -> list[Claim]:
         maxmem = size_bytes(values["maxmem"])
         table["maxmem"] = format_size(int(maxmem)) if maxmem else values["maxmem"]
     claim = Claim("memory", table, list(pieces))
-    backend = pool.find("object", RAM_BACKEND)
-    if backend is not None and pool.refs[RAM_BACKEND] == 1:
+    backend = pool.find("object", RAM_BACKEND_ID)
+    if backend is not None and pool.refs[RAM_BACKEND_ID] == 1:
         _ram_backend(pool, target, claim, backend, size)
     return [pool.take(claim)]
 
@@ -52,7 +53,7 @@ def _ram_backend(pool: Pool, target: Target, claim: Claim, backend: Piece, size:
     path = values.pop("mem-path", None)
     if (path is None) != (kind == "memory-backend-ram"):
         return
-    if path == "/dev/hugepages":
+    if path == HUGEPAGES:
         claim.value["hugepages"] = True
     elif path is not None:
         claim.value["mem_path"] = path
@@ -60,15 +61,15 @@ def _ram_backend(pool: Pool, target: Target, claim: Claim, backend: Piece, size:
         claim.value[name] = to_bool(value)
     via = target.machine.ram_backend or target.profile.ram_backend
     if via == "numa":
-        numa = pool.find("numa", RAM_BACKEND, "memdev")
-        if numa is None or sorted(numa.props) != [("memdev", RAM_BACKEND), ("type", "node")]:
+        numa = pool.find("numa", RAM_BACKEND_ID, "memdev")
+        if numa is None or sorted(numa.props) != [("memdev", RAM_BACKEND_ID), ("type", "node")]:
             return
         claim.pieces.append(numa)
     else:
         machine = next((p for p in pool.pieces if p.option == "machine"), None)
-        if machine is None or machine.get("memory-backend") != RAM_BACKEND:
+        if machine is None or machine.get("memory-backend") != RAM_BACKEND_ID:
             return
-        claim.machine_keys["memory-backend"] = RAM_BACKEND
+        claim.machine_keys["memory-backend"] = RAM_BACKEND_ID
     claim.pieces.append(backend)
 
 
