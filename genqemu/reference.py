@@ -7,27 +7,23 @@ tests/test_reference.py fails when the committed file differs from this output.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from genqemu.schema import REQUIRED, Field, Model, Table, Tagged
 from genqemu.spelling import spellings
+from genqemu.tomlfile import toml_value
 from genqemu.values import ListOf
 
 Spellings = dict[str, list[str]]
 
 
 def _toml(value: Any) -> str:
-    """A default as TOML spells it."""
+    """A default as TOML spells it (`required`, and `—` for none)."""
     if value is REQUIRED:
         return "required"
     if value is None:
         return "—"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict) and not value:
-        return "{}"
-    return json.dumps(value)
+    return toml_value(value)
 
 
 def _cell(text: str) -> str:

@@ -17,6 +17,7 @@ from genqemu.importer.canon import GENERATED, ID_KEYS, Piece
 from genqemu.importer.syntax import to_bool
 from genqemu.profiles import MachineProfile, Profile
 from genqemu.schema import Check
+from genqemu.tomlfile import HexInt
 from genqemu.values import Boolean, Integer, Size, format_size
 
 _INTEGER = re.compile(r"[+-]?(0[xX][0-9a-fA-F]+|[0-9]+)\Z")
@@ -87,10 +88,6 @@ class Pool:
 
 
 LIST_SECTIONS = ("qmp", "global", "iothread", "chardev", "fw_cfg", "device")
-
-
-class HexInt(int):
-    """An integer the input wrote in hex (0x8086), so the TOML keeps it that way."""
 
 
 def to_int(value: str) -> int | str:
