@@ -9,7 +9,7 @@ from typing import Any
 
 import tomli  # the standard library's tomllib, about 3x faster
 
-from genqemu.errors import ConfigError, GenqemuError
+from genqemu.errors import ConfigError, GenqemuError, unreadable
 
 
 def read_toml(path: Path | str) -> dict[str, Any]:
@@ -17,19 +17,15 @@ def read_toml(path: Path | str) -> dict[str, Any]:
     name = str(path)
     try:
         data = Path(path).read_bytes()
-    except FileNotFoundError:
-        if Path(path).is_symlink():
+    except PermissionError:
+        raise GenqemuError(f"{name}: permission denied") from None
+    except OSError as error:
+        if isinstance(error, FileNotFoundError) and Path(path).is_symlink():
             target = str(Path(path).readlink())
             raise GenqemuError(
                 f"{name}: is a symlink to {target!r}, which does not exist"
             ) from None
-        raise GenqemuError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise GenqemuError(f"{name}: is a directory, not a TOML file") from None
-    except PermissionError:
-        raise GenqemuError(f"{name}: permission denied") from None
-    except OSError as error:
-        raise GenqemuError(f"{name}: cannot read: {error.strerror}") from None
+        raise unreadable(name, error, "a TOML file") from None
     return parse_toml(data, name)
 
 
