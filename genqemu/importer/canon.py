@@ -43,8 +43,8 @@ ID_KEYS = frozenset(
 )  # fmt: skip
 _DRIVE_KEYS = frozenset({"file", "format", "if", "id", "cache", "aio", "discard", "readonly"})
 _CHARDEV_PREFIXES = {"file": "file", "pipe": "pipe", "unix": "socket"}
-# QEMU's -device aliases (qdev-monitor.c) for the virtio kinds genqemu has:
-# -ccw on s390x, -pci elsewhere, like -drive if=virtio.
+# QEMU's -device aliases (qdev-monitor.c) for the virtio kinds genqemu has: each
+# takes the arch's virtio suffix (Context.virtio_suffix), like -drive if=virtio.
 VIRTIO_ALIASES = frozenset(
     {"virtio-9p", "virtio-balloon", "virtio-blk", "virtio-net", "virtio-rng", "virtio-scsi",
      "virtio-serial"}
@@ -69,7 +69,7 @@ class Piece:
 class Context:
     """What expansion needs to know about the target: the legacy virtio suffix, open fds."""
 
-    virtio_suffix: str = "-pci"  # of -drive if=virtio and -nic model=virtio
+    virtio_suffix: str  # of -drive if=virtio, -nic model=virtio and the -device aliases
     fds: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
