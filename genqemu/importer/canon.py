@@ -25,7 +25,8 @@ from genqemu.qemu_facts import CACHE_MODES
 
 GENERATED = "*"
 _INTEGER = re.compile(r"[+-]?(0[xX][0-9a-fA-F]+|[1-9][0-9]*|0)\Z")
-_PCI_ADDR = re.compile(r"(?:0x)?([0-9a-fA-F]{1,2})(?:\.(?:0x)?([0-7]))?\Z")
+# A PCI address as QEMU reads it: slot[.function], in hex with or without 0x.
+PCI_ADDR = re.compile(r"(?:0x)?([0-9a-fA-F]{1,2})(?:\.(?:0x)?([0-7]))?\Z")
 _SIZE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([bBkKmMgGtTpPeE]?)\Z")
 _UNITS = "bkmgtpe"
 # Properties whose value is a size, per option (-m counts in MiB without a suffix).
@@ -277,7 +278,7 @@ def _normal(option: str, name: str, value: str, given: frozenset[str]) -> str:
     if name in SIZE_KEYS.get(option, ()):
         return size_bytes(value, "m" if option == "m" else "b") or value
     if option == "device" and name == "addr":
-        match = _PCI_ADDR.match(value)
+        match = PCI_ADDR.match(value)
         if match:
             return f"{int(match.group(1), 16)}.{int(match.group(2) or '0', 16)}"
     if option == "netdev" and re.fullmatch(r"(host|guest)fwd\.\d+\.str", name):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from genqemu.importer.canon import GENERATED, Piece, size_bytes
+from genqemu.importer.canon import GENERATED, PCI_ADDR, Piece, size_bytes
 from genqemu.importer.claims import Claim, Pool, Target, convert, given_id, to_int
 from genqemu.importer.syntax import to_bool
 from genqemu.qemu_facts import CACHE_MODES
@@ -28,9 +28,9 @@ _BACKENDS = {
     "mem-": ("memdev", "object", "id"),
 }
 _FD = re.compile(r"<(rw|r|w):([^>]*)>")
-# Controllers whose ports QEMU puts on the first bus it finds when -device names none.
-_ONE_BUS = frozenset({"virtio-serial", "virtio-scsi"})
-_PCI_ADDR = re.compile(r"(?:0x)?([0-9a-fA-F]{1,2})(?:\.(?:0x)?([0-7]))?\Z")
+# Controllers with one bus of their own, ID.0, which their ports name (bus=ID.0);
+# QEMU puts a port on the first such bus it finds when -device names none.
+_CONTROLLERS = frozenset({"virtio-serial", "virtio-scsi"})
 
 
 def driver_kind(driver: str, target: Target) -> tuple[str, str | None] | None:
@@ -92,7 +92,7 @@ def _device(pool: Pool, piece: Piece, target: Target) -> Claim | None:
     claim.pinned = "addr" in table or "devno" in table
     bus = model.fields.get("bus")
     controller = getattr(bus.check, "targets", ("",))[0] if bus is not None else ""
-    if "bus" not in table and controller in _ONE_BUS and _only_one(pool, target, controller):
+    if "bus" not in table and controller in _CONTROLLERS and _only_one(pool, target, controller):
         claim.optional = frozenset({"bus"})  # QEMU puts it on the only such bus too
     if backend is not None and not _backend(pool, piece, backend, claim):
         return None
@@ -110,10 +110,10 @@ def _device_value(key: str, check: Any, value: str) -> Any:
     if opened and opened.group(1) == "rw":  # a file the script opens for QEMU
         return opened.group(2)
     targets = getattr(check, "targets", ())
-    if key == "bus" and set(targets) & {"virtio-serial", "virtio-scsi"}:
+    if key == "bus" and set(targets) & _CONTROLLERS:
         return value[:-2] if value.endswith(".0") else value
     if key == "addr" and not targets:
-        match = _PCI_ADDR.match(value)
+        match = PCI_ADDR.match(value)
         if match and isinstance(to_int(value), str):
             fn = f".{int(match.group(2), 16)}" if match.group(2) is not None else ""
             return f"0x{int(match.group(1), 16):x}{fn}"
