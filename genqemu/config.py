@@ -102,6 +102,10 @@ class Smp(Model):
                 )
 
 
+# Where `hugepages = true` backs guest RAM: hugetlbfs's usual mount point.
+HUGEPAGES = "/dev/hugepages"
+
+
 class Memory(Model):
     """`-m SIZE,slots=,maxmem=`."""
 
@@ -133,7 +137,7 @@ class Memory(Model):
     @property
     def backend_path(self) -> str | None:
         """The directory of file-backed RAM, if any."""
-        return self.mem_path or ("/dev/hugepages" if self.hugepages else None)
+        return self.mem_path or (HUGEPAGES if self.hugepages else None)
 
     def validate(self, problems: Problems) -> None:
         if self.slots is not None and self.maxmem is None:

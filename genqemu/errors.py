@@ -28,3 +28,13 @@ class UsageError(GenqemuError):
 
     def __str__(self) -> str:
         return f"genqemu: {super().__str__()}"
+
+
+def unreadable(name: str, error: OSError, what: str = "") -> GenqemuError:
+    """Why the file `name` could not be read, from the OSError reading it raised;
+    `what` is what it should have been ("a TOML file"), said of a directory."""
+    if isinstance(error, FileNotFoundError):
+        return GenqemuError(f"{name}: no such file")
+    if isinstance(error, IsADirectoryError):
+        return GenqemuError(f"{name}: is a directory" + (f", not {what}" if what else ""))
+    return GenqemuError(f"{name}: cannot read: {error.strerror}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import overload
+
 
 def esc(value: object) -> str:
     """A value inside a `key=value,...` QEMU option: a literal comma is doubled.
@@ -45,6 +47,10 @@ def hexadecimal(value: int | None, width: int = 0) -> str | None:
     return None if value is None else f"0x{value:0{width}x}"
 
 
+@overload
+def onoff(value: bool) -> str: ...
+@overload
+def onoff(value: bool | None) -> str | None: ...
 def onoff(value: bool | None) -> str | None:
-    """A boolean for an OnOffAuto property, which takes the words on and off."""
+    """A boolean as QEMU's words on and off (OnOffAuto properties take only these)."""
     return None if value is None else ("on" if value else "off")

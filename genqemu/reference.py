@@ -7,26 +7,21 @@ tests/test_reference.py fails when the committed file differs from this output.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 
 from genqemu.schema import REQUIRED, Field, Model, Table, Tagged
 from genqemu.spelling import Spellings, settled_spellings, spellings
+from genqemu.tomlfile import toml_value
 from genqemu.values import ListOf
 
 
 def _toml(value: Any) -> str:
-    """A default as TOML spells it."""
+    """A default as TOML spells it (`required`, and `—` for none)."""
     if value is REQUIRED:
         return "required"
     if value is None:
         return "—"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Mapping) and not value:
-        return "{}"
-    return json.dumps(value)
+    return toml_value(value)
 
 
 def _cell(text: str) -> str:
@@ -128,6 +123,7 @@ def _top_level(profiles: dict[str, Any]) -> list[str]:
     from genqemu.confidential import CONFIDENTIAL
     from genqemu.config import Config
     from genqemu.process import INCOMING
+    from genqemu.qemu_facts import CONFIDENTIAL_PROPERTIES
 
     vm = spellings("vm.j2", "c")
     tables = frozenset(
@@ -149,9 +145,14 @@ def _top_level(profiles: dict[str, Any]) -> list[str]:
             out += _section(f"[{name}]", check.model, vm, prefix=f"{name}.")
         elif isinstance(check, ListOf) and isinstance(check.item, Table):
             out += _section(f"[[{name}]]", check.item.model, listed.get(name, {}))
-    for name, tagged, template in (
-        ("confidential", CONFIDENTIAL, "_confidential.j2"),
-        ("incoming", INCOMING, "vm.j2"),
+    properties = {  # _confidential.j2 writes those qemu_facts lists, each from its key
+        prop.replace("-", "_"): [f"{prop}="]
+        for props in CONFIDENTIAL_PROPERTIES.values()
+        for prop in props
+    }
+    for name, tagged, own in (
+        ("confidential", CONFIDENTIAL, properties),
+        ("incoming", INCOMING, spellings("vm.j2", "g")),
     ):
         where = ", ".join(
             a for a, p in profiles.items() if any(t in p.devices for t in tagged.models)
@@ -164,7 +165,7 @@ def _top_level(profiles: dict[str, Any]) -> list[str]:
             + (f" Shipped profiles: {where}." if name == "confidential" else ""),
             "",
         ]
-        spell = _merged(spellings(template, "g"), spellings("vm.j2", "c"))
+        spell = _merged(own, spellings("vm.j2", "c"))
         out += _variants("###", tagged, spell, prefix="incoming." if name == "incoming" else "")
     return out
 

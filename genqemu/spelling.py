@@ -6,6 +6,8 @@ there instead of keeping a second copy: `prop("NAME", ...d.key...)` and
 alone the option itself, and `{% if c.key %}` the option on the next line.
 A key whose value resolution settles (an id, a reference, a devno) is read
 from the record, `r.id` or `r.refs.bus`, and listed under the key it settles.
+Where a template loops over a table of genqemu/qemu_facts.py instead (the
+confidential-guest properties), the docs read that table.
 """
 
 from __future__ import annotations

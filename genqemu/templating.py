@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from genqemu import jsonsyntax as typed
+from genqemu import qemu_facts
 from genqemu.escape import esc, hexadecimal, onoff, prop, props, size, strings
 from genqemu.resources import PACKAGE, data_dir, user_dirs
 
@@ -83,7 +84,8 @@ _DIRECT = frozenset(f for _, glob in HELPERS.values() for f in glob.values() if 
 
 
 class Environment(jinja2.Environment):
-    """Strict, no HTML escaping, the helpers of one syntax registered here."""
+    """Strict, no HTML escaping, the helpers of one syntax and the tables of
+    genqemu/qemu_facts.py registered here."""
 
     context_class: type[jinja2.runtime.Context] = Context
 
@@ -104,6 +106,7 @@ class Environment(jinja2.Environment):
         filters, helpers = HELPERS[syntax]
         self.filters.update(filters)
         self.globals.update(helpers)
+        self.globals.update(qemu_facts.GLOBALS)
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         """A template's globals as one plain dict, not Jinja's ChainMap over the

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from genqemu.checks import PATH, Ref
 from genqemu.devices.base import Device, VhostUserDevice, VirtioDevice, backend_id_key
+from genqemu.qemu_facts import CACHE_MODES
 from genqemu.schema import Problems, key
 from genqemu.values import Boolean, Integer, Text
 
 _FORMATS = ("raw", "qcow2", "qed", "vmdk", "vdi", "vhdx", "vpc", "luks")
-_CACHE = ("writeback", "none", "writethrough", "directsync", "unsafe")
+_CACHE = tuple(CACHE_MODES)
 _QUEUES = Integer(min=1, max=1024)
 
 
@@ -43,7 +44,7 @@ class BlockDevice(Device):
     )
 
     def validate(self, problems: Problems) -> None:
-        if self.aio == "native" and self.cache not in ("none", "directsync"):
+        if self.aio == "native" and not (self.cache and CACHE_MODES[self.cache].direct):
             problems.add(
                 f"{self.toml_path}.aio",
                 '\'native\' needs cache = "none" or "directsync" (O_DIRECT): set cache',

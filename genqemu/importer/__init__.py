@@ -55,9 +55,10 @@ def import_text(text: str, arch: str | None = None) -> ImportResult:
     invocation = read_invocation(text)
     profile = load_profile(infer_arch(invocation.binary, arch))
     options = split_options(invocation.args)
-    default = profile.machine(profile.default_machine)
-    suffix = "-ccw" if default is not None and default.transports[0] == "ccw" else "-pci"
-    context = Context(suffix, invocation.fds)
+    # Short virtio names (-drive if=virtio, -device virtio-blk) take the arch's virtio
+    # transport: the default one of its default machine.
+    default = profile.machines[profile.default_machine].transports[0]
+    context = Context(profile.transports[default].suffix, invocation.fds)
     pieces = expand(options, context)
     chosen, machine = machine_type(pieces, profile)
     target = Target(profile, chosen, machine)

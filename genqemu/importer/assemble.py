@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from genqemu.errors import ConfigError, GenqemuError
+from genqemu.escape import onoff
 from genqemu.importer.canon import Context, Piece, key
 from genqemu.importer.claims import LIST_SECTIONS, Claim
 from genqemu.importer.order import device_origin, misplaced, phase
@@ -251,15 +252,19 @@ class Assembly:
         found = [note for c in self.claims if c.typed for note in c.notes]
         assert self.vm is not None
         devices = [c for c in self.typed() if c.section == "device"]
+        numbered = {name: t.devno for name, t in self.profile.transports.items() if t.devno}
         renumbered = [
-            c
+            d.transport
             for c, d in zip(devices, self.vm.devices, strict=True)
-            if d.transport == "ccw" and not any(p.get("devno") for p in c.pieces)
+            if d.transport in numbered and not any(p.get("devno") for p in c.pieces)
         ]
         if renumbered:
+            transport = renumbered[0] or ""
+            pattern = numbered[transport]  # QEMU numbers from 0, genqemu (allocate.py) from 1
             found.append(
-                f"{len(renumbered)} CCW device(s) had no devno: QEMU numbers them from "
-                "fe.0.0000, genqemu from fe.0.0001; set devno to keep the guest's numbering"
+                f"{len(renumbered)} {transport.upper()} device(s) had no devno: QEMU numbers "
+                f"them from {pattern.format(0)}, genqemu from {pattern.format(1)}; set devno "
+                "to keep the guest's numbering"
             )
         return found
 
@@ -304,8 +309,4 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _text(value: Any) -> str:
-    if value is True:
-        return "on"
-    if value is False:
-        return "off"
-    return str(value)
+    return onoff(value) if isinstance(value, bool) else str(value)

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from genqemu.confidential import CONFIDENTIAL
+from genqemu.config import HUGEPAGES
 from genqemu.importer.canon import GENERATED, Piece, size_bytes
-from genqemu.importer.claims import Claim, Pool, Target, given_id, to_bool, to_int
+from genqemu.importer.claims import Claim, Pool, Target, convert, given_id, to_int
+from genqemu.importer.syntax import to_bool
+from genqemu.qemu_facts import CONFIDENTIAL_PROPERTIES
+from genqemu.resolve import RAM_BACKEND_ID
 from genqemu.values import format_size
 
-RAM_BACKEND = "ram0"  # the id resolve.py gives guest RAM's backend object
-_CONFIDENTIAL = {
-    "sev-guest": {"cbitpos", "reduced-phys-bits", "policy", "kernel-hashes", "sev-device"},
-    "s390-pv-guest": set(),
-    "pef-guest": set(),
-    "tdx-guest": {"debug"},
-}
 _CHARDEV_KEYS = {"path", "server", "wait", "append", "signal"}
 
 
@@ -35,8 +33,8 @@ def memory_claims(pool: Pool, target: Target) -> list[Claim]:
         maxmem = size_bytes(values["maxmem"])
         table["maxmem"] = format_size(int(maxmem)) if maxmem else values["maxmem"]
     claim = Claim("memory", table, list(pieces))
-    backend = pool.find("object", RAM_BACKEND)
-    if backend is not None and pool.refs[RAM_BACKEND] == 1:
+    backend = pool.find("object", RAM_BACKEND_ID)
+    if backend is not None and pool.refs[RAM_BACKEND_ID] == 1:
         _ram_backend(pool, target, claim, backend, size)
     return [pool.take(claim)]
 
@@ -55,7 +53,7 @@ def _ram_backend(pool: Pool, target: Target, claim: Claim, backend: Piece, size:
     path = values.pop("mem-path", None)
     if (path is None) != (kind == "memory-backend-ram"):
         return
-    if path == "/dev/hugepages":
+    if path == HUGEPAGES:
         claim.value["hugepages"] = True
     elif path is not None:
         claim.value["mem_path"] = path
@@ -63,15 +61,15 @@ def _ram_backend(pool: Pool, target: Target, claim: Claim, backend: Piece, size:
         claim.value[name] = to_bool(value)
     via = target.machine.ram_backend or target.profile.ram_backend
     if via == "numa":
-        numa = pool.find("numa", RAM_BACKEND, "memdev")
-        if numa is None or sorted(numa.props) != [("memdev", RAM_BACKEND), ("type", "node")]:
+        numa = pool.find("numa", RAM_BACKEND_ID, "memdev")
+        if numa is None or sorted(numa.props) != [("memdev", RAM_BACKEND_ID), ("type", "node")]:
             return
         claim.pieces.append(numa)
     else:
         machine = next((p for p in pool.pieces if p.option == "machine"), None)
-        if machine is None or machine.get("memory-backend") != RAM_BACKEND:
+        if machine is None or machine.get("memory-backend") != RAM_BACKEND_ID:
             return
-        claim.machine_keys["memory-backend"] = RAM_BACKEND
+        claim.machine_keys["memory-backend"] = RAM_BACKEND_ID
     claim.pieces.append(backend)
 
 
@@ -85,17 +83,15 @@ def confidential_claims(pool: Pool) -> list[Claim]:
     values = dict(piece.props)
     kind = values.pop("qom-type", "")
     values.pop("id")
-    if kind not in _CONFIDENTIAL or not set(values) <= _CONFIDENTIAL[kind]:
+    if kind not in CONFIDENTIAL_PROPERTIES or not set(values) <= set(CONFIDENTIAL_PROPERTIES[kind]):
         return []
+    model = CONFIDENTIAL.models[kind]
     table: dict[str, Any] = {"type": kind}
-    if ident != "cgs0":
+    if ident != model.fields["id"].default:
         table["id"] = ident
     for name, value in values.items():
-        table[name.replace("-", "_")] = (
-            to_bool(value)
-            if name in ("kernel-hashes", "debug")
-            else (value if name == "sev-device" else to_int(value))
-        )
+        field = model.fields[name.replace("-", "_")]
+        table[field.name] = convert(field.check, value)
     claim = Claim("confidential", table, [piece])
     claim.machine_keys["confidential-guest-support"] = ident
     return [pool.take(claim)]

@@ -19,13 +19,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from genqemu.importer.syntax import Option, Props, parse_qemuopts
+from genqemu.escape import onoff
+from genqemu.importer.syntax import Option, Props, parse_qemuopts, to_bool, value_of
+from genqemu.qemu_facts import CACHE_MODES
 
 GENERATED = "*"
-_TRUE = frozenset({"on", "yes", "true"})
-_FALSE = frozenset({"off", "no", "false"})
 _INTEGER = re.compile(r"[+-]?(0[xX][0-9a-fA-F]+|[1-9][0-9]*|0)\Z")
-_PCI_ADDR = re.compile(r"(?:0x)?([0-9a-fA-F]{1,2})(?:\.(?:0x)?([0-7]))?\Z")
+# A PCI address as QEMU reads it: slot[.function], in hex with or without 0x.
+PCI_ADDR = re.compile(r"(?:0x)?([0-9a-fA-F]{1,2})(?:\.(?:0x)?([0-7]))?\Z")
 _SIZE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([bBkKmMgGtTpPeE]?)\Z")
 _UNITS = "bkmgtpe"
 # Properties whose value is a size, per option (-m counts in MiB without a suffix).
@@ -42,17 +43,9 @@ ID_KEYS = frozenset(
     }
 )  # fmt: skip
 _DRIVE_KEYS = frozenset({"file", "format", "if", "id", "cache", "aio", "discard", "readonly"})
-# -drive cache=MODE as (cache.direct, cache.no-flush, write-cache), from QEMU's docs.
-CACHE_MODES = {
-    "writeback": ("off", "off", "on"),
-    "none": ("on", "off", "on"),
-    "writethrough": ("off", "off", "off"),
-    "directsync": ("on", "off", "off"),
-    "unsafe": ("off", "on", "on"),
-}
 _CHARDEV_PREFIXES = {"file": "file", "pipe": "pipe", "unix": "socket"}
-# QEMU's -device aliases (qdev-monitor.c) for the virtio kinds genqemu has:
-# -ccw on s390x, -pci elsewhere, like -drive if=virtio.
+# QEMU's -device aliases (qdev-monitor.c) for the virtio kinds genqemu has: each
+# takes the arch's virtio suffix (Context.virtio_suffix), like -drive if=virtio.
 VIRTIO_ALIASES = frozenset(
     {"virtio-9p", "virtio-balloon", "virtio-blk", "virtio-net", "virtio-rng", "virtio-scsi",
      "virtio-serial"}
@@ -70,18 +63,14 @@ class Piece:
     extra: dict[str, str] = field(default_factory=dict)  # what a referencing device inherits
 
     def get(self, key: str) -> str | None:
-        found = None
-        for name, value in self.props:
-            if name == key:
-                found = value
-        return found
+        return value_of(self.props, key)
 
 
 @dataclass
 class Context:
     """What expansion needs to know about the target: the legacy virtio suffix, open fds."""
 
-    virtio_suffix: str = "-pci"  # of -drive if=virtio and -nic model=virtio
+    virtio_suffix: str  # of -drive if=virtio, -nic model=virtio and the -device aliases
     fds: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
@@ -199,11 +188,11 @@ def _drive(option: Option, context: Context) -> list[Piece]:
             node.append((target, value))
     cache = option.get("cache")
     if cache is not None:
-        if cache not in CACHE_MODES:
+        mode = CACHE_MODES.get(cache)
+        if mode is None:
             return [Piece("drive", option.props, option.index)]
-        direct, no_flush, write_cache = CACHE_MODES[cache]
-        node += [("cache.direct", direct), ("cache.no-flush", no_flush)]
-        extra["write-cache"] = write_cache
+        node += [("cache.direct", onoff(mode.direct)), ("cache.no-flush", onoff(mode.no_flush))]
+        extra["write-cache"] = onoff(mode.write_cache)
     pieces = [Piece("blockdev", node, option.index, extra=extra)]
     if interface == "virtio":
         device: Props = [("driver", "virtio-blk" + context.virtio_suffix), ("drive", ident)]
@@ -289,16 +278,14 @@ def _normal(option: str, name: str, value: str, given: frozenset[str]) -> str:
     if name in SIZE_KEYS.get(option, ()):
         return size_bytes(value, "m" if option == "m" else "b") or value
     if option == "device" and name == "addr":
-        match = _PCI_ADDR.match(value)
+        match = PCI_ADDR.match(value)
         if match:
             return f"{int(match.group(1), 16)}.{int(match.group(2) or '0', 16)}"
     if option == "netdev" and re.fullmatch(r"(host|guest)fwd\.\d+\.str", name):
         return value
-    lowered = value.lower()
-    if lowered in _TRUE:
-        return "on"
-    if lowered in _FALSE:
-        return "off"
+    flag = to_bool(value)
+    if isinstance(flag, bool):
+        return onoff(flag)
     if _INTEGER.match(value):
         return str(int(value, 0))
     return value

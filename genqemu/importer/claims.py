@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from genqemu.importer.canon import GENERATED, ID_KEYS, Piece
+from genqemu.importer.syntax import to_bool
 from genqemu.profiles import MachineProfile, Profile
 from genqemu.schema import Check
+from genqemu.tomlfile import HexInt
 from genqemu.values import Boolean, Integer, Size, format_size
 
 _INTEGER = re.compile(r"[+-]?(0[xX][0-9a-fA-F]+|[0-9]+)\Z")
@@ -86,19 +88,6 @@ class Pool:
 
 
 LIST_SECTIONS = ("qmp", "global", "iothread", "chardev", "fw_cfg", "device")
-
-
-def to_bool(value: str) -> bool | str:
-    lowered = value.lower()
-    if lowered in ("on", "yes", "true"):
-        return True
-    if lowered in ("off", "no", "false"):
-        return False
-    return value
-
-
-class HexInt(int):
-    """An integer the input wrote in hex (0x8086), so the TOML keeps it that way."""
 
 
 def to_int(value: str) -> int | str:

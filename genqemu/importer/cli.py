@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from genqemu.errors import GenqemuError
+from genqemu.errors import GenqemuError, unreadable
 from genqemu.importer.source import MAX_INPUT
 
 
@@ -18,12 +18,8 @@ def read_source(source: str) -> str:
         else:
             with Path(source).open("rb") as stream:
                 data = stream.read(MAX_INPUT + 1)
-    except FileNotFoundError:
-        raise GenqemuError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise GenqemuError(f"{name}: is a directory") from None
     except OSError as error:
-        raise GenqemuError(f"{name}: cannot read: {error.strerror}") from None
+        raise unreadable(name, error) from None
     if len(data) > MAX_INPUT:
         raise GenqemuError(
             f"{name}: more than {MAX_INPUT} bytes; genqemu import reads at most that much "

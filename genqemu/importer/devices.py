@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from genqemu.importer.canon import CACHE_MODES, GENERATED, Piece, size_bytes
-from genqemu.importer.claims import Claim, Pool, Target, convert, given_id, to_bool, to_int
+from genqemu.importer.canon import GENERATED, PCI_ADDR, Piece, size_bytes
+from genqemu.importer.claims import Claim, Pool, Target, convert, given_id, to_int
+from genqemu.importer.syntax import to_bool
+from genqemu.qemu_facts import CACHE_MODES
 from genqemu.values import format_size
 
 # backend_prefix of a kind -> (its -device property, the backend's option, its id key)
@@ -26,9 +28,9 @@ _BACKENDS = {
     "mem-": ("memdev", "object", "id"),
 }
 _FD = re.compile(r"<(rw|r|w):([^>]*)>")
-# Controllers whose ports QEMU puts on the first bus it finds when -device names none.
-_ONE_BUS = frozenset({"virtio-serial", "virtio-scsi"})
-_PCI_ADDR = re.compile(r"(?:0x)?([0-9a-fA-F]{1,2})(?:\.(?:0x)?([0-7]))?\Z")
+# Controllers with one bus of their own, ID.0, which their ports name (bus=ID.0);
+# QEMU puts a port on the first such bus it finds when -device names none.
+_CONTROLLERS = frozenset({"virtio-serial", "virtio-scsi"})
 
 
 def driver_kind(driver: str, target: Target) -> tuple[str, str | None] | None:
@@ -95,7 +97,7 @@ def _device(pool: Pool, piece: Piece, target: Target) -> Claim | None:
     claim.pinned = "addr" in table or "devno" in table
     bus = model.fields.get("bus")
     controller = getattr(bus.check, "targets", ("",))[0] if bus is not None else ""
-    if "bus" not in table and controller in _ONE_BUS and _only_one(pool, target, controller):
+    if "bus" not in table and controller in _CONTROLLERS and _only_one(pool, target, controller):
         claim.optional = frozenset({"bus"})  # QEMU puts it on the only such bus too
     if backend is not None and not _backend(pool, piece, backend, claim):
         return None
@@ -113,10 +115,10 @@ def _device_value(key: str, check: Any, value: str) -> Any:
     if opened and opened.group(1) == "rw":  # a file the script opens for QEMU
         return opened.group(2)
     targets = getattr(check, "targets", ())
-    if key == "bus" and set(targets) & {"virtio-serial", "virtio-scsi"}:
+    if key == "bus" and set(targets) & _CONTROLLERS:
         return value[:-2] if value.endswith(".0") else value
     if key == "addr" and not targets:
-        match = _PCI_ADDR.match(value)
+        match = PCI_ADDR.match(value)
         if match and isinstance(to_int(value), str):
             fn = f".{int(match.group(2), 16)}" if match.group(2) is not None else ""
             return f"0x{int(match.group(1), 16):x}{fn}"
@@ -167,7 +169,7 @@ def _blockdev(node: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str,
         keys["read_only"] = to_bool(values.pop("read-only"))
     if "cache.direct" in values or "cache.no-flush" in values:
         spelled = tuple(
-            _on_off(value)
+            to_bool(value)
             for value in (
                 values.pop("cache.direct", ""),
                 values.pop("cache.no-flush", ""),
@@ -179,11 +181,6 @@ def _blockdev(node: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str,
             return None
         keys["cache"] = mode
     return None if values else keys
-
-
-def _on_off(value: str) -> str:
-    flag = to_bool(value)
-    return value if isinstance(flag, str) else ("on" if flag else "off")
 
 
 def _netdev(netdev: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str, Any] | None:

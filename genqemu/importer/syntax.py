@@ -14,12 +14,34 @@ import json
 from dataclasses import dataclass, field
 
 from genqemu.errors import GenqemuError
+from genqemu.escape import onoff
 from genqemu.importer.qemu_options import FLAGS, IMPLIED_KEY, JSON_SYNTAX, WITH_ARGUMENT
 
 Props = list[tuple[str, str]]
 
 # Linux refuses to exec a command with an argument longer than this (MAX_ARG_STRLEN).
 MAX_ARGUMENT = 128 * 1024
+_TRUE = frozenset({"on", "yes", "true"})
+_FALSE = frozenset({"off", "no", "false"})
+
+
+def value_of(props: Props, key: str) -> str | None:
+    """The last value of `key` (QEMU keeps the last of repeated keys)."""
+    found = None
+    for name, value in props:
+        if name == key:
+            found = value
+    return found
+
+
+def to_bool(value: str) -> bool | str:
+    """A boolean property as QEMU reads it (on, yes, true; off, no, false); other text as is."""
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    return value
 
 
 @dataclass
@@ -37,12 +59,7 @@ class Option:
         return self.words[1] if len(self.words) > 1 else None
 
     def get(self, key: str) -> str | None:
-        """The last value of `key` (QEMU keeps the last of repeated keys)."""
-        found = None
-        for name, value in self.props:
-            if name == key:
-                found = value
-        return found
+        return value_of(self.props, key)
 
     def label(self) -> str:
         """How the summary names it: `-device usb-tablet`, `-global driver=...`."""
@@ -200,10 +217,8 @@ def _flatten(value: object, prefix: str, items: Props) -> None:
 
 def scalar_text(value: object) -> str:
     """A JSON scalar as QEMU's key=value syntax writes it."""
-    if value is True:
-        return "on"
-    if value is False:
-        return "off"
+    if isinstance(value, bool):
+        return onoff(value)
     if value is None:
         return "null"
     if isinstance(value, float) and value.is_integer():

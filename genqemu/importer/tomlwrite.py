@@ -9,17 +9,13 @@ are written inline; extra_args holds one QEMU option per line.
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
-from genqemu.importer.claims import HexInt
 from genqemu.schema import Model, Table, Tagged
+from genqemu.tomlfile import toml_key, toml_value
 from genqemu.values import ListOf
 
-_BARE = re.compile(r"[A-Za-z0-9_-]+\Z")
 _TAGS = ("kind", "type", "backend")
-_LITERAL = re.compile(r"[^'\x00-\x1f\x7f]*\Z")
 
 
 def to_toml(config: dict[str, Any], header: list[str]) -> str:
@@ -48,7 +44,7 @@ def to_toml(config: dict[str, Any], header: list[str]) -> str:
                 model = _model(check.item, entry)
                 tables += ["", f"[[{name}]]", *_pairs(_ordered(entry, model))]
         elif not _is_default(value, field.default):
-            lines.append(f"{_key(name)} = {_value(value)}")
+            lines.append(f"{toml_key(name)} = {toml_value(value)}")
     return "\n".join([*lines, *tables]).strip("\n") + "\n"
 
 
@@ -87,7 +83,7 @@ def _is_default(value: Any, default: Any) -> bool:
 
 
 def _pairs(table: dict[str, Any]) -> list[str]:
-    return [f"{_key(name)} = {_value(value)}" for name, value in table.items()]
+    return [f"{toml_key(name)} = {toml_value(value)}" for name, value in table.items()]
 
 
 def _extra_args(args: list[str]) -> list[str]:
@@ -97,32 +93,6 @@ def _extra_args(args: list[str]) -> list[str]:
     grouped = passthrough(args)
     return [
         "extra_args = [",
-        *(f"    {', '.join(_value(a) for a in group)}," for group in grouped),
+        *(f"    {', '.join(toml_value(a) for a in group)}," for group in grouped),
         "]",
     ]
-
-
-def _key(name: str) -> str:
-    return name if _BARE.match(name) else json.dumps(name, ensure_ascii=False)
-
-
-def _value(value: Any) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, HexInt):
-        return hex(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        if ('"' in value or "\\" in value) and _LITERAL.match(value):
-            return f"'{value}'"  # a literal string: JSON arguments stay readable
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(item) for item in value) + "]"
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"cannot write {value!r} as TOML")  # pragma: no cover - our bug

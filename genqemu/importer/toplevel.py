@@ -10,7 +10,8 @@ from typing import Any
 
 from genqemu.errors import GenqemuError
 from genqemu.importer.canon import Piece
-from genqemu.importer.claims import Claim, Pool, Target, scalar, to_bool, to_int
+from genqemu.importer.claims import Claim, Pool, Target, scalar, to_int
+from genqemu.importer.syntax import to_bool
 from genqemu.profiles import MachineProfile, Profile
 from genqemu.schema import Problems
 
