@@ -3,7 +3,7 @@
 Importing this package defines every kind; `DEVICE` checks a device table.
 """
 
-from genqemu.devices import console, memory, misc, network, pci, platform, storage
+from genqemu.devices import console, memory, misc, network, platform, storage, topology
 from genqemu.devices.base import DEVICE, Device, PciDevice, VirtioDevice
 
 __all__ = [
@@ -15,7 +15,7 @@ __all__ = [
     "memory",
     "misc",
     "network",
-    "pci",
     "platform",
     "storage",
+    "topology",
 ]
