@@ -30,5 +30,5 @@ class Ref(Text):
         self.targets = targets
         self.single_default = single_default
 
-    def describe(self) -> str:
+    def type_text(self) -> str:
         return "id of a " + " or ".join(self.targets)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from genqemu.checks import PATH
-from genqemu.schema import INVALID, Check, Invalid, Model, Problems, Tagged, describe, key
+from genqemu.schema import INVALID, Check, Invalid, Model, Problems, Tagged, key, value_text
 from genqemu.values import ListOf, Text
 
 _NAME = Text(pattern=r"[A-Za-z_][A-Za-z0-9_.-]*\Z", hint="a user or group name")
@@ -21,7 +21,7 @@ class UserOrId(Check[int | str]):
             return self.wrong_type(value, path, problems)
         if isinstance(value, int):
             if not 0 <= value <= 2**32 - 2:
-                problems.add(path, f"must be 0 to 4294967294, got {describe(value)}")
+                problems.add(path, f"must be 0 to 4294967294, got {value_text(value)}")
                 return INVALID
             return value
         if isinstance(value, str):

@@ -36,7 +36,7 @@ def _type(field: Field[Any]) -> str:
         return "array of tables"
     if isinstance(check, Tagged):
         return f"table (by `{check.tag}`)"
-    return check.describe()
+    return check.type_text()
 
 
 def _qemu(spelled: list[str]) -> str:

@@ -48,7 +48,7 @@ def join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
-def describe(value: object) -> str:
+def value_text(value: object) -> str:
     """How a TOML value reads in an error message."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -115,12 +115,12 @@ class Check(Generic[T]):
     def __call__(self, value: object, path: str, problems: Problems) -> T | Invalid:
         raise NotImplementedError
 
-    def describe(self) -> str:
+    def type_text(self) -> str:
         """The type as docs/config.md shows it."""
         return self.type_name
 
     def wrong_type(self, value: object, path: str, problems: Problems) -> Invalid:
-        problems.add(path, f"must be {self.describe()}, got {describe(value)}")
+        problems.add(path, f"must be {self.type_text()}, got {value_text(value)}")
         return INVALID
 
 
@@ -130,7 +130,7 @@ class Table(Check[M]):
     def __init__(self, model: type[M]) -> None:
         self.model = model
 
-    def describe(self) -> str:
+    def type_text(self) -> str:
         return "table"
 
     def __call__(self, value: object, path: str, problems: Problems) -> M | Invalid:
@@ -164,7 +164,7 @@ class Tagged(Check[M]):
             self._models = dict(sorted(found.items()))
         return self._models
 
-    def describe(self) -> str:
+    def type_text(self) -> str:
         return f"table with {self.tag} = one of " + ", ".join(sorted(self.models))
 
     def __call__(self, value: object, path: str, problems: Problems) -> M | Invalid:
@@ -178,7 +178,7 @@ class Tagged(Check[M]):
             )
             return INVALID
         if not isinstance(name, str):
-            problems.add(join(path, self.tag), f"must be a string, got {describe(name)}")
+            problems.add(join(path, self.tag), f"must be a string, got {value_text(name)}")
             return INVALID
         model = self.models.get(name)
         if model is None:
@@ -287,7 +287,7 @@ class Model:
     ) -> M | None:
         """Check `raw` against the declared keys; None when it has problems."""
         if not isinstance(raw, dict):
-            problems.add(path or "(top level)", f"must be a table, got {describe(raw)}")
+            problems.add(path or "(top level)", f"must be a table, got {value_text(raw)}")
             return None
         found = problems.items
         before = len(found)

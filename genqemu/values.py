@@ -20,9 +20,9 @@ from genqemu.schema import (
     Invalid,
     Problems,
     closest,
-    describe,
     join,
     quoted,
+    value_text,
 )
 
 T = TypeVar("T")
@@ -62,7 +62,7 @@ class Text(Check[str]):
             self._pattern = re.compile(self._source)
         return self._pattern
 
-    def describe(self) -> str:
+    def type_text(self) -> str:
         if self.choices:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         return self.type_name
@@ -109,7 +109,7 @@ class Integer(Check[int]):
         self.max = max
         self.hint = hint
 
-    def describe(self) -> str:
+    def type_text(self) -> str:
         if self.min is not None and self.max is not None:
             return f"integer {self.min}..{self.max}"
         if self.min is not None:
@@ -175,14 +175,14 @@ class Size(Check[int]):
         else:
             return self.wrong_type(value, path, problems)
         if size < self.min:
-            problems.add(path, f"must be at least {format_size(self.min)}, got {describe(value)}")
+            problems.add(path, f"must be at least {format_size(self.min)}, got {value_text(value)}")
             return INVALID
         if size > UINT64_MAX:
-            problems.add(path, f"{describe(value)} does not fit in 64 bits, as QEMU's sizes must")
+            problems.add(path, f"{value_text(value)} does not fit in 64 bits, as QEMU's sizes must")
             return INVALID
         if size % self.multiple:
             problems.add(
-                path, f"must be a multiple of {format_size(self.multiple)}, got {describe(value)}"
+                path, f"must be a multiple of {format_size(self.multiple)}, got {value_text(value)}"
             )
             return INVALID
         return size
@@ -206,8 +206,8 @@ class ListOf(Check[tuple[T, ...]]):
         self.item = item
         self.min_len = min_len
 
-    def describe(self) -> str:
-        return f"array of {self.item.describe()}"
+    def type_text(self) -> str:
+        return f"array of {self.item.type_text()}"
 
     def __call__(self, value: object, path: str, problems: Problems) -> tuple[T, ...] | Invalid:
         if not isinstance(value, list):
@@ -242,8 +242,8 @@ class MapOf(Check[Mapping[str, T]]):
             self._key_pattern = re.compile(self._key_source)
         return self._key_pattern
 
-    def describe(self) -> str:
-        return f"table of {self.value.describe()}"
+    def type_text(self) -> str:
+        return f"table of {self.value.type_text()}"
 
     def __call__(self, value: object, path: str, problems: Problems) -> Mapping[str, T] | Invalid:
         if not isinstance(value, dict):

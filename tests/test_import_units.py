@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from genqemu.build import build
 from genqemu.errors import GenqemuError
 from genqemu.importer import import_text
-from genqemu.importer.canon import Context, expand, key
+from genqemu.importer.canon import Context, canonical, expand
 from genqemu.importer.qemu_options import FLAGS, WITH_ARGUMENT
 from genqemu.importer.shell import parse_script
 from genqemu.importer.syntax import parse_cpu, parse_json, parse_qemuopts, split_options
@@ -130,7 +130,9 @@ def test_options_split_with_double_dashes_and_images() -> None:
 
 
 def pieces(argv: list[str], suffix: str = "-pci") -> list[tuple[str, Any]]:
-    return [key(p, frozenset({"d0", "n0"})) for p in expand(split_options(argv), Context(suffix))]
+    return [
+        canonical(p, frozenset({"d0", "n0"})) for p in expand(split_options(argv), Context(suffix))
+    ]
 
 
 def test_short_forms_read_as_their_long_forms() -> None:

@@ -38,7 +38,7 @@ class PciBus(Ref):
         super().__init__(*PCI_BUSES)
         self._source = None  # pci.0 and pcie.0 are not ids; resolve checks the name
 
-    def describe(self) -> str:
+    def type_text(self) -> str:
         return "id of a " + ", ".join(PCI_BUSES) + " or the machine's root bus"
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from genqemu.errors import ConfigError, GenqemuError
 from genqemu.escape import onoff
-from genqemu.importer.canon import Context, Piece, key
+from genqemu.importer.canon import Context, Piece, canonical
 from genqemu.importer.claims import LIST_SECTIONS, Claim
 from genqemu.importer.order import device_origin, misplaced, phase
 from genqemu.importer.syntax import Option
@@ -303,7 +303,7 @@ def _fresh(prefix: str, taken: set[str]) -> str:
 
 def _same(a: Any, b: Any) -> bool:
     """Whether two machine option values mean the same to QEMU (on and true, 16 and 0x10)."""
-    return key(Piece("m", [("x", _text(a))], 0), frozenset()) == key(
+    return canonical(Piece("m", [("x", _text(a))], 0), frozenset()) == canonical(
         Piece("m", [("x", _text(b))], 0), frozenset()
     )
 

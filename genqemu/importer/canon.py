@@ -263,7 +263,7 @@ def _fd_path(number: str, context: Context) -> str:
     return number
 
 
-def key(piece: Piece, given: frozenset[str]) -> tuple[str, tuple[tuple[str, str], ...]]:
+def canonical(piece: Piece, given: frozenset[str]) -> tuple[str, tuple[tuple[str, str], ...]]:
     """The canonical form of a piece; ids not in `given` (made up by QEMU or genqemu) are `*`."""
     props = [(name, _normal(piece.option, name, value, given)) for name, value in piece.props]
     return piece.option, tuple(sorted(props))

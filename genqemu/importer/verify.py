@@ -1,7 +1,7 @@
 """Verification: render each typed entry with genqemu's own templates and compare.
 
 A claim stays typed only if what genqemu writes for it is what the input
-said, piece for piece (canon.key), allowing only what the import contract
+said, piece for piece (canon.canonical), allowing only what the import contract
 allows: ids, device numbers and chassis genqemu allocates where the input
 gave none, the machine options and CPU the profile adds, script=no on a tap
 (reported), and the rng-builtin object QEMU would have made by itself.
@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from genqemu.importer.canon import Context, Piece, expand, key
+from genqemu.importer.canon import Context, Piece, canonical, expand
 from genqemu.importer.claims import Claim
 from genqemu.importer.syntax import split_options
 
@@ -86,8 +86,8 @@ def allow(
 
 def diff(expected: list[Piece], produced: list[Piece], given: frozenset[str]) -> str:
     """What differs between two lists of pieces, as text ("" when they are equal)."""
-    want = Counter(key(p, given) for p in expected)
-    got = Counter(key(p, given) for p in produced)
+    want = Counter(canonical(p, given) for p in expected)
+    got = Counter(canonical(p, given) for p in produced)
     if want == got:
         return ""
     lost = [_show(k) for k in want - got]
@@ -116,8 +116,8 @@ def failed_top_level(
     difference = diff(expected, produced, given)
     if not difference:
         return set(), ""
-    want = Counter(key(p, given) for p in expected)
-    got = Counter(key(p, given) for p in produced)
+    want = Counter(canonical(p, given) for p in expected)
+    got = Counter(canonical(p, given) for p in produced)
     names = {option for option, _ in (want - got) + (got - want)}
     return names, difference
 
