@@ -9,14 +9,12 @@ and a chardev carries one device only.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from genqemu.checks import Ref
 from genqemu.devices.base import PciBus
-from genqemu.schema import Field, Problems, suggest
+from genqemu.schema import Problems, suggest
 
 if TYPE_CHECKING:
-    from genqemu.devices import Device
     from genqemu.records import Entry, Placed
 
 # QEMU refuses block node names of 32 characters or more.
@@ -100,25 +98,12 @@ def assign_ids(entries: list[Entry], devices: list[Placed], problems: Problems) 
     return ids
 
 
-_REFERENCES: dict[type, tuple[tuple[Field[Any], Ref], ...]] = {}
-
-
-def _references(kind: type[Device]) -> tuple[tuple[Field[Any], Ref], ...]:
-    """The keys of a device class that name another entry (memoised)."""
-    found = _REFERENCES.get(kind)
-    if found is None:
-        found = _REFERENCES[kind] = tuple(
-            (f, f.check) for f in kind.fields.values() if isinstance(f.check, Ref)
-        )
-    return found
-
-
 def resolve_references(
     device: Placed, ids: Ids, uses: dict[str, str], root_bus: str | None, problems: Problems
 ) -> None:
     """Check every key of `device` that names another entry by id, and record in
     `device.refs` the id each names (defaulted where the key allows it)."""
-    for field, check in _references(type(device.config)):
+    for field, check in device.config.references:
         path = f"{device.toml_path}.{field.name}"
         target = device.refs[field.attr] = getattr(device.config, field.attr)
         wanted = " or ".join(check.targets)

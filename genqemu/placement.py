@@ -10,9 +10,9 @@ some transports are refused on the others, never silently dropped.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from genqemu.schema import Field, Problems
+from genqemu.schema import Problems
 
 if TYPE_CHECKING:
     from genqemu.config import Config
@@ -70,7 +70,7 @@ def place(
             placed.notes.append(f"driver {placed.driver}: the {profile.arch} profile's")
     placed.transport = transport
     keys = profile.transports[transport].keys if transport is not None else []
-    for field in _transport_bound(type(device)):
+    for field in device.transport_bound:
         if field.name not in keys and getattr(device, field.attr) is not None:
             problems.add(
                 f"{path}.{field.name}",
@@ -80,17 +80,6 @@ def place(
             )
     if device.virtio:
         _iommu_platform(placed, config, "disable_legacy" in keys, problems)
-
-
-_BOUND: dict[type, tuple[Field[Any], ...]] = {}
-
-
-def _transport_bound(kind: type[Device]) -> tuple[Field[Any], ...]:
-    """The keys of a device class that only apply on some transports (memoised)."""
-    bound = _BOUND.get(kind)
-    if bound is None:
-        bound = _BOUND[kind] = tuple(f for f in kind.fields.values() if f.per_transport)
-    return bound
 
 
 def _transports_with(key: str, profile: Profile) -> list[str]:

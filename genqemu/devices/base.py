@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from genqemu.checks import ID, NAME, PATH, Ref
-from genqemu.schema import Model, Problems, Tagged, key
+from genqemu.schema import Field, Model, Problems, Tagged, key
 from genqemu.values import Boolean, Text
 
 if TYPE_CHECKING:
@@ -51,6 +51,9 @@ class Device(Model):
     virtio: ClassVar[bool] = False  # driver = kind + the transport's suffix
     template: ClassVar[str] = ""
     chassis_key: ClassVar[str] = ""  # the key of a root port's or bridge's chassis number
+    # Found once per class, from the declared keys:
+    transport_bound: ClassVar[tuple[Field[Any], ...]] = ()  # keys that apply per transport
+    references: ClassVar[tuple[tuple[Field[Any], Ref], ...]] = ()  # keys naming another entry
 
     id: str = key(ID, default=None, doc="device id; default: the kind's prefix and a number")
 
@@ -58,6 +61,9 @@ class Device(Model):
         super().__init_subclass__(**kwargs)
         if cls.kind and not cls.template:
             cls.template = f"{cls.kind}.j2"
+        fields = cls.fields.values()
+        cls.transport_bound = tuple(f for f in fields if f.per_transport)
+        cls.references = tuple((f, f.check) for f in fields if isinstance(f.check, Ref))
 
     @property
     def needs_shared_memory(self) -> bool:
