@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from conftest import ARCHES, EXAMPLE_CASES, example_path
-from qemuopts import parse, parse_dict
+from support.qemuopts import parse, parse_dict
 
 from genqemu.build import build
 from genqemu.confidential import CONFIDENTIAL

@@ -1,14 +1,15 @@
 """What a generated config must become: the checks of tests/test_hostile_properties.py.
 
-The twin oracle: every Free string of a raw config (see tests/modelgen.py) is
-swapped for a token made of private-use characters, which no option syntax
-or shell treats specially. The twin renders the options the templates mean to
-emit; the hostile config must parse back (tests/qemuopts.py) to the same
-options with the same keys in the same order, each value equal to the twin's
-with the tokens put back. So nothing is injected, nothing lost and nothing
-changed, whatever the templates are, and a new template is covered unseen.
-Values the twin cannot swap (patterned ones, numbers, table keys) must appear
-intact among the parsed values or keys.
+The twin oracle: every Free string of a raw config (see
+tests/support/modelgen.py) is swapped for a token made of private-use
+characters, which no option syntax or shell treats specially. The twin
+renders the options the templates mean to emit; the hostile config must parse
+back (tests/support/qemuopts.py) to the same options with the same keys in
+the same order, each value equal to the twin's with the tokens put back. So
+nothing is injected, nothing lost and nothing changed, whatever the templates
+are, and a new template is covered unseen. Values the twin cannot swap
+(patterned ones, numbers, table keys) must appear intact among the parsed
+values or keys.
 """
 
 from __future__ import annotations
@@ -19,9 +20,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from modelgen import Free
-from qemuopts import OptionSyntaxError, read_option
-
 from genqemu.config import Config
 from genqemu.devices.base import DEVNO
 from genqemu.devices.console import Serial
@@ -31,6 +29,9 @@ from genqemu.netdevs import MacvtapNetdev
 from genqemu.process import UserOrId
 from genqemu.schema import Model, Problems, Table, Tagged
 from genqemu.values import Integer, ListOf, MapOf, Scalar, Size, Text, format_size
+
+from .modelgen import Free
+from .qemuopts import OptionSyntaxError, read_option
 
 Raw = dict[str, Any]
 Option = tuple[str, ...]
