@@ -1,5 +1,5 @@
 """Parity with govmm: every device kind covered, its allocations, and its
-known defects absent (../shared/PARITY.md, "Known defects")."""
+known defects absent (listed in docs/config.md, "Go defects deliberately fixed")."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The import contract as a test helper: does a re-rendered argv start the same VM?
 
 Written apart from genqemu/importer (it shares only QEMU's option table, which
-tests/test_import_syntax.py checks against the real binaries), so a mistake in
+tests/test_import_units.py checks against the real binaries), so a mistake in
 the importer's canonical forms does not hide itself. Two argvs are equivalent
 when the multisets of (option, parsed properties) are equal after:
 
