@@ -47,7 +47,7 @@ OPTIONS: dict[str, Any] = {
 PRECOMPILED = "_templates"  # inside the package
 
 
-class Context(jinja2.runtime.Context):
+class DirectCallContext(jinja2.runtime.Context):
     """Jinja's template context, with a direct path for prop() and props().
 
     Templates call them for nearly every option (7 times per device on
@@ -85,7 +85,7 @@ _DIRECT = frozenset(f for _, glob in HELPERS.values() for f in glob.values() if 
 class Environment(jinja2.Environment):
     """Strict, no HTML escaping, the helpers of one syntax registered here."""
 
-    context_class: type[jinja2.runtime.Context] = Context
+    context_class: type[jinja2.runtime.Context] = DirectCallContext
 
     def __init__(
         self,

@@ -16,13 +16,13 @@ from genqemu.errors import ConfigError
 from genqemu.launch import plan
 from genqemu.output import to_json, to_sh
 from genqemu.profiles import load_profile
-from genqemu.render import Option, render
+from genqemu.render import OptionWords, render
 from genqemu.tomlfile import read_toml
 
 KERNEL = {"path": "/k"}
 
 
-def options(raw: dict[str, Any], arch: str) -> list[Option]:
+def options(raw: dict[str, Any], arch: str) -> list[OptionWords]:
     return render(build(raw, arch))
 
 
