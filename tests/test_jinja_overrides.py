@@ -2,7 +2,7 @@
 expects, and rendering with the overrides gives exactly what Jinja's own gives.
 
 The overrides save about 13 us of CPU per device together (docs/performance.md:
-2-3 us for DirectCallContext.call, 10 us for make_globals). They rely on how
+about 3 us for DirectCallContext.call, 10 us for make_globals). They rely on how
 Jinja compiles a call and loads a template; if a Jinja release changes that,
 these tests fail and say which part changed, before any output does.
 """
