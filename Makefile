@@ -35,7 +35,8 @@ qemu:
 	fi
 
 # The property tests run every generated launch script under sh, dash and
-# bash --posix (tests/shellrun.py); dash is required, bash is used if present.
+# bash --posix (tests/support/shellrun.py); dash is required, bash is used if
+# present.
 shells:
 	@command -v dash >/dev/null || { \
 		echo "installing dash"; \

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from genqemu.render import Option
+    from genqemu.render import OptionWords
     from genqemu.resolve import Vm
 
 
@@ -29,7 +29,7 @@ class InheritedFd:
 class Launch:
     """What to exec: an optional privilege-drop prefix, the binary, its options."""
 
-    def __init__(self, vm: Vm, options: list[Option]) -> None:
+    def __init__(self, vm: Vm, options: list[OptionWords]) -> None:
         self.arch = vm.arch
         self.profile = vm.profile.arch
         self.machine = vm.machine_type

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
     from genqemu.resolve import Vm
 
-Option = tuple[str, ...]
+# One QEMU option as argv words: its name, then its argument if it has one.
+OptionWords = tuple[str, ...]
 
 
 def environment(syntax: str = "qemuopts") -> jinja2.Environment:
@@ -36,9 +37,9 @@ def _environment(syntax: str, user_templates: tuple[Path, ...]) -> jinja2.Enviro
     return templating.environment(syntax, list(user_templates))
 
 
-def options(text: str) -> list[Option]:
+def options(text: str) -> list[OptionWords]:
     """Split rendered template text into options: `-name arg` -> ("-name", "arg")."""
-    found: list[Option] = []
+    found: list[OptionWords] = []
     for line in text.split("\n"):
         if line:
             name, space, argument = line.partition(" ")
@@ -46,7 +47,7 @@ def options(text: str) -> list[Option]:
     return found
 
 
-def render(vm: Vm, syntax: str = "qemuopts") -> list[Option]:
+def render(vm: Vm, syntax: str = "qemuopts") -> list[OptionWords]:
     """Every QEMU option of `vm`, in order: machine-wide ones, then each device.
 
     With syntax "json", -device, -object, -netdev and -blockdev take QEMU's
@@ -65,7 +66,7 @@ def render(vm: Vm, syntax: str = "qemuopts") -> list[Option]:
     return modelled + passthrough(vm.config.extra_args)
 
 
-def _render(vm: Vm, env: jinja2.Environment) -> list[Option]:
+def _render(vm: Vm, env: jinja2.Environment) -> list[OptionWords]:
     """Every modelled option, rendered with one environment's helpers."""
     result = options(env.get_template("vm.j2").render(vm=vm, c=vm.config))
     chardev = env.get_template("chardev.j2")
@@ -81,7 +82,7 @@ def _render(vm: Vm, env: jinja2.Environment) -> list[Option]:
     return result
 
 
-def passthrough(args: Sequence[str]) -> list[Option]:
+def passthrough(args: Sequence[str]) -> list[OptionWords]:
     """The config's extra_args, verbatim; an argument starting with '-' starts a
     new line of the script (that grouping is only for reading)."""
     grouped: list[list[str]] = []

@@ -94,7 +94,7 @@ def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Boot time per example and arch, and the total, when boot tests ran; how
     many hostile configs the property tests generated, if they ran."""
-    oracle = sys.modules.get("argv_oracle")
+    oracle = sys.modules.get("support.argv_oracle")
     if oracle is not None and oracle.STATS["configs"]:
         terminalreporter.write_line(oracle.summary())
     if not BOOT_TIMES:

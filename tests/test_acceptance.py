@@ -1,6 +1,6 @@
 """Acceptance: every example on every arch, started by the real QEMU binary.
 
-Each example is pointed at files that exist here (tests/localize.py), started
+Each example is pointed at files that exist here (tests/support/localize.py), started
 paused under TCG, and asked over QMP what it built: every configured device
 must be there with its id and the expected QEMU type, every backend too.
 What cannot start in a sandbox (host devices, vhost-user backends,
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE_CASES, example_path, qemu_binary
-from localize import localize
-from qemu_help import (
+from support.localize import localize
+from support.qemu_help import (
     GENERIC_DEVICE_KEYS,
     device_drivers,
     device_properties,
@@ -29,8 +29,8 @@ from qemu_help import (
     object_properties,
     object_property_kinds,
 )
-from qemuopts import parse_dict
-from qmp import Qmp, paused_qemu
+from support.qemuopts import parse_dict
+from support.qmp import Qmp, paused_qemu
 
 from genqemu.build import build
 from genqemu.devices.console import Serial

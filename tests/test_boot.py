@@ -1,17 +1,17 @@
 """Boot a real Debian kernel with every example on every arch, and ask the guest.
 
 For each example x arch: the example is pointed at files that exist here
-(tests/localize.py; devices that cannot start in a sandbox are taken out),
-its kernel and initrd at the Debian kernel and the test initramfs
-(tests/boot_initramfs.py), and its kernel command line at the arch's
+(tests/support/localize.py; devices that cannot start in a sandbox are taken
+out), its kernel and initrd at the Debian kernel and the test initramfs
+(tests/support/boot_initramfs.py), and its kernel command line at the arch's
 console. QEMU runs the launch plan's argv under TCG, plus test-only options
 appended as "$@" would be. The guest's init prints the devices its kernel
 sees and powers off; the test asserts that they are the devices the config
-declares (tests/boot_view.py), no more and no fewer.
+declares (tests/support/boot_view.py), no more and no fewer.
 
 The kernel (Debian 12; Debian 13 for riscv64) and busybox are downloaded on
-the first run and cached (tests/boot_debian.py). A download that fails fails the tests, unless
-GENQEMU_SKIP_BOOT=1 says to skip them.
+the first run and cached (tests/support/boot_debian.py). A download that
+fails fails the tests, unless GENQEMU_SKIP_BOOT=1 says to skip them.
 """
 
 from __future__ import annotations
@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from boot_debian import DownloadError
-from boot_docs import DOC, DOCUMENTED_EXAMPLE, comparable, render_section, section, sections
-from boot_initramfs import BootKit, KernelError, boot_kit
-from boot_view import (
+from conftest import ARCHES, BOOT_TIMES, EXAMPLE_CASES, example_path, qemu_binary
+from support.boot_debian import DownloadError
+from support.boot_docs import DOC, DOCUMENTED_EXAMPLE, comparable, render_section, section, sections
+from support.boot_initramfs import BootKit, KernelError, boot_kit
+from support.boot_view import (
     CONSOLE,
     Guest,
     expected_view,
@@ -37,8 +38,7 @@ from boot_view import (
     guest_view,
     unmatched,
 )
-from conftest import ARCHES, BOOT_TIMES, EXAMPLE_CASES, example_path, qemu_binary
-from localize import localize
+from support.localize import localize
 
 from genqemu.build import build
 from genqemu.launch import plan
@@ -210,7 +210,7 @@ def _check_doc(
     folder: Path,
     request: pytest.FixtureRequest,
 ) -> None:
-    from boot_docs import write_section
+    from support.boot_docs import write_section
 
     packages = [
         f"{kit.kernel_package.name} {kit.kernel_package.version}",

@@ -11,13 +11,12 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import boot_debian
-import boot_initramfs
 import pytest
-from boot_debian import DownloadError, Package, apt_mirror, parse_packages, resolve
-from boot_docs import comparable, render_section
-from boot_initramfs import KernelError, load_order, newc_archive
-from boot_view import (
+from support import boot_debian, boot_initramfs
+from support.boot_debian import DownloadError, Package, apt_mirror, parse_packages, resolve
+from support.boot_docs import comparable, render_section
+from support.boot_initramfs import KernelError, load_order, newc_archive
+from support.boot_view import (
     BEGIN,
     END,
     GUEST_VIEW,
@@ -182,7 +181,7 @@ def kinds(base: type[Device] = Device) -> set[str]:
 
 
 def test_every_device_kind_has_a_guest_view() -> None:
-    """A new kind needs its line in GUEST_VIEW (tests/boot_view.py) before it can boot."""
+    """A new kind needs its line in GUEST_VIEW (tests/support/boot_view.py) to boot."""
     assert kinds() - set(GUEST_VIEW) == set()
 
 

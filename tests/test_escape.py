@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from qemuopts import parse, parse_dict
+from support.qemuopts import parse, parse_dict
 
 from genqemu.build import build
 from genqemu.escape import esc, prop, props

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from conftest import example_path
 from syrupy.assertion import SnapshotAssertion
+from typer.testing import CliRunner
 
 from genqemu.build import build_file
+from genqemu.cli import app
 from genqemu.explain import explain
 from genqemu.launch import plan
 
@@ -34,3 +36,10 @@ def test_explain_names_every_device_and_its_driver() -> None:
         assert f"  {device.id} " in text
         assert device.driver in text
     assert "devno fe.0.0001" in text
+
+
+def test_explain_command() -> None:
+    result = CliRunner().invoke(app, ["explain", "-a", "s390x", str(example_path("minimal"))])
+    assert result.exit_code == 0, result.stderr
+    assert "default of machine s390-ccw-virtio" in result.stdout
+    assert "devno fe.0.0001" in result.stdout

@@ -38,8 +38,8 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, example_path, qemu_binary
-from qemuopts import read_option
-from qmp import QemuFailed, paused_qemu
+from support.qemuopts import read_option
+from support.qmp import QemuFailed, paused_qemu
 from syrupy.assertion import SnapshotAssertion
 from typer.testing import CliRunner
 

@@ -1,9 +1,9 @@
 """Property tests: no config, however hostile, breaks the command line or the script.
 
-For every arch, configs drawn from the models (tests/modelgen.py) must:
+For every arch, configs drawn from the models (tests/support/modelgen.py) must:
 (a) build, or fail with a GenqemuError whose message is one clean line per
     problem (never another exception, never a mutated input);
-(b) parse back to exactly the options the templates mean (tests/argv_oracle.py):
+(b) parse back to exactly the options the templates mean (tests/support/argv_oracle.py):
     nothing injected, nothing lost, no key set twice;
 (c) make sh, dash and bash --posix exec exactly the JSON argv, plus "$@";
 (d) render the same text every time, in this process and in another one with a
@@ -28,7 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argv_oracle import (
+from conftest import ARCHES, REPO
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support.argv_oracle import (
     STATS,
     carried,
     compare_twin,
@@ -38,13 +41,10 @@ from argv_oracle import (
     repair,
     snapshot,
 )
-from conftest import ARCHES, REPO
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from modelgen import REGEX_CHARS, Generator, checks, configs, hostile_text, models
-from regexgen import generate
-from shellrun import EXTRA, ShellRunner, make_fake, sandboxed, shells
-from tomlwriter import dumps
+from support.modelgen import REGEX_CHARS, Generator, checks, configs, hostile_text, models
+from support.regexgen import generate
+from support.shellrun import EXTRA, ShellRunner, make_fake, sandboxed, shells
+from support.tomlwriter import dumps
 
 from genqemu.build import build, load_config
 from genqemu.config import Config
@@ -253,7 +253,7 @@ def test_rendering_is_the_same_in_another_process(
 
 
 def test_every_pattern_of_the_models_can_be_generated() -> None:
-    """tests/regexgen.py makes strings that match every pattern the models use."""
+    """tests/support/regexgen.py makes strings that match every pattern the models use."""
     patterns = {
         check.pattern.pattern: check.pattern
         for model in models(Config)

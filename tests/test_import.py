@@ -1,7 +1,7 @@
 """genqemu import: every snapshot and a corpus of real command lines round-trip.
 
 A round trip imports a command line, writes the TOML, reads it back, renders it
-and checks with tests/argv_equivalence.py that the re-rendered argv starts the
+and checks with tests/support/argv_equivalence.py that the re-rendered argv starts the
 same VM. genqemu's own output must come back 100% typed and byte-identical;
 for the corpus, the TOML (with its typed/passed-through summary) is a snapshot.
 """
@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 import tomli
-from argv_equivalence import differences
 from conftest import EXAMPLE_CASES, REPO, example_path
+from support.argv_equivalence import differences
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 import tomli
-from argv_equivalence import differences
 from conftest import qemu_binary
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.argv_equivalence import differences
 
 from genqemu.build import build
 from genqemu.errors import GenqemuError

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import jsonschema
 import pytest
-from conftest import EXAMPLE_CASES, example_path
+from conftest import EXAMPLE_CASES, REPO, example_path
+from typer.testing import CliRunner
 
+from genqemu.cli import app
 from genqemu.jsonschema import config_schema
 from genqemu.tomlfile import read_toml
 
@@ -48,11 +51,13 @@ def test_invalid_configs_fail(config: dict[str, Any]) -> None:
 
 
 def test_the_committed_schema_file_is_current() -> None:
-    import json
-
-    from conftest import REPO
-
     committed = json.loads((REPO / "docs" / "config.schema.json").read_text())
     assert committed == config_schema(), (
         "docs/config.schema.json is stale: run `genqemu schema > docs/config.schema.json`"
     )
+
+
+def test_schema_command_prints_the_config_schema() -> None:
+    result = CliRunner().invoke(app, ["schema"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == config_schema()

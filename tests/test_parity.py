@@ -1,5 +1,5 @@
 """Parity with govmm: every device kind covered, its allocations, and its
-known defects absent (../shared/PARITY.md, "Known defects")."""
+known defects absent (listed in docs/config.md, "Go defects deliberately fixed")."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from conftest import ARCHES, EXAMPLE_CASES, example_path
-from qemuopts import parse, parse_dict
+from support.qemuopts import parse, parse_dict
 
 from genqemu.build import build
 from genqemu.confidential import CONFIDENTIAL
@@ -16,13 +16,13 @@ from genqemu.errors import ConfigError
 from genqemu.launch import plan
 from genqemu.output import to_json, to_sh
 from genqemu.profiles import load_profile
-from genqemu.render import Option, render
+from genqemu.render import OptionWords, render
 from genqemu.tomlfile import read_toml
 
 KERNEL = {"path": "/k"}
 
 
-def options(raw: dict[str, Any], arch: str) -> list[Option]:
+def options(raw: dict[str, Any], arch: str) -> list[OptionWords]:
     return render(build(raw, arch))
 
 

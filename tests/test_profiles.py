@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ARCHES, qemu_binary
-from qemu_help import device_drivers, object_types
+from support.qemu_help import device_drivers, object_types
 
 from genqemu import profiles
 from genqemu.confidential import CONFIDENTIAL

@@ -1,4 +1,4 @@
-"""The option readers of tests/qemuopts.py read what QEMU 7.2 reads.
+"""The option readers of tests/support/qemuopts.py read what QEMU 7.2 reads.
 
 Each expectation below was checked against qemu-system-x86_64 7.2 (the error
 text QEMU gives, or the property value it reports over QMP).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import ARCHES, EXAMPLES, example_path
-from qemuopts import (
+from support.qemuopts import (
     SYNTAX,
     OptionSyntaxError,
     parse,
@@ -95,5 +95,5 @@ def test_read_option_picks_the_syntax_qemu_uses() -> None:
 def test_every_option_genqemu_emits_has_a_reader(example: str, arch: str) -> None:
     for option in render(build_file(example_path(example), arch)):
         if len(option) == 2:
-            assert option[0] in SYNTAX, f"add {option[0]} to tests/qemuopts.py SYNTAX"
+            assert option[0] in SYNTAX, f"add {option[0]} to tests/support/qemuopts.py SYNTAX"
             read_option(*option)

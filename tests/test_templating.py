@@ -140,18 +140,3 @@ def test_a_corrupt_cache_entry_is_a_miss(tmp_path: Path, monkeypatch: pytest.Mon
     (entry,) = (tmp_path / "__pycache__").iterdir()
     entry.write_bytes(entry.read_bytes()[:40])
     assert cached_environment(tmp_path).get_template("t.j2").render() == "-S"
-
-
-CALLS = (
-    '{% macro m(x) %}[{{ prop("p", x) }}]{% endmacro %}'
-    '{% for i in [1, none, true] %}{{ m(i) }}{{ props({"k": i}) }}{% endfor %}{{ m(x=2) }}'
-)
-
-
-def test_direct_calls_give_what_jinjas_context_gives() -> None:
-    """prop() and props() skip Context.call, inside loops and macros too."""
-    ours = templating.Environment(jinja2.DictLoader({"t": CALLS}), None)
-    jinjas = templating.Environment(jinja2.DictLoader({"t": CALLS}), None)
-    jinjas.context_class = jinja2.runtime.Context
-    expected = "[,p=1],k=1[][,p=on],k=on[,p=2]"
-    assert ours.get_template("t").render() == jinjas.get_template("t").render() == expected

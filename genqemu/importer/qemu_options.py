@@ -2,7 +2,7 @@
 
 Data, not logic. The arity of every option QEMU 7.2 knows was read from the
 real binaries (`qemu-system-ARCH -version -OPTION` says "requires an argument"
-exactly for those in WITH_ARGUMENT; tests/test_import_syntax.py asks again);
+exactly for those in WITH_ARGUMENT; tests/test_import_units.py asks again);
 options added later or removed earlier are listed so that command lines
 written for other versions still split into options correctly.
 """

@@ -1,8 +1,8 @@
 #!/bin/busybox sh
-# /init of the boot tests' initramfs (tests/boot_initramfs.py builds it).
+# /init of the boot tests' initramfs (tests/support/boot_initramfs.py builds it).
 # Loads the modules listed in /etc/modules, prints the devices the kernel
 # sees between two marker lines, one device per line, and powers off.
-# tests/boot_view.py reads those lines.
+# tests/support/boot_view.py reads those lines.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc

@@ -1,14 +1,15 @@
 """What a generated config must become: the checks of tests/test_hostile_properties.py.
 
-The twin oracle: every Free string of a raw config (see tests/modelgen.py) is
-swapped for a token made of private-use characters, which no option syntax
-or shell treats specially. The twin renders the options the templates mean to
-emit; the hostile config must parse back (tests/qemuopts.py) to the same
-options with the same keys in the same order, each value equal to the twin's
-with the tokens put back. So nothing is injected, nothing lost and nothing
-changed, whatever the templates are, and a new template is covered unseen.
-Values the twin cannot swap (patterned ones, numbers, table keys) must appear
-intact among the parsed values or keys.
+The twin oracle: every Free string of a raw config (see
+tests/support/modelgen.py) is swapped for a token made of private-use
+characters, which no option syntax or shell treats specially. The twin
+renders the options the templates mean to emit; the hostile config must parse
+back (tests/support/qemuopts.py) to the same options with the same keys in
+the same order, each value equal to the twin's with the tokens put back. So
+nothing is injected, nothing lost and nothing changed, whatever the templates
+are, and a new template is covered unseen. Values the twin cannot swap
+(patterned ones, numbers, table keys) must appear intact among the parsed
+values or keys.
 """
 
 from __future__ import annotations
@@ -19,9 +20,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from modelgen import Free
-from qemuopts import OptionSyntaxError, read_option
-
 from genqemu.config import Config
 from genqemu.devices.base import DEVNO
 from genqemu.devices.console import Serial
@@ -29,11 +27,14 @@ from genqemu.errors import ConfigError, GenqemuError
 from genqemu.launch import InheritedFd, Launch
 from genqemu.netdevs import MacvtapNetdev
 from genqemu.process import UserOrId
+from genqemu.render import OptionWords
 from genqemu.schema import Model, Problems, Table, Tagged
 from genqemu.values import Integer, ListOf, MapOf, Scalar, Size, Text, format_size
 
+from .modelgen import Free
+from .qemuopts import OptionSyntaxError, read_option
+
 Raw = dict[str, Any]
-Option = tuple[str, ...]
 STATS: Counter[str] = Counter()
 TOKEN = re.compile("\ue000([0-9]+)\ue001")
 # Keys QEMU reads as a list when repeated.
@@ -143,11 +144,11 @@ def error_problems(error: GenqemuError, source: str) -> list[str]:
 # --- (b) the options carry exactly the model's values ---
 
 
-def _read(option: Option) -> list[tuple[str, str | None]]:
+def _read(option: OptionWords) -> list[tuple[str, str | None]]:
     return read_option(option[0], option[1]) if len(option) == 2 else []
 
 
-def _read_or_skip(option: Option) -> list[tuple[str, str | None]]:
+def _read_or_skip(option: OptionWords) -> list[tuple[str, str | None]]:
     """`_read`, or nothing for an option QEMU would refuse (compare_twin reports it)."""
     try:
         return _read(option)
@@ -180,9 +181,9 @@ def compare_twin(hostile: Launch, twin: Launch, tokens: dict[str, str], verbatim
 
 def _compare(
     binary: str,
-    hostile: list[Option],
+    hostile: list[OptionWords],
     twin_binary: str,
-    twin: list[Option],
+    twin: list[OptionWords],
     tokens: dict[str, str],
     twin_fds: list[InheritedFd],
 ) -> list[str]:
@@ -252,7 +253,7 @@ def _leaves(check: Any, value: Any) -> Iterator[tuple[Any, Any, bool]]:
         yield check, value, False
 
 
-def carried(raw: Raw, hostile: list[Option], extra: list[str]) -> list[str]:
+def carried(raw: Raw, hostile: list[OptionWords], extra: list[str]) -> list[str]:
     """Values the twin cannot swap must appear intact: as a value, or a table key as a key.
 
     `extra` is the rest of the argv: the binary, the command prefix (setpriv's
@@ -302,7 +303,7 @@ def _number(text: str) -> int | None:
         return None
 
 
-def duplicate_keys(hostile: list[Option]) -> list[str]:
+def duplicate_keys(hostile: list[OptionWords]) -> list[str]:
     """A key set twice in one option: QEMU keeps one of them, silently."""
     found = []
     for option in hostile:

@@ -1,12 +1,12 @@
 """The import contract as a test helper: does a re-rendered argv start the same VM?
 
 Written apart from genqemu/importer (it shares only QEMU's option table, which
-tests/test_import_syntax.py checks against the real binaries), so a mistake in
+tests/test_import_units.py checks against the real binaries), so a mistake in
 the importer's canonical forms does not hide itself. Two argvs are equivalent
 when the multisets of (option, parsed properties) are equal after:
 
-- reading each option as QEMU does: QemuOpts (tests/qemuopts.py) or JSON,
-  short forms in their long form (-M, -enable-kvm, -accel, -m 1G, -smp 4,
+- reading each option as QEMU does: QemuOpts (tests/support/qemuopts.py) or
+  JSON, short forms in their long form (-M, -enable-kvm, -accel, -m 1G, -smp 4,
   -drive if=virtio|none, -virtfs, -nic, -serial stdio, -qmp unix:, -global
   D.P=V), booleans on/off, integers decimal, sizes in bytes;
 - ids: a value naming an id that no input option defines (QEMU or genqemu
@@ -29,10 +29,10 @@ import re
 from collections import Counter
 from typing import Any
 
-from qemuopts import parse
-
 from genqemu.importer.qemu_options import FLAGS, WITH_ARGUMENT
 from genqemu.profiles import Profile
+
+from .qemuopts import parse
 
 Item = tuple[str, tuple[tuple[str, str], ...]]
 _IMPLIED = {

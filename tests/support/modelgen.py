@@ -8,7 +8,8 @@ A check type this module does not know is an error, not a silent gap.
 Free text (a Text check without choices whose pattern accepts hostile text,
 such as paths, names and kernel command lines) is drawn from a hostile
 alphabet and marked `Free`: the oracle swaps each Free string for a plain
-token to learn which option value carries it (see tests/argv_oracle.py).
+token to learn which option value carries it (see
+tests/support/argv_oracle.py).
 Patterned text (ids, MACs, UUIDs) is drawn from its own regex, over the same
 alphabet. Now and then one value of a table is replaced by junk (wrong type, control
 characters), or gets a key it does not declare, to exercise the error paths.
@@ -24,7 +25,6 @@ from functools import cache, partial
 from typing import Any
 
 from hypothesis import strategies as st
-from regexgen import generate
 
 from genqemu.checks import ID, Ref
 from genqemu.config import Config, Machine
@@ -33,6 +33,8 @@ from genqemu.process import UserOrId
 from genqemu.profiles import Profile
 from genqemu.schema import Check, Model, Table, Tagged
 from genqemu.values import Boolean, Integer, ListOf, MapOf, Scalar, Size, Text
+
+from .regexgen import generate
 
 Raw = dict[str, Any]
 Strategy = st.SearchStrategy[Any]
@@ -96,7 +98,7 @@ ANY_CHARACTER = st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Co
 _PROBES = ("a,b=c $`'\"\\;|&", "-x", "é")
 assert ID.pattern is not None
 ID_PATTERN = ID.pattern
-# Shaped like the oracle's tokens (tests/argv_oracle.py).
+# Shaped like the oracle's tokens (tests/support/argv_oracle.py).
 TOKEN_SAMPLE = "\ue00012\ue001"
 LIST_MAX = 3
 # Lists that deserve more entries than LIST_MAX: (model, key) -> most entries.
@@ -150,7 +152,7 @@ def junk() -> Strategy:
 
 
 def matching(pattern: re.Pattern[str], max_bytes: int | None = None) -> Strategy:
-    """A string of `pattern`, made from one drawn seed (see tests/regexgen.py)."""
+    """A string of `pattern`, made from one drawn seed (see tests/support/regexgen.py)."""
     return st.integers(min_value=0, max_value=2**32 - 1).map(
         lambda seed: _truncate(generate(pattern, random.Random(seed), REGEX_CHARS), max_bytes)
     )
@@ -246,7 +248,9 @@ class Generator:
                     for name, model in check.models.items()
                 )
             )
-        raise NotImplementedError(f"tests/modelgen.py has no strategy for {type(check).__name__}")
+        raise NotImplementedError(
+            f"tests/support/modelgen.py has no strategy for {type(check).__name__}"
+        )
 
     def text(self, check: Text) -> Strategy:
         if check.choices:

@@ -1,8 +1,9 @@
 """What a booted guest should see, and what it says it sees.
 
 GUEST_VIEW maps each device kind to the lines the guest's init prints for one
-device of that kind (tests/boot_init.sh), with the instance names left out
-(vda, eth0, virtio3), and to the kernel modules the guest needs for it. A new
+device of that kind (tests/support/boot_init.sh), with the instance names
+left out (vda, eth0, virtio3), and to the kernel modules the guest needs for
+it. A new
 device kind is one entry; a kind without an entry fails the boot test. The
 lines may depend on the guest kernel (`guest.has(module)`): Debian does not
 build every driver for every arch.
@@ -67,8 +68,9 @@ class Guest:
 class View:
     """One device kind in the guest: its lines and the modules that make them.
 
-    `lines` is None for kinds that cannot start in a sandbox (tests/localize.py
-    takes them out); one that is still there fails the test. A module name
+    `lines` is None for kinds that cannot start in a sandbox
+    (tests/support/localize.py takes them out); one that is still there fails
+    the test. A module name
     ending in `?` is loaded where the kernel has it.
     """
 
@@ -219,7 +221,7 @@ def expected_view(
         if view is None:
             raise UnknownKind(
                 f"no guest view for device kind {device.kind!r}: add it to GUEST_VIEW in "
-                "tests/boot_view.py (the lines the guest prints for it, and its modules)"
+                "tests/support/boot_view.py (the lines the guest prints for it, and its modules)"
             )
         if view.lines is None:
             raise UnknownKind(f"{device.kind} cannot start in a sandbox: localize() keeps it")
@@ -232,7 +234,7 @@ def expected_view(
             if driver not in EXTRA_DEVICE_VIEW:
                 raise UnknownKind(
                     f"no guest view for {driver!r} from extra_args: add it to "
-                    "EXTRA_DEVICE_VIEW in tests/boot_view.py"
+                    "EXTRA_DEVICE_VIEW in tests/support/boot_view.py"
                 )
             lines += EXTRA_DEVICE_VIEW[driver]
     return sorted(lines)

@@ -1,8 +1,8 @@
 """A kernel and a tiny initramfs per arch, built from the Debian packages.
 
 The initramfs (cpio newc, uncompressed) holds busybox-static, the init script
-tests/boot_init.sh, and the kernel modules it loads: Debian builds the virtio
-drivers as modules, and their dependencies are read from each module's
+tests/support/boot_init.sh, and the kernel modules it loads: Debian builds the
+virtio drivers as modules, and their dependencies are read from each module's
 .modinfo section (`depends=`), so no depmod is needed. The init loads them
 with insmod in dependency order (/etc/modules), prints the devices the kernel
 sees between two marker lines and powers off.
@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from boot_debian import Package, cache_root, debs
+from .boot_debian import Package, cache_root, debs
 
 INIT = Path(__file__).with_name("boot_init.sh")
 

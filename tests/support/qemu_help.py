@@ -6,7 +6,7 @@ import re
 import subprocess
 from functools import cache
 
-from qmp import paused_qemu
+from .qmp import paused_qemu
 
 _PROPERTY = re.compile(r"^\s+([\w.-]+)=<", re.MULTILINE)
 _DRIVER = re.compile(r'^name "([^"]+)"', re.MULTILINE)

@@ -48,7 +48,7 @@ def _emit(items: Any, rng: random.Random, alphabet: str, out: list[str]) -> None
         elif op is c.AT:
             continue  # anchors match where the string ends anyway
         else:
-            raise NotImplementedError(f"tests/regexgen.py cannot generate {op}")
+            raise NotImplementedError(f"tests/support/regexgen.py cannot generate {op}")
 
 
 def _members(items: Any, alphabet: str) -> list[str]:
@@ -66,7 +66,7 @@ def _members(items: Any, alphabet: str) -> list[str]:
         elif op is c.CATEGORY and arg is c.CATEGORY_DIGIT:
             literals.update(_DIGITS)
         else:
-            raise NotImplementedError(f"tests/regexgen.py cannot generate class item {op}")
+            raise NotImplementedError(f"tests/support/regexgen.py cannot generate class item {op}")
 
     def inside(ch: str) -> bool:
         return ch in literals or any(low <= ord(ch) <= high for low, high in ranges)

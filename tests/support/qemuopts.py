@@ -194,7 +194,7 @@ def read_option(name: str, argument: str) -> Pairs:
     try:
         syntax, implied, takes_json = SYNTAX[name]
     except KeyError:
-        raise KeyError(f"tests/qemuopts.py does not know how QEMU parses {name}") from None
+        raise KeyError(f"tests/support/qemuopts.py does not know how QEMU parses {name}") from None
     if takes_json and argument.startswith("{"):
         return parse_json(argument)
     if syntax == "qemuopts":

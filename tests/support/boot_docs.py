@@ -22,9 +22,9 @@ import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
-from boot_view import BEGIN, END, normalize
+from .boot_view import BEGIN, END, normalize
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "boot.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "boot.md"
 DOCUMENTED_EXAMPLE = "full"
 _ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
