@@ -358,3 +358,17 @@ def test_any_text_is_imported_or_refused_never_a_traceback(body: str, head: str)
 def test_a_redirection_without_a_target_is_refused(text: str) -> None:
     with pytest.raises(GenqemuError, match="has no target"):
         import_text(text)
+
+
+def test_an_rng_without_a_backend_does_not_take_the_place_of_one_with_it() -> None:
+    """Found by the random round trip: a NIC before two RNGs, one of them on a
+    backend the input defines. genqemu writes both RNGs right; the comparison
+    must not trim the first RNG's rng=r1 to match the second one."""
+    argv = [
+        "qemu-system-x86_64",
+        *("-object", "rng-random,id=r1,filename=/dev/urandom", "-nic", "user,model=virtio"),
+        *("-device", "virtio-rng-pci,rng=r1", "-device", "virtio-rng-pci"),
+    ]
+    result = import_text(json.dumps(argv))
+    again = plan(build(tomli.loads(to_toml(result.config, [])), result.arch))
+    assert differences(argv, {}, again.argv, {}, load_profile(result.arch)) == []

@@ -356,7 +356,10 @@ def _allow(
     for _, candidate, _ in (i for i in before if i[0] == name and name in optional):
         extra = set(table) - set(candidate)
         trimmed = {k: v for k, v in table.items() if k not in extra}
-        if extra <= optional[name] and unmatched[_key(name, trimmed, ids)] > 0:
+        # Trimmed to this candidate, it must be this candidate: trimmed for one
+        # input item, it may not take the place of another one.
+        key = _key(name, trimmed, ids)
+        if extra <= optional[name] and key == _key(name, candidate, ids) and unmatched[key] > 0:
             return trimmed
     return table
 
