@@ -8,6 +8,11 @@
 The first forms are the `generate` command: when the first argument is not a
 command name, `generate` is implied. Only this module prints; heavy modules
 are imported inside the commands, so `--help` and `--version` stay fast.
+
+Each command reads the user's folders (its --profile-dir/--template-dir and
+GENQEMU_PROFILE_PATH/GENQEMU_TEMPLATE_PATH) once into a Settings value
+(genqemu/settings.py) and passes it to the library; nothing is kept between
+commands.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from genqemu import __version__
 
 if TYPE_CHECKING:
     from genqemu.launch import Launch
+    from genqemu.settings import Settings
 
 
 class Format(enum.StrEnum):
@@ -74,7 +80,7 @@ def _version(value: bool) -> None:
 def _complete_arch(incomplete: str) -> list[str]:
     from genqemu.profiles import arch_names
 
-    return sorted(name for name in arch_names() if name.startswith(incomplete))
+    return sorted(name for name in arch_names(user_settings()) if name.startswith(incomplete))
 
 
 Arches = Annotated[
@@ -191,12 +197,11 @@ def generate(
     from genqemu.errors import UsageError
 
     with errors_exit():
-        use_dirs(profile_dir, template_dir)
         arches = arch or [host_arch()]
         mode = 0o755 if output_format is Format.sh else 0o644
 
-        def text(config: Path, target_arch: str) -> str:
-            launch = load_launch(config, target_arch, syntax)
+        def text(config: Path, target_arch: str, settings: Settings) -> str:
+            launch = load_launch(config, target_arch, syntax, settings)
             if output_format is Format.json:
                 return formats.to_json(launch)
             if output_format is Format.args:
@@ -208,7 +213,7 @@ def generate(
                 raise UsageError("--check compares with the files under -O DIR: give -O")
             if len(configs) > 1 or len(arches) > 1:
                 raise UsageError("several configs or arches make several files: give -O DIR")
-            result = text(configs[0], arches[0])
+            result = text(configs[0], arches[0], user_settings(profile_dir, template_dir))
             if output is None:
                 sys.stdout.write(result)
             else:
@@ -219,7 +224,8 @@ def generate(
         from genqemu import batch
 
         outputs = batch.plan_outputs(configs, arches, output_dir, output_format.value)
-        texts = batch.generate_all(outputs, text)
+        settings = user_settings(profile_dir, template_dir)
+        texts = batch.generate_all(outputs, lambda config, target: text(config, target, settings))
         if not check:
             batch.write_all(texts, mode)
             return
@@ -248,11 +254,11 @@ def explain(
     from genqemu.launch import plan
 
     with errors_exit():
-        use_dirs(profile_dir, template_dir)
         if arch and len(arch) > 1:
             raise UsageError("explain takes one --arch")
-        vm = build_file(config, arch[0] if arch else host_arch())
-        sys.stdout.write(explanation(vm, plan(vm), str(config)))
+        settings = user_settings(profile_dir, template_dir)
+        vm = build_file(config, arch[0] if arch else host_arch(), settings)
+        sys.stdout.write(explanation(vm, plan(vm, "qemuopts", settings), str(config)))
 
 
 @app.command(context_settings=HELP)
@@ -299,10 +305,10 @@ def run(
 
     extra = qemu_args or []
     with errors_exit():
-        use_dirs(profile_dir, template_dir)
         if arch and len(arch) > 1:
             raise UsageError("run takes one --arch")
-        launch = load_launch(config, arch[0] if arch else None, syntax)
+        settings = user_settings(profile_dir, template_dir)
+        launch = load_launch(config, arch[0] if arch else None, syntax, settings)
         if dry_run:
             sys.stdout.write(runner.describe(launch, extra))
             return
@@ -354,7 +360,8 @@ def import_command(
     from genqemu.importer.cli import run_import
 
     with errors_exit():
-        text, summary = run_import(source, arch)
+        # No --profile-dir here: the environment's folders only.
+        text, summary = run_import(source, arch, user_settings())
         if output is None:
             sys.stdout.write(text)
         else:
@@ -376,20 +383,23 @@ def errors_exit() -> Iterator[None]:
         raise typer.Exit(error.exit_code) from None
 
 
-def use_dirs(profiles: list[Path] | None, templates: list[Path] | None) -> None:
-    """Put the user's --profile-dir and --template-dir folders first."""
-    from genqemu.resources import use_user_dirs
+def user_settings(
+    profiles: list[Path] | None = None, templates: list[Path] | None = None
+) -> Settings:
+    """The settings of this command: the --profile-dir and --template-dir folders,
+    then GENQEMU_PROFILE_PATH's and GENQEMU_TEMPLATE_PATH's. The environment is
+    read here, by the command line only; the library takes what it is given."""
+    from genqemu.settings import Settings
 
-    use_user_dirs("profiles", profiles or [])
-    use_user_dirs("templates", templates or [])
+    return Settings.from_env(profiles, templates)
 
 
-def load_launch(config: Path, arch: str | None, syntax: str = "qemuopts") -> Launch:
+def load_launch(config: Path, arch: str | None, syntax: str, settings: Settings) -> Launch:
     """The launch plan of a config file for `arch` (default: this host's)."""
     from genqemu.build import build_file
     from genqemu.launch import plan
 
-    return plan(build_file(config, arch or host_arch()), syntax)
+    return plan(build_file(config, arch or host_arch(), settings), syntax, settings)
 
 
 def host_arch() -> str:

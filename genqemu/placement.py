@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from genqemu.config import Config
     from genqemu.devices import Device
     from genqemu.profiles import MachineProfile, Profile
+    from genqemu.settings import Settings
 
 
 def place(
@@ -26,6 +27,7 @@ def place(
     machine_type: str,
     machine: MachineProfile,
     problems: Problems,
+    settings: Settings,
 ) -> None:
     """Decide the device's transport and driver, or record why it cannot exist here."""
     path = device.toml_path
@@ -34,7 +36,7 @@ def place(
     if exists_on is None:
         problems.add(
             f"{path}.kind",
-            f"{device.kind} does not exist on {profile.arch}" + _elsewhere(device.kind),
+            f"{device.kind} does not exist on {profile.arch}" + _elsewhere(device.kind, settings),
         )
         return
     if device.kind in machine.lacks:
@@ -144,9 +146,13 @@ def _iommu_platform(device: Device, config: Config, problems: Problems) -> None:
         values["disable_legacy"] = True
 
 
-def _elsewhere(kind: str) -> str:
-    """`; it exists on s390x` for a kind other shipped arches have."""
+def _elsewhere(kind: str, settings: Settings) -> str:
+    """`; it exists on s390x` for a kind other arches have."""
     from genqemu.profiles import arch_names, load_profile
 
-    arches = [a for a in sorted(set(arch_names().values())) if kind in load_profile(a).devices]
+    arches = [
+        a
+        for a in sorted(set(arch_names(settings).values()))
+        if kind in load_profile(a, settings).devices
+    ]
     return f"; it exists on {', '.join(arches)}" if arches else ""

@@ -21,6 +21,7 @@ from genqemu.launch import InheritedFd
 from genqemu.placement import place
 from genqemu.profiles import MachineProfile, Profile
 from genqemu.schema import Problems, suggest
+from genqemu.settings import SHIPPED, Settings
 
 RAM_BACKEND_ID = "ram0"
 
@@ -51,8 +52,9 @@ class Vm:
         self.privilege_drop: list[str] = []  # command prefix that drops privileges
 
 
-def resolve(config: Config, profile: Profile, source: str) -> Vm:
-    """Resolve `config` for `profile`'s arch, or raise ConfigError with every problem."""
+def resolve(config: Config, profile: Profile, source: str, settings: Settings = SHIPPED) -> Vm:
+    """Resolve `config` for `profile`'s arch, or raise ConfigError with every problem.
+    `settings` name the other arches a device kind missing here exists on."""
     problems = Problems()
     machine_type = (config.machine and config.machine.type) or profile.default_machine
     vm = Vm(config, profile, machine_type)
@@ -75,7 +77,7 @@ def resolve(config: Config, profile: Profile, source: str) -> Vm:
     for device in config.device:
         resolve_references(device, ids, uses, root_bus, problems)
         if machine is not None:
-            place(device, config, profile, machine_type, machine, problems)
+            place(device, config, profile, machine_type, machine, problems, settings)
         device.check_config(config, problems)
     _check_host_features(config, profile, problems)
     allocate_devnos(config.device, profile, problems)
