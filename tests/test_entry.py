@@ -57,6 +57,13 @@ def test_help_loads_nothing_but_the_cli() -> None:
     assert [name for name in loaded if name.startswith("genqemu")] == [
         "genqemu",
         "genqemu.cli",
+        "genqemu.commands",
+        "genqemu.commands.explain",
+        "genqemu.commands.generate",
+        "genqemu.commands.import_",
+        "genqemu.commands.options",
+        "genqemu.commands.run",
+        "genqemu.commands.schema",
         "genqemu.entry",
     ]
     for heavy in ("jinja2", "tomli", "tomllib", "rich"):
