@@ -40,6 +40,15 @@ def complete_arch(incomplete: str) -> list[str]:
     return sorted(name for name in arch_names(user_settings()) if name.startswith(incomplete))
 
 
+def shipped_arches() -> str:
+    """`amd64, arm64, ...`: the shipped profiles, named by their files (one
+    folder listing, no TOML read, so --help stays fast)."""
+    from genqemu.resources import data_dir
+
+    files = data_dir("profiles").iterdir()
+    return ", ".join(sorted(path.stem for path in files if path.suffix == ".toml"))
+
+
 Arches = Annotated[
     Optional[list[str]],  # noqa: UP045 - typer needs Optional
     typer.Option(
@@ -48,8 +57,8 @@ Arches = Annotated[
         metavar="ARCH",
         autocompletion=complete_arch,
         show_default=False,
-        help="Target: amd64 (x86_64), s390x, ppc64le (ppc64), arm64 (aarch64), riscv64, or "
-        "one a --profile-dir adds. Repeat it with -O. Default: this host's.",
+        help=f"Target: {shipped_arches()}, an alias of one, or one a --profile-dir adds. "
+        "Repeat it with -O. Default: this host's.",
     ),
 ]
 
