@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from genqemu.errors import UsageError
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """The user's folders searched before the shipped ones; a file there adds to
-    or replaces the shipped file of the same name."""
+    or replaces the shipped file of the same name.
+
+    Immutable and hashable, so caches can be keyed by it. A NamedTuple rather
+    than a frozen dataclass: importing dataclasses and building one would add
+    about 0.5 ms to every run (docs/performance.md counts such costs)."""
 
     profile_dirs: tuple[Path, ...] = ()
     template_dirs: tuple[Path, ...] = ()
