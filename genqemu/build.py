@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from genqemu.errors import ConfigError
 from genqemu.schema import Problems
+from genqemu.settings import SHIPPED, Settings
 
 if TYPE_CHECKING:
     from genqemu.config import Config
@@ -40,16 +41,19 @@ def _misplaced(path: str, message: str, top_level: Iterable[str]) -> tuple[str, 
     return path, message
 
 
-def build(raw: dict[str, Any], arch: str, source: str = "<config>") -> Vm:
-    """The resolved VM of a parsed config for `arch` (a name or an alias)."""
+def build(
+    raw: dict[str, Any], arch: str, source: str = "<config>", settings: Settings = SHIPPED
+) -> Vm:
+    """The resolved VM of a parsed config for `arch` (a name or an alias), with
+    the profiles of `settings` (default: the shipped ones)."""
     from genqemu.profiles import load_profile
     from genqemu.resolve import resolve
 
-    profile = load_profile(arch)
-    return resolve(load_config(raw, source), profile, source)
+    profile = load_profile(arch, settings)
+    return resolve(load_config(raw, source), profile, source, settings)
 
 
-def build_file(path: Path | str, arch: str) -> Vm:
+def build_file(path: Path | str, arch: str, settings: Settings = SHIPPED) -> Vm:
     """The resolved VM of the config file at `path` for `arch`.
 
     A file with no settings at all is refused: an empty or truncated file,
@@ -69,4 +73,4 @@ def build_file(path: Path | str, arch: str) -> Vm:
                 )
             ],
         )
-    return build(raw, arch, str(path))
+    return build(raw, arch, str(path), settings)

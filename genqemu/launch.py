@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from genqemu.settings import SHIPPED, Settings
+
 if TYPE_CHECKING:
     from genqemu.render import OptionWords
     from genqemu.resolve import Vm
@@ -40,8 +42,9 @@ class Launch:
         self.prefix: list[str] = list(vm.privilege_drop)
 
 
-def plan(vm: Vm, syntax: str = "qemuopts") -> Launch:
-    """Render `vm` (in QEMU's key=value syntax, or "json") and gather what its launch needs."""
+def plan(vm: Vm, syntax: str = "qemuopts", settings: Settings = SHIPPED) -> Launch:
+    """Render `vm` (in QEMU's key=value syntax, or "json") with the templates of
+    `settings` and gather what its launch needs."""
     from genqemu.render import render
 
     if syntax == "json":
@@ -56,4 +59,4 @@ def plan(vm: Vm, syntax: str = "qemuopts") -> Launch:
                 f"(JSON -netdev); the {vm.arch} profile targets QEMU "
                 f"{vm.profile.qemu_version}"
             )
-    return Launch(vm, render(vm, syntax))
+    return Launch(vm, render(vm, syntax, settings))

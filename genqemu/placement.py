@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from genqemu.devices import Device
     from genqemu.profiles import MachineProfile, Profile
     from genqemu.records import Placed
+    from genqemu.settings import Settings
 
 
 def place(
@@ -28,6 +29,7 @@ def place(
     machine_type: str,
     machine: MachineProfile,
     problems: Problems,
+    settings: Settings,
 ) -> None:
     """Decide the device's transport and driver, or record why it cannot exist here."""
     device = placed.config
@@ -37,7 +39,7 @@ def place(
     if exists_on is None:
         problems.add(
             f"{path}.kind",
-            f"{device.kind} does not exist on {profile.arch}" + _elsewhere(device.kind),
+            f"{device.kind} does not exist on {profile.arch}" + _elsewhere(device.kind, settings),
         )
         return
     if device.kind in machine.lacks:
@@ -72,24 +74,24 @@ def place(
     keys = profile.transports[transport].keys if transport is not None else []
     for field in device.transport_bound:
         if field.name not in keys and getattr(device, field.attr) is not None:
+            where_it_applies = " or ".join(_transports_with(field.name, profile, settings))
             problems.add(
                 f"{path}.{field.name}",
-                f"only applies on the {' or '.join(_transports_with(field.name, profile))} "
-                f"transport, and this {device.kind} uses {transport or 'none'} on "
-                f"{profile.arch}: remove it",
+                f"only applies on the {where_it_applies} transport, and this {device.kind} "
+                f"uses {transport or 'none'} on {profile.arch}: remove it",
             )
     if device.virtio:
         _iommu_platform(placed, config, "disable_legacy" in keys, problems)
 
 
-def _transports_with(key: str, profile: Profile) -> list[str]:
+def _transports_with(key: str, profile: Profile, settings: Settings) -> list[str]:
     """The transports `key` applies on: this arch's, else those of the other arches."""
     from genqemu.profiles import arch_names, load_profile
 
     found = [name for name, spec in profile.transports.items() if key in spec.keys]
     if not found:
-        for arch in sorted(set(arch_names().values())):
-            for name, spec in load_profile(arch).transports.items():
+        for arch in sorted(set(arch_names(settings).values())):
+            for name, spec in load_profile(arch, settings).transports.items():
                 if key in spec.keys and name not in found:
                     found.append(name)
     return found or ["no"]
@@ -161,9 +163,13 @@ def _iommu_platform(placed: Placed, config: Config, legacy: bool, problems: Prob
         placed.disable_legacy = True
 
 
-def _elsewhere(kind: str) -> str:
-    """`; it exists on s390x` for a kind other shipped arches have."""
+def _elsewhere(kind: str, settings: Settings) -> str:
+    """`; it exists on s390x` for a kind other arches have."""
     from genqemu.profiles import arch_names, load_profile
 
-    arches = [a for a in sorted(set(arch_names().values())) if kind in load_profile(a).devices]
+    arches = [
+        a
+        for a in sorted(set(arch_names(settings).values()))
+        if kind in load_profile(a, settings).devices
+    ]
     return f"; it exists on {', '.join(arches)}" if arches else ""

@@ -11,6 +11,7 @@ from typing import Any
 from genqemu.checks import NAME, PROPERTY, PROPERTY_HINT
 from genqemu.errors import ConfigError, UsageError
 from genqemu.schema import Model, Problems, Table, key
+from genqemu.settings import SHIPPED, Settings
 from genqemu.values import Boolean, Integer, ListOf, MapOf, Scalar, Text
 
 _NAMES = ListOf(NAME)
@@ -167,11 +168,11 @@ class Profile(Model):
         return None
 
 
-def profile_dirs() -> list[Path]:
+def profile_dirs(settings: Settings = SHIPPED) -> list[Path]:
     """Where profiles are looked up, first match wins: the user's, then the shipped."""
-    from genqemu.resources import search_path
+    from genqemu.resources import data_dir
 
-    return search_path("profiles")
+    return [*settings.profile_dirs, data_dir("profiles")]
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -180,10 +181,10 @@ def _read(path: Path) -> dict[str, Any]:
     return read_toml(path)
 
 
-def arch_names() -> dict[str, str]:
+def arch_names(settings: Settings = SHIPPED) -> dict[str, str]:
     """Every accepted --arch spelling mapped to its canonical name."""
     names: dict[str, str] = {}
-    for directory in reversed(profile_dirs()):
+    for directory in reversed(profile_dirs(settings)):
         for path in sorted(directory.glob("*.toml")):
             raw = _read(path)
             names[path.stem] = path.stem
@@ -193,15 +194,15 @@ def arch_names() -> dict[str, str]:
     return names
 
 
-def find_profile(arch: str) -> Path:
+def find_profile(arch: str, settings: Settings = SHIPPED) -> Path:
     """The profile file for `arch` or one of its aliases."""
-    for directory in profile_dirs():
+    for directory in profile_dirs(settings):
         path = directory / f"{arch}.toml"
         if _SAFE_NAME.match(arch) and path.is_file():
             return path
-    names = arch_names()
+    names = arch_names(settings)
     if arch in names:
-        return find_profile(names[arch])
+        return find_profile(names[arch], settings)
     raise UsageError(f"unknown architecture {arch!r}; valid: {describe_arches(names)}")
 
 
@@ -219,9 +220,9 @@ def describe_arches(names: dict[str, str]) -> str:
     )
 
 
-def load_profile(arch: str) -> Profile:
+def load_profile(arch: str, settings: Settings = SHIPPED) -> Profile:
     """Load and check the profile of `arch` (a canonical name or an alias)."""
-    path = find_profile(arch)
+    path = find_profile(arch, settings)
     problems = Problems()
     profile = Profile.load(_read(path), "", problems)
     if profile is not None and profile.arch != path.stem:

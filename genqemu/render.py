@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from pathlib import Path
+from genqemu.settings import SHIPPED, Settings
 
+if TYPE_CHECKING:
     import jinja2
 
     from genqemu.resolve import Vm
@@ -22,19 +22,18 @@ if TYPE_CHECKING:
 OptionWords = tuple[str, ...]
 
 
-def environment(syntax: str = "qemuopts") -> jinja2.Environment:
-    """The Jinja environment of a syntax and the current user template folders
+def environment(syntax: str = "qemuopts", settings: Settings = SHIPPED) -> jinja2.Environment:
+    """The Jinja environment of a syntax and the settings' template folders
     (genqemu/templating.py), built on first use."""
-    from genqemu.resources import user_dirs
-
-    return _environment(syntax, tuple(user_dirs("templates")))
+    return _environment(syntax, settings)
 
 
 @cache
-def _environment(syntax: str, user_templates: tuple[Path, ...]) -> jinja2.Environment:
+def _environment(syntax: str, settings: Settings) -> jinja2.Environment:
+    """One environment per (syntax, settings) value in a process."""
     from genqemu import templating
 
-    return templating.environment(syntax, list(user_templates))
+    return templating.environment(syntax, settings)
 
 
 def options(text: str) -> list[OptionWords]:
@@ -47,18 +46,18 @@ def options(text: str) -> list[OptionWords]:
     return found
 
 
-def render(vm: Vm, syntax: str = "qemuopts") -> list[OptionWords]:
+def render(vm: Vm, syntax: str = "qemuopts", settings: Settings = SHIPPED) -> list[OptionWords]:
     """Every QEMU option of `vm`, in order: machine-wide ones, then each device.
 
     With syntax "json", -device, -object, -netdev and -blockdev take QEMU's
     JSON form: the templates render once more with typed helpers, and those
     lines are turned into JSON objects (genqemu/jsonsyntax.py).
     """
-    modelled = _render(vm, environment())
+    modelled = _render(vm, environment("qemuopts", settings))
     if syntax == "json":
         from genqemu.jsonsyntax import JSON_OPTIONS, to_json
 
-        typed = _render(vm, environment("json"))
+        typed = _render(vm, environment("json", settings))
         modelled = [
             (plain[0], to_json(plain[0], json[1])) if plain[0] in JSON_OPTIONS else plain
             for plain, json in zip(modelled, typed, strict=True)
@@ -94,6 +93,6 @@ def passthrough(args: Sequence[str]) -> list[OptionWords]:
     return [tuple(group) for group in grouped]
 
 
-def argv(vm: Vm) -> list[str]:
+def argv(vm: Vm, settings: Settings = SHIPPED) -> list[str]:
     """The full argv: the binary, then every option and argument."""
-    return [vm.binary, *(part for option in render(vm) for part in option)]
+    return [vm.binary, *(part for option in render(vm, settings=settings) for part in option)]

@@ -23,6 +23,7 @@ from genqemu.placement import place
 from genqemu.profiles import MachineProfile, Profile
 from genqemu.records import Entry, Named, Placed
 from genqemu.schema import Problems, suggest
+from genqemu.settings import SHIPPED, Settings
 
 RAM_BACKEND_ID = "ram0"
 
@@ -63,8 +64,9 @@ class Vm:
         self.privilege_drop: list[str] = []  # command prefix that drops privileges
 
 
-def resolve(config: Config, profile: Profile, source: str) -> Vm:
-    """Resolve `config` for `profile`'s arch, or raise ConfigError with every problem."""
+def resolve(config: Config, profile: Profile, source: str, settings: Settings = SHIPPED) -> Vm:
+    """Resolve `config` for `profile`'s arch, or raise ConfigError with every problem.
+    `settings` name the other arches a device kind missing here exists on."""
     problems = Problems()
     machine_type = (config.machine and config.machine.type) or profile.default_machine
     vm = Vm(config, profile, machine_type)
@@ -95,7 +97,7 @@ def resolve(config: Config, profile: Profile, source: str) -> Vm:
     for device in vm.devices:
         resolve_references(device, ids, uses, root_bus, problems)
         if machine is not None:
-            place(device, config, profile, machine_type, machine, problems)
+            place(device, config, profile, machine_type, machine, problems, settings)
         device.config.check_config(config, problems)
     _check_host_features(config, profile, problems)
     allocate_devnos(vm.devices, profile, problems)

@@ -27,7 +27,7 @@ def command(launch: Launch, extra: Sequence[str] = ()) -> list[str]:
     return [*launch.prefix, *launch.argv, *extra]
 
 
-def describe(launch: Launch, extra: Sequence[str] = ()) -> str:
+def dry_run_text(launch: Launch, extra: Sequence[str] = ()) -> str:
     """The dry run: each fd as the script's redirection, then the command, shell-quoted."""
     lines = [f"exec {fd.number}{_redirect(fd)}{quote(fd.path)}" for fd in launch.fds]
     lines.append("exec " + " ".join(quote(part) for part in command(launch, extra)))

@@ -33,7 +33,8 @@ import jinja2
 from genqemu import jsonsyntax as typed
 from genqemu import qemu_facts
 from genqemu.escape import esc, hexadecimal, onoff, prop, props, size, strings
-from genqemu.resources import PACKAGE, data_dir, user_dirs
+from genqemu.resources import PACKAGE, data_dir
+from genqemu.settings import SHIPPED, Settings
 
 if TYPE_CHECKING:
     from jinja2.bccache import Bucket
@@ -153,7 +154,7 @@ def source_cache(templates: Path) -> SourceCache:
     return SourceCache(os.fspath(directory), f"jinja-{jinja2.__version__}-{key}-%s.cache")
 
 
-def environment(syntax: str = "qemuopts", user: list[Path] | None = None) -> Environment:
+def environment(syntax: str = "qemuopts", settings: Settings = SHIPPED) -> Environment:
     """A new environment: the user's template folders first (compiled from
     source), then the shipped templates, precompiled if there are, else the source."""
     compiled = precompiled_dir()
@@ -162,9 +163,9 @@ def environment(syntax: str = "qemuopts", user: list[Path] | None = None) -> Env
         jinja2.ModuleLoader(compiled) if compiled.is_dir() else jinja2.FileSystemLoader(templates)
     )
     cache = None if compiled.is_dir() else source_cache(templates)
-    user = user_dirs("templates") if user is None else user
-    if user:
-        shipped = jinja2.ChoiceLoader([jinja2.FileSystemLoader(user), shipped])
+    if settings.template_dirs:
+        user = jinja2.FileSystemLoader(list(settings.template_dirs))
+        shipped = jinja2.ChoiceLoader([user, shipped])
         cache = None  # the source cache belongs to the shipped folder
     return Environment(shipped, cache, syntax)
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ARCHES
+from typer.testing import CliRunner
 
 from genqemu import cli, entry
 
@@ -50,14 +52,29 @@ print(" ".join(sorted(sys.modules)))
 
 
 def test_help_loads_nothing_but_the_cli() -> None:
-    """--help stays near the floor: no template engine, TOML parser or config models."""
+    """--help stays near the floor: no template engine, TOML parser or config models
+    (the commands and where the shipped profiles are, which its --arch help lists)."""
     loaded = subprocess.run(
         [sys.executable, "-c", HELP_PROBE], capture_output=True, text=True, check=True
     ).stdout.split()
     assert [name for name in loaded if name.startswith("genqemu")] == [
         "genqemu",
         "genqemu.cli",
+        "genqemu.commands",
+        "genqemu.commands.explain",
+        "genqemu.commands.generate",
+        "genqemu.commands.import_",
+        "genqemu.commands.options",
+        "genqemu.commands.run",
+        "genqemu.commands.schema",
         "genqemu.entry",
+        "genqemu.resources",
     ]
     for heavy in ("jinja2", "tomli", "tomllib", "rich"):
         assert heavy not in loaded
+
+
+def test_the_arch_help_names_the_shipped_profiles() -> None:
+    """The --arch help lists the profiles that ship, read from their file names."""
+    text = " ".join(CliRunner().invoke(cli.app, ["--help"]).stdout.split())
+    assert f"Target: {', '.join(ARCHES)}, an alias of one," in text

@@ -152,5 +152,7 @@ def test_every_example_renders_the_same_without_the_overrides(
         for name in ("qemuopts", "json")
     }
     assert type(plain["json"].get_template("vm.j2").new_context()) is jinja2.runtime.Context
-    monkeypatch.setattr(render_module, "environment", lambda syntax="qemuopts": plain[syntax])
+    monkeypatch.setattr(
+        render_module, "environment", lambda syntax="qemuopts", settings=None: plain[syntax]
+    )
     assert render(vm, syntax) == expected

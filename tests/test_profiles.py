@@ -11,12 +11,12 @@ import pytest
 from conftest import ARCHES, qemu_binary
 from support.qemu_help import device_drivers, object_types
 
-from genqemu import profiles
 from genqemu.confidential import CONFIDENTIAL
 from genqemu.devices import DEVICE
 from genqemu.errors import ConfigError, UsageError
 from genqemu.profiles import Profile, arch_names, load_profile
 from genqemu.schema import Problems
+from genqemu.settings import Settings
 
 
 def test_the_four_arches_ship() -> None:
@@ -78,13 +78,10 @@ def test_a_profile_with_dangling_names_is_refused() -> None:
     ]
 
 
-def test_a_broken_profile_file_is_reported_with_its_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_broken_profile_file_is_reported_with_its_path(tmp_path: Path) -> None:
     (tmp_path / "toy.toml").write_text('arch = "toy"\nbinary = 3\n')
-    monkeypatch.setattr(profiles, "profile_dirs", lambda: [tmp_path])
     with pytest.raises(ConfigError) as error:
-        load_profile("toy")
+        load_profile("toy", Settings(profile_dirs=(tmp_path,)))
     assert str(error.value).splitlines() == [
         f"{tmp_path}/toy.toml: binary: must be string, got integer 3",
         f"{tmp_path}/toy.toml: qemu_version: required key is missing: the QEMU version the "

@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 from genqemu.build import build_file
 from genqemu.cli import app
 from genqemu.launch import InheritedFd, plan
-from genqemu.run import describe
+from genqemu.run import dry_run_text
 
 MINIMAL = str(example_path("minimal"))
 
@@ -91,7 +91,7 @@ def test_dry_run_shows_fds_as_the_script_opens_them_and_the_prefix() -> None:
     launch = plan(build_file(MINIMAL, "s390x"))
     launch.fds = [InheritedFd(3, "/dev/net/tun", "rw"), InheritedFd(4, "/my dir/x", "r")]
     launch.prefix = ["setpriv", "--reuid=qemu"]
-    lines = describe(launch, ["-S"]).splitlines()
+    lines = dry_run_text(launch, ["-S"]).splitlines()
     assert lines[:2] == ["exec 3<>/dev/net/tun", "exec 4<'/my dir/x'"]
     assert lines[2] == "exec " + shlex.join(["setpriv", "--reuid=qemu", *launch.argv, "-S"])
     assert len(lines) == 3

@@ -36,7 +36,7 @@ def test_precompiled_templates_render_exactly_as_the_source(
     vms = [build_file(example_path(e), arch) for e in EXAMPLES for arch in ARCHES]
     expected = [render(vm) for vm in vms]
     precompiled = templating.Environment(jinja2.ModuleLoader(compiled), None)
-    monkeypatch.setattr(render_module, "environment", lambda: precompiled)
+    monkeypatch.setattr(render_module, "environment", lambda syntax, settings: precompiled)
     assert [render(vm) for vm in vms] == expected
 
 

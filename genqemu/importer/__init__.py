@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from genqemu.errors import GenqemuError
+from genqemu.settings import SHIPPED, Settings
 
 
 @dataclass
@@ -34,8 +35,9 @@ class ImportResult:
         return "\n".join(lines)
 
 
-def import_text(text: str, arch: str | None = None) -> ImportResult:
-    """Import a command line, launch script or JSON argv; GenqemuError for bad input."""
+def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED) -> ImportResult:
+    """Import a command line, launch script or JSON argv; GenqemuError for bad input.
+    The profiles and templates are those of `settings` (default: the shipped ones)."""
     from genqemu.importer.assemble import Assembly, order_claims
     from genqemu.importer.backends import (
         chardev_claims,
@@ -53,7 +55,7 @@ def import_text(text: str, arch: str | None = None) -> ImportResult:
     from genqemu.profiles import load_profile
 
     invocation = read_invocation(text)
-    profile = load_profile(infer_arch(invocation.binary, arch))
+    profile = load_profile(infer_arch(invocation.binary, arch, settings), settings)
     options = split_options(invocation.args)
     # Short virtio names (-drive if=virtio, -device virtio-blk) take the arch's virtio
     # transport: the default one of its default machine.
@@ -83,7 +85,7 @@ def import_text(text: str, arch: str | None = None) -> ImportResult:
         fixed["binary"] = invocation.binary
     if invocation.run_as is not None:
         fixed["run_as"] = invocation.run_as
-    assembly = Assembly(claims, options, profile, context, given, fixed)
+    assembly = Assembly(claims, options, profile, context, given, fixed, settings)
     assembly.settle()
     assembly.tidy()
     typed = {index for claim in assembly.typed() for index in claim.origins}
@@ -96,16 +98,16 @@ def import_text(text: str, arch: str | None = None) -> ImportResult:
     )
 
 
-def infer_arch(binary: str, requested: str | None) -> str:
+def infer_arch(binary: str, requested: str | None, settings: Settings = SHIPPED) -> str:
     """The arch of `binary` (qemu-system-s390x -> s390x), checked against --arch."""
     from genqemu.profiles import arch_names, describe_arches, load_profile
 
-    names = arch_names()
-    by_binary = {load_profile(a).binary: a for a in sorted(set(names.values()))}
+    names = arch_names(settings)
+    by_binary = {load_profile(a, settings).binary: a for a in sorted(set(names.values()))}
     base = binary.rsplit("/", 1)[-1]
     found = by_binary.get(base)
     if requested is not None:
-        wanted = load_profile(requested).arch
+        wanted = load_profile(requested, settings).arch
         if found is not None and found != wanted:
             raise GenqemuError(
                 f"{base} is the {found} emulator, but --arch says {requested}: "

@@ -25,6 +25,7 @@ from genqemu.importer.verify import (
     failed_top_level,
     genqemu_machine_options,
 )
+from genqemu.settings import SHIPPED, Settings
 
 if TYPE_CHECKING:
     from genqemu.profiles import Profile
@@ -44,6 +45,7 @@ class Assembly:
         context: Context,
         given: frozenset[str],
         fixed: dict[str, Any],
+        settings: Settings = SHIPPED,
     ) -> None:
         self.claims = claims
         self.options = options
@@ -51,6 +53,7 @@ class Assembly:
         self.context = context
         self.given = given
         self.fixed = fixed  # binary, run_as: not from options
+        self.settings = settings  # the profiles and templates it is verified with
         self.paths: dict[int, str] = {}  # id(claim) -> its TOML path
         self.vm: Vm | None = None
 
@@ -112,11 +115,13 @@ class Assembly:
         if vm is None or self._rename_collisions(vm):
             return False
         typed = self.typed()
-        failures = failed_devices(vm, typed, self.given, self.context)
+        failures = failed_devices(vm, typed, self.given, self.context, self.settings)
         for claim, difference in failures:
             self.demote([claim], difference)
         added = genqemu_machine_options(vm)
-        names, difference = failed_top_level(vm, typed, self.given, self.context, added)
+        names, difference = failed_top_level(
+            vm, typed, self.given, self.context, added, self.settings
+        )
         if names:
             bad = [
                 c
@@ -142,7 +147,8 @@ class Assembly:
 
         raw = self.raw()
         try:
-            return resolve(load_config(raw, "<import>"), self.profile, "<import>")
+            config = load_config(raw, "<import>")
+            return resolve(config, self.profile, "<import>", self.settings)
         except ConfigError as error:
             bad = [
                 c

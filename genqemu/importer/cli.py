@@ -7,6 +7,7 @@ from pathlib import Path
 
 from genqemu.errors import GenqemuError, unreadable
 from genqemu.importer.source import MAX_INPUT
+from genqemu.settings import SHIPPED, Settings
 
 
 def read_source(source: str) -> str:
@@ -31,7 +32,7 @@ def read_source(source: str) -> str:
         raise GenqemuError(f"{name}: not UTF-8 text (byte {error.start})") from None
 
 
-def run_import(source: str, arch: str | None) -> tuple[str, str]:
+def run_import(source: str, arch: str | None, settings: Settings = SHIPPED) -> tuple[str, str]:
     """The TOML text and the summary for the input at `source`."""
     from genqemu.importer import import_text
     from genqemu.importer.tomlwrite import to_toml
@@ -39,7 +40,7 @@ def run_import(source: str, arch: str | None) -> tuple[str, str]:
     name = "stdin" if source == "-" else source
     text = read_source(source)
     try:
-        result = import_text(text, arch)
+        result = import_text(text, arch, settings)
     except GenqemuError as error:
         raise GenqemuError(f"{name}: {error}") from None
     header = [

@@ -19,6 +19,7 @@ from genqemu.importer.syntax import split_options
 
 if TYPE_CHECKING:
     from genqemu.resolve import Vm
+    from genqemu.settings import Settings
 
 # Properties genqemu may add where the input had none.
 _OPTIONAL = {
@@ -34,12 +35,12 @@ def rendered(options: Iterable[tuple[str, ...]], context: Context) -> list[Piece
 
 
 def failed_devices(
-    vm: Vm, claims: list[Claim], given: frozenset[str], context: Context
+    vm: Vm, claims: list[Claim], given: frozenset[str], context: Context, settings: Settings
 ) -> list[tuple[Claim, str]]:
     """Device and chardev claims whose entry renders differently, with the difference."""
     from genqemu.render import environment, options
 
-    env = environment()
+    env = environment("qemuopts", settings)
     failures: list[tuple[Claim, str]] = []
     devices = [c for c in claims if c.section == "device"]
     chardevs = [c for c in claims if c.section == "chardev"]
@@ -106,11 +107,12 @@ def failed_top_level(
     given: frozenset[str],
     context: Context,
     added: dict[str, Any],
+    settings: Settings,
 ) -> tuple[set[str], str]:
     """Options of the machine-wide claims that render differently, and the difference."""
     from genqemu.render import environment, options
 
-    text = environment().get_template("vm.j2").render(vm=vm, c=vm.config)
+    text = environment("qemuopts", settings).get_template("vm.j2").render(vm=vm, c=vm.config)
     expected = [p for c in claims if c.section not in DEVICE_SECTIONS for p in c.pieces]
     produced = _allow_machine(rendered(options(text), context), expected, added, vm)
     difference = diff(expected, produced, given)

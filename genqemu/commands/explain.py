@@ -1,0 +1,41 @@
+"""`genqemu explain`: why the command line of a config is what it is."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from genqemu.commands.options import (
+    Arches,
+    ProfileDirs,
+    TemplateDirs,
+    errors_exit,
+    host_arch,
+    user_settings,
+)
+
+
+def explain(
+    config: Annotated[
+        Path, typer.Argument(help="VM description (TOML).", metavar="CONFIG", show_default=False)
+    ],
+    arch: Arches = None,
+    profile_dir: ProfileDirs = None,
+    template_dir: TemplateDirs = None,
+) -> None:
+    """Explain the command line: transports and the rules that chose them, drivers,
+    allocated device numbers, chassis and fds, and what was added for the arch."""
+    from genqemu.build import build_file
+    from genqemu.errors import UsageError
+    from genqemu.explain import explain as explanation
+    from genqemu.launch import plan
+
+    with errors_exit():
+        if arch and len(arch) > 1:
+            raise UsageError("explain takes one --arch")
+        settings = user_settings(profile_dir, template_dir)
+        vm = build_file(config, arch[0] if arch else host_arch(), settings)
+        sys.stdout.write(explanation(vm, plan(vm, "qemuopts", settings), str(config)))

@@ -1,0 +1,65 @@
+"""What a run depends on besides its config and arch: the user's folders.
+
+`Settings` is a frozen value. The command line makes one per command with
+`Settings.from_env`: the `--profile-dir`/`--template-dir` folders first,
+then those of GENQEMU_PROFILE_PATH and GENQEMU_TEMPLATE_PATH (separated by
+':'), each checked to be a folder. It is passed down to every function that
+looks up a profile or a template (build, load_profile, render, ...), whose
+default, `SHIPPED` (`Settings()`), means the shipped files only.
+
+The environment is read there and nowhere else: library calls depend only on
+their arguments, and no module keeps what one call chose for the next
+(caches are keyed by the folders).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import NamedTuple
+
+from genqemu.errors import UsageError
+
+
+class Settings(NamedTuple):
+    """The user's folders searched before the shipped ones; a file there adds to
+    or replaces the shipped file of the same name.
+
+    Immutable and hashable, so caches can be keyed by it. A NamedTuple rather
+    than a frozen dataclass: importing dataclasses and building one would add
+    about 0.5 ms to every run (docs/performance.md counts such costs)."""
+
+    profile_dirs: tuple[Path, ...] = ()
+    template_dirs: tuple[Path, ...] = ()
+
+    @classmethod
+    def from_env(
+        cls,
+        profiles: Iterable[Path] | None = None,
+        templates: Iterable[Path] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Settings:
+        """The command line's folders, then the environment's (default: os.environ);
+        UsageError names the first one that is not a folder, and where it came from."""
+        env = os.environ if environ is None else environ
+        return cls(
+            _folders(profiles, "--profile-dir", "GENQEMU_PROFILE_PATH", env),
+            _folders(templates, "--template-dir", "GENQEMU_TEMPLATE_PATH", env),
+        )
+
+
+SHIPPED = Settings()
+
+
+def _folders(
+    given: Iterable[Path] | None, option: str, variable: str, environ: Mapping[str, str]
+) -> tuple[Path, ...]:
+    """`given` (from `option`), then the folders in `variable`; each must exist."""
+    chosen = [Path(folder) for folder in given or ()]
+    found = (*chosen, *(Path(p) for p in environ.get(variable, "").split(os.pathsep) if p))
+    for folder in found:
+        if not folder.is_dir():
+            where = option if folder in chosen else variable
+            raise UsageError(f"{where}: {folder} is not a directory")
+    return found
