@@ -8,7 +8,6 @@ for an entry is a field of the entry's record here, and the templates,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -29,36 +28,56 @@ def settled_key(field: str, chassis_key: str = "") -> str | None:
     return field if field in _SETTLES else None
 
 
-@dataclass(eq=False, slots=True)
 class Named(Generic[E]):
     """A chardev, iothread, QMP socket or confidential object, and its id."""
 
-    config: E
-    id: str
+    __slots__ = ("config", "id")
+
+    def __init__(self, config: E, id: str) -> None:
+        self.config = config
+        self.id = id
 
 
-@dataclass(eq=False, slots=True)
 class Placed:
     """One device as the target builds it.
 
     `refs` holds the id each reference key names (the bus, the controller,
     the chardev...), including the ones resolution defaulted; `chassis` is
     the chassis number of a root port or bridge, whatever its key is called.
+    (Plain classes with slots: importing dataclasses costs more start-up time
+    than all of resolution for a small VM.)
     """
 
-    config: Device
-    id: str
-    driver: str = ""
-    transport: str | None = None
-    transport_rule: str = "none"
-    devno: str | None = None
-    chassis: int | None = None
-    backend_id: str | None = None
-    refs: dict[str, str | None] = field(default_factory=dict)
-    iommu_platform: bool | None = None
-    disable_legacy: bool | None = None
-    fds: dict[str, list[int]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    __slots__ = (
+        "backend_id",
+        "chassis",
+        "config",
+        "devno",
+        "disable_legacy",
+        "driver",
+        "fds",
+        "id",
+        "iommu_platform",
+        "notes",
+        "refs",
+        "transport",
+        "transport_rule",
+    )
+
+    def __init__(self, config: Device, id: str) -> None:
+        self.config = config
+        self.id = id
+        self.driver = ""
+        self.transport: str | None = None
+        self.transport_rule = "none"
+        self.devno: str | None = None
+        self.chassis: int | None = None
+        self.backend_id: str | None = None
+        self.refs: dict[str, str | None] = {}
+        self.iommu_platform: bool | None = None
+        self.disable_legacy: bool | None = None
+        self.fds: dict[str, list[int]] = {}
+        self.notes: list[str] = []
 
     @property
     def kind(self) -> str:
