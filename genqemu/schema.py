@@ -76,10 +76,10 @@ def quoted(text: str) -> str:
 SUGGEST_MAX = 100
 
 
-def closest(word: str, choices: Collection[str]) -> str | None:
-    """The choice `word` is likely a typo of, if exactly one is best (and there are
-    not too many); see `likely` for what counts."""
-    if len(choices) > SUGGEST_MAX:
+def closest(word: str, choices: Collection[str], limit: int = SUGGEST_MAX) -> str | None:
+    """The choice `word` is likely a typo of, if any (and there are at most `limit`
+    choices); see `likely` for what counts."""
+    if len(choices) > limit:
         return None
     best: tuple[int, str] | None = None
     for choice in sorted(choices):
