@@ -253,6 +253,11 @@ class FwCfg(Model):
 class Config(Model):
     """A whole VM description."""
 
+    unmodelled: ClassVar[str] = (
+        "a QEMU option genqemu does not model goes in extra_args, as QEMU writes it: "
+        'extra_args = ["-boot", "menu=on"]'
+    )
+
     name: str | None = key(NAME, default=None, doc="guest name (`-name guest=`)")
     uuid: str | None = key(
         Text(pattern=_UUID, hint="write a UUID like '8e5bd3a5-9a1d-4d5e-8a7a-0b6b6a6b6a6b'"),

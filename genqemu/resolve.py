@@ -108,6 +108,10 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
     vm.privilege_drop = _privilege_drop(config)
     if machine is not None:
         vm.machine_options = _machine_options(vm, machine)
+    if config.extra_args:
+        from genqemu.passthrough import check_extra_args
+
+        check_extra_args(vm, problems)
     if problems:
         raise ConfigError(source, problems.items)
     return vm

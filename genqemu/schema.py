@@ -76,25 +76,73 @@ def quoted(text: str) -> str:
 SUGGEST_MAX = 100
 
 
-def closest(word: str, choices: Collection[str]) -> str | None:
-    """The choice most like `word`, if any is close (and there are not too many)."""
-    if len(choices) > SUGGEST_MAX:
+def closest(word: str, choices: Collection[str], limit: int = SUGGEST_MAX) -> str | None:
+    """The choice `word` is likely a typo of, if any (and there are at most `limit`
+    choices); see `likely` for what counts."""
+    if len(choices) > limit:
         return None
-    import difflib  # only on the error path
+    best: tuple[int, str] | None = None
+    for choice in sorted(choices):
+        distance = likely(word, choice)
+        if distance is not None and (best is None or distance < best[0]):
+            best = (distance, choice)
+    return best[1] if best else None
 
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return close[0] if close else None
+
+_TOKEN = re.compile(r"[-_.]")
 
 
-def suggest(word: str, choices: Collection[str]) -> str:
-    """`; did you mean 'x'?` for the closest choice, else the list of them all."""
+def likely(word: str, choice: str) -> int | None:
+    """How many typing slips turn `word` into `choice` (None: more than a slip).
+
+    A slip is a wrong, missing, extra or swapped character, or the case or the
+    separator (- for _). One slip is allowed, two in words of 10 characters or
+    more; and the slip may not fall in a part of two characters or fewer, where
+    one character is the whole meaning (scsi-cd is not scsi-hd, nvme not nvdimm).
+    """
+    if word.lower().replace("-", "_") == choice.lower().replace("-", "_"):
+        return 0
+    allowed = 2 if min(len(word), len(choice)) >= 10 else 1
+    if not word or abs(len(word) - len(choice)) > allowed:
+        return None
+    distance = _slips(word, choice)
+    if distance > allowed:
+        return None
+    parts, other = _TOKEN.split(word), _TOKEN.split(choice)
+    if len(parts) == len(other) and any(
+        a != b and min(len(a), len(b)) <= 2 for a, b in zip(parts, other, strict=True)
+    ):
+        return None
+    return distance
+
+
+def _slips(a: str, b: str) -> int:
+    """Edit distance counting a swap of two neighbours as one (optimal string alignment)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], previous2[j - 2] + 1)
+        previous2, previous = previous, row
+    return previous[-1]
+
+
+def suggest(word: str, choices: Collection[str], unmodelled: str = "") -> str:
+    """`; did you mean 'x'?` for a likely typo, else the list of every choice and,
+    if given, `unmodelled`: how to pass what genqemu does not model."""
     if len(choices) > SUGGEST_MAX:
-        return f"; there are {len(choices)} to choose from"
+        return f"; there are {len(choices)} to choose from" + (
+            f"; {unmodelled}" if unmodelled else ""
+        )
     options = sorted(choices)
     near = closest(word, options)
     if near:
         return f"; did you mean {near!r}?"
-    return "; valid: " + ", ".join(options)
+    return "; valid: " + ", ".join(options) + (f"; {unmodelled}" if unmodelled else "")
 
 
 class Invalid:
@@ -145,9 +193,11 @@ class Tagged(Check[M]):
     `tag` themselves: `class VirtioBlk(Device): kind = "virtio-blk"`.
     """
 
-    def __init__(self, tag: str, base: type[M]) -> None:
+    def __init__(self, tag: str, base: type[M], unmodelled: str = "") -> None:
         self.tag = tag
         self.base = base
+        # How to pass one genqemu does not model; {name} is the unknown one.
+        self.unmodelled = unmodelled
         self._models: dict[str, type[M]] | None = None
 
     @property
@@ -182,9 +232,11 @@ class Tagged(Check[M]):
             return INVALID
         model = self.models.get(name)
         if model is None:
+            shown = name if _BARE_KEY.match(name) else self.tag.upper()
             problems.add(
                 join(path, self.tag),
-                f"unknown {self.tag} {quoted(name)}" + suggest(name, self.models),
+                f"unknown {self.tag} {quoted(name)}"
+                + suggest(name, self.models, self.unmodelled.format(name=shown)),
             )
             return INVALID
         loaded = model.load(value, path, problems, skip=self.tag)
@@ -266,6 +318,8 @@ class Model:
     _required: ClassVar[tuple[Field[Any], ...]] = ()
     _bare: ClassVar[frozenset[str]] = frozenset()  # keys that need no quotes in a path
     toml_path: str = ""
+    # How to pass a setting this table does not model (said of an unknown key).
+    unmodelled: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -302,7 +356,9 @@ class Model:
                 where = prefix + name if name in bare else join(path, name)
                 values[field.attr] = field.check(value, where, problems)
             elif name != skip:
-                problems.add(join(path, name), "unknown key" + suggest(name, fields))
+                problems.add(
+                    join(path, name), "unknown key" + suggest(name, fields, cls.unmodelled)
+                )
         _set = object.__setattr__  # the one place a model's attributes are written
         for attr, value in values.items():
             _set(obj, attr, value)

@@ -23,12 +23,12 @@ from genqemu.build import build
 from genqemu.errors import GenqemuError
 from genqemu.importer import import_text
 from genqemu.importer.canon import Context, canonical, expand
-from genqemu.importer.qemu_options import FLAGS, WITH_ARGUMENT
 from genqemu.importer.shell import parse_script
 from genqemu.importer.syntax import parse_cpu, parse_json, parse_qemuopts, split_options
 from genqemu.importer.tomlwrite import to_toml
 from genqemu.launch import plan
 from genqemu.profiles import load_profile
+from genqemu.qemu_options import FLAGS, WITH_ARGUMENT
 from genqemu.tomlfile import HexInt
 
 # --- sh ----------------------------------------------------------------------

@@ -54,6 +54,10 @@ class Device(Model):
     # Found once per class, from the declared keys:
     transport_bound: ClassVar[tuple[Field[Any], ...]] = ()  # keys that apply per transport
     references: ClassVar[tuple[tuple[Field[Any], Ref], ...]] = ()  # keys naming another entry
+    unmodelled: ClassVar[str] = (
+        "a property genqemu does not model: pass the whole device in extra_args instead, "
+        'as QEMU writes it (extra_args = ["-device", "DRIVER,id=ID,PROPERTY=VALUE"])'
+    )
 
     id: str = key(ID, default=None, doc="device id; default: the kind's prefix and a number")
 
@@ -82,7 +86,12 @@ class Device(Model):
         """Rules between this device and the rest of the config."""
 
 
-DEVICE: Tagged[Device] = Tagged("kind", Device)
+DEVICE: Tagged[Device] = Tagged(
+    "kind",
+    Device,
+    unmodelled="a device genqemu does not model goes in extra_args, as QEMU writes it: "
+    'extra_args = ["-device", "{name},id=ID,..."]',
+)
 
 
 def backend_id_key(backend: str, prefix: str) -> Any:

@@ -157,9 +157,42 @@ class Assembly:
                 if id(c) in self.paths and _within(path, self.paths[id(c)])
             ]
             if not bad:
+                bad = self._overridden(error.problems, raw.get("extra_args", []))
+            if not bad:
+                if self._renamed_without_extra_args(raw):
+                    return None
                 raise GenqemuError(f"genqemu cannot write this command line:\n{error}") from None
             self.demote(bad, error.problems[0][1])
             return None
+
+    def _overridden(self, problems: list[tuple[str, str]], extra: list[str]) -> list[Claim]:
+        """The typed claims of an option that extra_args has again (QEMU takes it once:
+        the source said it twice), so that every occurrence passes through as written."""
+        from genqemu.qemu_options import ONCE
+
+        keys = set()
+        for path, _ in problems:
+            index = path.removeprefix("extra_args[").removesuffix("]")
+            if index.isdigit() and int(index) < len(extra):
+                keys.add(ONCE.get(extra[int(index)].lstrip("-")))
+        keys.discard(None)
+        return [
+            c
+            for c in self.typed()
+            if any(ONCE.get(self.options[o].name) in keys for o in c.origins if o >= 0)
+        ]
+
+    def _renamed_without_extra_args(self, raw: dict[str, Any]) -> bool:
+        """Resolve without extra_args, and rename the automatic ids they define too."""
+        from genqemu.build import load_config
+        from genqemu.resolve import resolve
+
+        bare = {key: value for key, value in raw.items() if key != "extra_args"}
+        try:
+            vm = resolve(load_config(bare, "<import>"), self.profile, "<import>", self.settings)
+        except ConfigError:
+            return False
+        return self._rename_collisions(vm)
 
     def _rename_collisions(self, vm: Vm) -> bool:
         """Give an explicit id to typed entries whose automatic id an extra_args option uses."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from genqemu.errors import GenqemuError
 from genqemu.escape import onoff
-from genqemu.importer.qemu_options import FLAGS, IMPLIED_KEY, JSON_SYNTAX, WITH_ARGUMENT
+from genqemu.qemu_options import FLAGS, IMPLIED_KEY, JSON_SYNTAX, WITH_ARGUMENT
 
 Props = list[tuple[str, str]]
 

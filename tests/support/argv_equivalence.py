@@ -29,8 +29,8 @@ import re
 from collections import Counter
 from typing import Any
 
-from genqemu.importer.qemu_options import FLAGS, WITH_ARGUMENT
 from genqemu.profiles import Profile
+from genqemu.qemu_options import FLAGS, WITH_ARGUMENT
 
 from .qemuopts import parse
 

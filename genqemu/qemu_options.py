@@ -5,6 +5,9 @@ real binaries (`qemu-system-ARCH -version -OPTION` says "requires an argument"
 exactly for those in WITH_ARGUMENT; tests/test_import_units.py asks again);
 options added later or removed earlier are listed so that command lines
 written for other versions still split into options correctly.
+
+Both directions read it: the importer splits command lines with it, and
+genqemu/passthrough.py checks a config's extra_args against it.
 """
 
 from __future__ import annotations
@@ -95,3 +98,41 @@ IMPLIED_KEY: dict[str, str | None] = {
 
 # Options that take QEMU's JSON syntax when their argument starts with '{'.
 JSON_SYNTAX = frozenset({"device", "object", "netdev", "blockdev", "audiodev", "display", "compat"})
+
+# Options QEMU 7.2 takes once: a second one silently wins (-m, -cpu, -smp, -name,
+# -uuid, -kernel, -initrd, -append, -bios, -vga, -rtc keys, -pidfile, -D,
+# -incoming), merges into the first (-machine, -M: a later type wins, earlier
+# properties stay; -display replaces the display -nographic chose), resets
+# what the first set (-overcommit: an unnamed key is off again; -sandbox), is
+# an error (-accel after machine accel=), or is a no-op (the flags). Each maps
+# to the config key that makes genqemu emit it: with that key in effect the
+# option may not appear in extra_args too (genqemu/passthrough.py).
+ONCE: dict[str, str] = {
+    "name": "name",
+    "uuid": "uuid",
+    "machine": "machine.type",
+    "M": "machine.type",
+    "accel": "machine.accel",
+    "cpu": "cpu.model",
+    "smp": "smp",
+    "m": "memory",
+    "overcommit": "overcommit",
+    "no-user-config": "no_user_config",
+    "nodefaults": "nodefaults",
+    "nographic": "nographic",
+    "display": "nographic",
+    "no-reboot": "no_reboot",
+    "no-shutdown": "no_shutdown",
+    "daemonize": "daemonize",
+    "S": "stopped",
+    "sandbox": "sandbox",
+    "bios": "bios",
+    "kernel": "kernel.path",
+    "initrd": "kernel.initrd",
+    "append": "kernel.append",
+    "vga": "vga",
+    "rtc": "rtc",
+    "pidfile": "pidfile",
+    "D": "logfile",
+    "incoming": "incoming",
+}
