@@ -59,4 +59,12 @@ def plan(vm: Vm, syntax: str = "qemuopts", settings: Settings = SHIPPED) -> Laun
                 f"(JSON -netdev); the {vm.arch} profile targets QEMU "
                 f"{vm.profile.qemu_version}"
             )
-    return Launch(vm, render(vm, syntax, settings))
+    launch = Launch(vm, render(vm, syntax, settings))
+    from genqemu.argmax import problems
+
+    too_long = problems([*launch.prefix, *launch.argv])
+    if too_long:
+        from genqemu.errors import ConfigError
+
+        raise ConfigError(vm.source, [("", message) for message in too_long])
+    return launch

@@ -38,6 +38,7 @@ class Vm:
 
     def __init__(self, config: Config, profile: Profile, machine_type: str) -> None:
         self.config = config
+        self.source = "<config>"  # the config's file name, for messages
         self.profile = profile
         self.arch = profile.arch
         self.binary = config.binary or profile.binary
@@ -70,6 +71,7 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
     problems = Problems()
     machine_type = (config.machine and config.machine.type) or profile.default_machine
     vm = Vm(config, profile, machine_type)
+    vm.source = source
     machine = profile.machine(machine_type)
     if machine is None:
         problems.add(

@@ -13,14 +13,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from genqemu.argmax import MAX_ARGUMENT
 from genqemu.errors import GenqemuError
 from genqemu.escape import onoff
 from genqemu.qemu_options import FLAGS, IMPLIED_KEY, JSON_SYNTAX, WITH_ARGUMENT
 
 Props = list[tuple[str, str]]
 
-# Linux refuses to exec a command with an argument longer than this (MAX_ARG_STRLEN).
-MAX_ARGUMENT = 128 * 1024
 _TRUE = frozenset({"on", "yes", "true"})
 _FALSE = frozenset({"off", "no", "false"})
 
