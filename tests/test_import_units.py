@@ -231,6 +231,18 @@ def test_shared_ram_is_typed_only_as_the_backend_genqemu_writes() -> None:
     assert ram.passthrough == ["-object memory-backend-ram", "-numa node"]
 
 
+def test_qemus_own_defaults_are_written_where_genqemus_differ() -> None:
+    """An import starts the same VM: QEMU's default CPU and pseries caps, not the
+    profile's max and TCG workarounds; where QEMU's value is not known, a note."""
+    caps = {"cap-cfpc": "workaround", "cap-sbbc": "workaround", "cap-ibs": "workaround"}
+    pseries = typed("qemu-system-ppc64 -M pseries -accel tcg")["machine"]
+    assert pseries["options"] == {**caps, "cap-ccf-assist": True}
+    with pytest.raises(GenqemuError, match=r"genqemu writes .*cap-cfpc=broken"):
+        import_text("qemu-system-ppc64 -M pseries-2.12 -accel tcg")  # QEMU's caps unknown
+    assert typed("qemu-system-aarch64 -M virt")["cpu"] == {"model": "cortex-a15"}
+    assert "cpu" not in typed("qemu-system-aarch64 -M virt -cpu max")
+
+
 def test_machine_options_genqemu_adds_are_left_out() -> None:
     config = typed(
         "qemu-system-ppc64 -M pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,"
