@@ -125,7 +125,9 @@ class Memory(Model):
         PATH, default=None, doc="back RAM with a file in this directory (e.g. /dev/shm)"
     )
     share: bool | None = key(
-        Boolean(), default=None, doc="map RAM shared (vhost-user backends need it)"
+        Boolean(),
+        default=None,
+        doc="map RAM shared (vhost-user backends need it): a memfd, or a file under mem_path",
     )
     prealloc: bool | None = key(Boolean(), default=None, doc="allocate all RAM at start")
 

@@ -63,6 +63,13 @@ class MachineProfile(Model):
     ram_backend: str | None = key(
         _RAM_BACKEND, default=None, doc="how a guest RAM backend is attached; default: the arch's"
     )
+    qemu_options: Mapping[str, Any] = key(
+        MapOf(Scalar(), key_pattern=PROPERTY, key_hint=PROPERTY_HINT),
+        default={},
+        doc="QEMU's own value, on this machine type as named here (unversioned, at "
+        "qemu_version), of each machine option an [accel] sets differently: genqemu "
+        "import writes it out where the command line names none",
+    )
 
 
 class AccelProfile(Model):
@@ -98,6 +105,12 @@ class Profile(Model):
     )
     default_cpu: str | None = key(
         NAME, default=None, doc="CPU model used when the config names none"
+    )
+    qemu_default_cpu: str | None = key(
+        NAME,
+        default=None,
+        doc="the CPU QEMU itself picks on default_machine when the command line names "
+        "none, where default_cpu differs (genqemu import writes it out)",
     )
     machines: Mapping[str, MachineProfile] = key(
         MapOf(Table(MachineProfile), key_pattern=PROPERTY, key_hint=PROPERTY_HINT),

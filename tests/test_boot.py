@@ -231,3 +231,96 @@ def _check_doc(
 def test_boot_doc_has_one_section_per_arch() -> None:
     """Fast: a section per arch, in order (the boot tests check their contents)."""
     assert sections(DOC.read_text()) == ARCHES
+
+
+VHOST_USER_EXAMPLE = "vhost-user"
+# A sector the guest reads back from the backend's image.
+SECTOR = b"genqemu vhost-user-blk\n".ljust(512, b"\0")
+
+
+@pytest.fixture
+def storage_daemon(short_tmp: Path) -> Iterator[Callable[[int], Path]]:
+    """Start qemu-storage-daemon exporting a raw image as vhost-user-blk; yields a
+    function (number of queues -> the socket), and stops the daemon afterwards."""
+    binary = shutil.which("qemu-storage-daemon")
+    if binary is None:
+        pytest.fail("qemu-storage-daemon is missing: qemu-system-common ships it", pytrace=False)
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(queues: int) -> Path:
+        image = short_tmp / "vhost.img"
+        image.write_bytes(SECTOR * 2048)  # 1 MiB
+        socket = short_tmp / "vhost-blk.sock"
+        export = f"addr.type=unix,addr.path={socket},writable=on,num-queues={queues}"
+        blockdev = f"driver=file,node-name=disk,filename={image}"
+        export = f"type=vhost-user-blk,id=export,node-name=disk,{export}"
+        daemon = subprocess.Popen(
+            [binary, "--blockdev", blockdev, "--export", export],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        started.append(daemon)
+        deadline = time.monotonic() + 30
+        while not socket.exists():
+            if daemon.poll() is not None or time.monotonic() > deadline:
+                error = daemon.stderr.read().decode() if daemon.stderr else ""
+                pytest.fail(f"qemu-storage-daemon did not listen: {error}", pytrace=False)
+            time.sleep(0.05)
+        return socket
+
+    yield start
+    for daemon in started:
+        daemon.terminate()
+        daemon.wait(timeout=30)
+
+
+@pytest.mark.boot
+@pytest.mark.qemu
+@pytest.mark.parametrize("arch", ARCHES)
+def test_guest_reads_a_vhost_user_blk_disk_through_shared_memfd_ram(
+    arch: str,
+    kits: Callable[[str], BootKit],
+    short_tmp: Path,
+    storage_daemon: Callable[[int], Path],
+) -> None:
+    """The vhost-user example's disk, served by qemu-storage-daemon: the guest sees
+    it and reads a sector. RAM is `share = true` with no mem_path, which genqemu
+    renders as memory-backend-memfd: the backend maps guest RAM from its fd (an
+    anonymous memory-backend-ram,share=on has none, and vhost fails to start)."""
+    kit = kits(arch)
+    raw = read_toml(example_path(VHOST_USER_EXAMPLE))
+    disks = [d for d in raw["device"] if d["kind"] == "vhost-user-blk"]
+    raw["device"] = [d for d in raw["device"] if d["kind"] != "vhost-user-blk"]
+    raw["memory"] = {"size": raw["memory"]["size"], "share": True}
+    config, log, extra = boot_config(raw, arch, kit, short_tmp)
+    disk = dict(disks[0], socket=str(storage_daemon(disks[0].get("num_queues", 1))))
+    config["device"].append(disk)
+    vm = build(config, arch, VHOST_USER_EXAMPLE)
+    argv = [*plan(vm).argv, *extra]
+    assert any(a.startswith("memory-backend-memfd,") and "share=on" in a for a in argv), argv
+    qemu_binary(vm.binary)
+    try:
+        result = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=BOOT_TIMEOUT,
+            cwd=short_tmp,
+            check=False,
+        )
+        status, stderr = str(result.returncode), result.stderr
+    except subprocess.TimeoutExpired as expired:
+        status, stderr = f"none: killed after {BOOT_TIMEOUT} s", str(expired.stderr or "")
+    console = log.read_text(errors="replace") if log.exists() else ""
+    context = f"QEMU exit status {status}, stderr:\n{stderr}\nconsole:\n{console}"
+    assert status == "0", context
+    block = guest_block(console)
+    guest = Guest(arch, vm.machine_type, bool(config.get("pflash")), kit.has)
+    expected = expected_view(vm.devices, guest, 1, config.get("extra_args", []))
+    missing, unexpected = unmatched(expected, guest_view(block))
+    assert (missing, unexpected) == ([], []), "\n".join(
+        ["(declared but not seen, seen but not declared)", *block]
+    )
+    assert [d.kind for d in vm.devices if d.kind == "vhost-user-blk"] == ["vhost-user-blk"]

@@ -220,6 +220,29 @@ def test_a_port_without_a_bus_is_typed_only_when_there_is_one_controller() -> No
     assert [d["kind"] for d in typed(two)["device"]] == ["virtio-serial", "virtio-serial"]
 
 
+def test_shared_ram_is_typed_only_as_the_backend_genqemu_writes() -> None:
+    """Shared RAM without a file renders as a memfd: a memfd imports as share = true,
+    a shared memory-backend-ram (which genqemu would not write) passes through."""
+    line = "qemu-system-x86_64 -m 1G -object {},id=ram0,size=1G -numa node,memdev=ram0"
+    memfd = typed(line.format("memory-backend-memfd,share=on"))
+    assert memfd["memory"] == {"size": "1G", "share": True}
+    ram = import_text(line.format("memory-backend-ram,share=on"))
+    assert ram.config["memory"] == {"size": "1G"}
+    assert ram.passthrough == ["-object memory-backend-ram", "-numa node"]
+
+
+def test_qemus_own_defaults_are_written_where_genqemus_differ() -> None:
+    """An import starts the same VM: QEMU's default CPU and pseries caps, not the
+    profile's max and TCG workarounds; where QEMU's value is not known, a note."""
+    caps = {"cap-cfpc": "workaround", "cap-sbbc": "workaround", "cap-ibs": "workaround"}
+    pseries = typed("qemu-system-ppc64 -M pseries -accel tcg")["machine"]
+    assert pseries["options"] == {**caps, "cap-ccf-assist": True}
+    with pytest.raises(GenqemuError, match=r"genqemu writes .*cap-cfpc=broken"):
+        import_text("qemu-system-ppc64 -M pseries-2.12 -accel tcg")  # QEMU's caps unknown
+    assert typed("qemu-system-aarch64 -M virt")["cpu"] == {"model": "cortex-a15"}
+    assert "cpu" not in typed("qemu-system-aarch64 -M virt -cpu max")
+
+
 def test_machine_options_genqemu_adds_are_left_out() -> None:
     config = typed(
         "qemu-system-ppc64 -M pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,"

@@ -247,6 +247,27 @@ def test_vhost_user_needs_shared_ram() -> None:
     ]
 
 
+@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize(
+    ("memory", "backend"),
+    [
+        ({"share": True}, "memory-backend-memfd"),
+        ({"share": False, "prealloc": True}, "memory-backend-ram"),
+        ({"prealloc": True}, "memory-backend-ram"),
+        ({"share": True, "mem_path": "/dev/shm"}, "memory-backend-file"),
+    ],
+)
+def test_shared_ram_without_a_file_is_a_memfd(
+    memory: dict[str, Any], backend: str, arch: str
+) -> None:
+    """govmm wrote memory-backend-ram,share=on, an anonymous mapping with no fd that a
+    vhost-user backend could map (tests/test_boot.py boots one with memfd RAM)."""
+    raw = {"memory": {"size": "1G", **memory}}
+    objects = [parse_dict(o[1], "qom-type") for o in options(raw, arch) if o[0] == "-object"]
+    assert [o["qom-type"] for o in objects] == [backend]
+    assert objects[0].get("share") == {True: "on", False: "off", None: None}[memory.get("share")]
+
+
 @pytest.mark.parametrize("kind", sorted(CONFIDENTIAL.models))
 def test_confidential_objects_exist_only_where_the_profile_says(kind: str) -> None:
     fields = {"sev-guest": {"cbitpos": 47, "reduced_phys_bits": 1}}.get(kind, {})

@@ -199,3 +199,39 @@ def test_machines_and_default_cpu_exist(arch: str) -> None:
             [binary, "-cpu", "help"], capture_output=True, text=True, check=True
         ).stdout
         assert re.search(rf"\b{profile.default_cpu}\b", cpus)
+
+
+def _qom(binary: str, machine: str, requests: list[tuple[str, str]]) -> list[object]:
+    """qom-get each (path, property) on a paused machine under TCG."""
+    import json
+
+    lines = ['{"execute":"qmp_capabilities"}']
+    lines += [
+        json.dumps({"execute": "qom-get", "arguments": {"path": p, "property": n}})
+        for p, n in requests
+    ]
+    lines.append('{"execute":"quit"}')
+    result = subprocess.run(
+        [binary, "-M", machine, "-accel", "tcg", "-S", "-display", "none", "-nodefaults",
+         "-qmp", "stdio"],
+        input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    replies = [json.loads(line) for line in result.stdout.splitlines() if '"return"' in line]
+    return [r["return"] for r in replies[1 : 1 + len(requests)]]
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("arch", ARCHES)
+def test_qemus_own_defaults_in_the_profile_are_qemus(arch: str) -> None:
+    """qemu_default_cpu and each machine's qemu_options, which genqemu import
+    writes out so that an imported command line starts the same VM."""
+    profile = load_profile(arch)
+    binary = qemu_binary(profile.binary)
+    for name, machine in profile.machines.items():
+        if machine.qemu_options:
+            got = _qom(binary, name, [("/machine", o) for o in machine.qemu_options])
+            assert got == list(machine.qemu_options.values()), name
+    if profile.qemu_default_cpu:
+        path = "/machine/unattached/device[0]"
+        cpu = _qom(binary, profile.default_machine, [(path, "type")])
+        assert str(cpu[0]).startswith(f"{profile.qemu_default_cpu}-"), cpu

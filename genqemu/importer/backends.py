@@ -44,14 +44,18 @@ def _ram_backend(pool: Pool, target: Target, claim: Claim, backend: Piece, size:
     kind = values.pop("qom-type", "")
     values.pop("id")
     if (
-        kind not in ("memory-backend-file", "memory-backend-ram")
+        kind not in ("memory-backend-file", "memory-backend-ram", "memory-backend-memfd")
         or size_bytes(values.pop("size", "")) != size
     ):
         return
     if not set(values) <= {"mem-path", "share", "prealloc"}:
         return
     path = values.pop("mem-path", None)
-    if (path is None) != (kind == "memory-backend-ram"):
+    if (path is None) == (kind == "memory-backend-file"):
+        return
+    # Without a file, genqemu writes shared RAM as a memfd and the rest as ram.
+    shared = to_bool(values.get("share", "off"))
+    if path is None and shared != (kind == "memory-backend-memfd"):
         return
     if path == HUGEPAGES:
         claim.value["hugepages"] = True

@@ -54,9 +54,23 @@ def machine_claim(pool: Pool, target: Target) -> Claim:
             table["accel"] = accel
         else:
             options["accel"] = accel
+    _qemu_values(options, accel, target)
     table["options"] = options
     claim.value = table
     return pool.take(claim)
+
+
+def _qemu_values(options: dict[str, Any], accel: str | None, target: Target) -> None:
+    """Write out QEMU's own value of each machine option genqemu's profile would add
+    under the accelerators, where the command line names none: the same VM. Where
+    QEMU's value is not known (a versioned machine type), the verifier refuses."""
+    profile, machine = target.profile, target.machine
+    if profile.machines.get(target.machine_type or "") is not machine:
+        return
+    for name in accel.split(":") if accel else ["tcg"]:
+        for option in profile.accel[name].machine_options if name in profile.accel else {}:
+            if option not in options and option in machine.qemu_options:
+                options[option] = machine.qemu_options[option]
 
 
 def machine_type(pieces: list[Piece], profile: Profile) -> tuple[str | None, MachineProfile]:
@@ -130,6 +144,20 @@ def _kernel(pool: Pool) -> list[Claim]:
 def _cpu(pool: Pool, target: Target) -> list[Claim]:
     pieces = pool.free("cpu")[:1]  # QEMU takes the last -cpu; the others pass through after
     if not pieces:
+        qemu_cpu = target.profile.qemu_default_cpu  # a fact about the default machine
+        default = target.profile.machines[target.profile.default_machine]
+        if target.profile.default_cpu and qemu_cpu and target.machine is default:
+            return [
+                Claim(
+                    "cpu",
+                    {"model": qemu_cpu},
+                    notes=[
+                        f"the command line names no CPU: QEMU's default on "
+                        f"{target.profile.default_machine} is {qemu_cpu}, written as cpu.model "
+                        f"(genqemu's default would be {target.profile.default_cpu})"
+                    ],
+                )
+            ]
         if target.profile.default_cpu:
             return [
                 Claim(

@@ -114,7 +114,7 @@ def failed_top_level(
 
     text = environment("qemuopts", settings).get_template("vm.j2").render(vm=vm, c=vm.config)
     expected = [p for c in claims if c.section not in DEVICE_SECTIONS for p in c.pieces]
-    produced = _allow_machine(rendered(options(text), context), expected, added, vm)
+    produced = _allow_machine(rendered(options(text), context), expected, vm)
     difference = diff(expected, produced, given)
     if not difference:
         return set(), ""
@@ -124,28 +124,47 @@ def failed_top_level(
     return names, difference
 
 
-def _allow_machine(
-    produced: list[Piece], expected: list[Piece], added: dict[str, Any], vm: Vm
-) -> list[Piece]:
-    """Drop the machine type and options, and the CPU, genqemu adds where the input had none."""
+def _allow_machine(produced: list[Piece], expected: list[Piece], vm: Vm) -> list[Piece]:
+    """Drop what genqemu adds where the input had none and QEMU does the same: the
+    machine type and CPU QEMU picks by itself, and the machine options the devices
+    need (which QEMU requires of the input too). The profile's own machine options and
+    CPU change the VM: the import writes QEMU's values out instead."""
     machine = next((p for p in expected if p.option == "machine"), None)
     have = {name for name, _ in machine.props} if machine else set()
+    needed = {name for device in vm.devices for name in device.config.machine_options()}
+    qemu_type = vm.profile.qemu_default_machine
     cpu_named = any(p.option == "cpu" for p in expected)
     out: list[Piece] = []
     for piece in produced:
         if piece.option == "machine":
-            kept = [(k, v) for k, v in piece.props if k in have or (k != "type" and k not in added)]
+            kept = [
+                (k, v)
+                for k, v in piece.props
+                if k in have
+                or (k == "type" and qemu_type is not None and v != qemu_type)
+                or (k != "type" and k not in needed and not _qemu_value(vm, k, v))
+            ]
             if not kept and machine is None:
                 continue
             piece = Piece("machine", kept, piece.origin)
         elif (
             piece.option == "cpu"
             and not cpu_named
-            and [v for _, v in piece.props] == [vm.profile.default_cpu]
+            and [v for _, v in piece.props] == [vm.profile.qemu_default_cpu]
         ):
-            continue
+            continue  # the CPU QEMU picks when the input names none
         out.append(piece)
     return out
+
+
+def _qemu_value(vm: Vm, name: str, value: str) -> bool:
+    """Whether `value` is QEMU's own value of machine option `name` (the profile's
+    qemu_options, for the machine type as the profile names it)."""
+    machine = vm.profile.machines.get(vm.machine_type)
+    if machine is None or name not in machine.qemu_options:
+        return False
+    known = machine.qemu_options[name]
+    return value == (("on" if known else "off") if isinstance(known, bool) else str(known))
 
 
 def genqemu_machine_options(vm: Vm) -> dict[str, Any]:

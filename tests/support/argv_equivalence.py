@@ -11,9 +11,10 @@ when the multisets of (option, parsed properties) are equal after:
   D.P=V), booleans on/off, integers decimal, sizes in bytes;
 - ids: a value naming an id that no input option defines (QEMU or genqemu
   made it up) compares equal to any other such value;
-- what genqemu adds by its profile where the input had nothing: -machine
-  type and profile/accelerator/device machine options, -cpu (the profile's
-  default), device id, CCW devno, chassis, rng-builtin backend, tap
+- what genqemu adds where the input had nothing and QEMU does the same by
+  itself: -machine type (QEMU's default machine), the machine options devices
+  need (kernel-irqchip, nvdimm), -cpu (QEMU's default CPU, the profile's
+  qemu_default_cpu), device id, CCW devno, chassis, rng-builtin backend, tap
   script=no/downscript=no, and the bus of a port when its controller is the
   only one (QEMU picks that bus too);
 - inherited fds: compared by the file they are open on;
@@ -333,16 +334,27 @@ def _allow(
     """`table` less what genqemu may add where the input had nothing, if that makes
     it an input item not matched yet."""
     if name == "machine":
+        # Only what QEMU does by itself too: its default machine type, and what
+        # intel-iommu and nvdimm devices need (QEMU refuses them without it under
+        # KVM, or ignores it under TCG). The profile's options change the VM.
+        # Nor QEMU's own value written out (the profile's qemu_options, which
+        # tests/test_profiles.py reads back from QEMU).
         given = next((t for n, t, _ in before if n == "machine"), {})
-        added = set()
-        for machine in profile.machines.values():
-            added |= set(machine.options)
-        for accel in profile.accel.values():
-            added |= set(accel.machine_options)
-        added |= {"kernel-irqchip", "nvdimm"}  # what intel-iommu and nvdimm devices need
-        return {k: v for k, v in table.items() if k in given or (k not in added and k != "type")}
+        default = [profile.qemu_default_machine]
+        known = profile.machines.get(table.get("type", [""])[0])
+        qemu = {
+            k: [("on" if v else "off") if isinstance(v, bool) else str(v)]
+            for k, v in (known.qemu_options if known else {}).items()
+        }
+        return {
+            k: v
+            for k, v in table.items()
+            if k in given
+            or (k == "type" and default != [None] and v != default)  # None: QEMU refuses
+            or (k not in ("type", "kernel-irqchip", "nvdimm") and qemu.get(k) != v)
+        }
     if name == "cpu" and not any(n == "cpu" for n, _, _ in before):
-        return {} if table.get("model") == [profile.default_cpu] else table
+        return {} if table.get("model") == [profile.qemu_default_cpu] else table
     builtin = ["rng-builtin"]
     if name == "object" and table.get("qom-type") == builtin:
         return table if any(t.get("qom-type") == builtin for _, t, _ in before) else {}
