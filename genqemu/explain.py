@@ -58,11 +58,14 @@ def explain(vm: Vm, launch: Launch, source: str) -> str:
     if vm.cpu_model:
         rule = "the config" if vm.config.cpu and vm.config.cpu.model else "profile default"
         lines.append(f"cpu {vm.cpu_model} ({rule})")
-    if vm.machine_options:
+    if vm.machine_options or vm.withheld_machine_options:
         lines += ["", "Machine options:"]
         options = [
             (name, prop(name, value).partition("=")[2], vm.machine_option_sources.get(name, ""))
             for name, value in vm.machine_options.items()
+        ]
+        options += [
+            (name, "(not emitted)", reason) for name, reason in vm.withheld_machine_options.items()
         ]
         lines += ["  " + line for line in _table(("option", "value", "from"), options)]
     if vm.devices:

@@ -97,7 +97,7 @@ GO_FIELDS: list[tuple[str, str, str]] = [
         "device virtio-blk: file",
         "format, aio, read_only, share_rw",
     ),
-    ("BlockDevice.WCE", "device virtio-blk: cache", "write-cache follows the cache mode"),
+    ("BlockDevice.WCE", "device virtio-blk: config_wce", "false is govmm's config-wce=off"),
     (
         "VhostUserDevice blk / scsi / fs (Tag)",
         "device vhost-user-fs: tag",
@@ -153,8 +153,8 @@ DEFECTS_FIXED: list[str] = [
     "The target architecture is chosen per run (--arch) from a profile, and the binary "
     "comes from it (govmm used the build host's arch and qemu-system-x86_64).",
     "Deprecated or rejected fragments are gone: `readonly=on` instead of a bare "
-    "`readonly`, no `scsi=`/`config-wce=` on virtio-blk, no made-up `size=` on "
-    "vhost-user-blk, `-overcommit mem-lock=` instead of `-realtime`; disks use "
+    "`readonly`, no `scsi=` on virtio-blk (legacy virtio, deprecated by QEMU), no "
+    "made-up `size=` on vhost-user-blk, `-overcommit mem-lock=` instead of `-realtime`; disks use "
     "`-blockdev`, which does not interpret `:` or `json:` in file names.",
     "Not carried over, because QEMU 7.2 has no such thing: the Windows-only `console` "
     "chardev backend, 9p `handle` fsdriver (removed in QEMU 6.0), vhost-user-fs "

@@ -70,6 +70,12 @@ class MachineProfile(Model):
         "qemu_version), of each machine option an [accel] sets differently: genqemu "
         "import writes it out where the command line names none",
     )
+    vga: tuple[str, ...] = key(
+        _NAMES,
+        default=["none"],
+        doc="the -vga cards this machine builds (none only, where QEMU has none or "
+        "ignores -vga with a warning)",
+    )
 
 
 class AccelProfile(Model):
@@ -82,6 +88,19 @@ class AccelProfile(Model):
     )
     max_threads: int | None = key(
         Integer(min=1), default=None, doc="most threads per core (smp.threads) it can run"
+    )
+    weakens_others: bool = key(
+        Boolean(),
+        default=False,
+        doc="its machine_options would make another accelerator less safe or slower "
+        "(pseries' TCG caps turn off KVM's Spectre mitigations): they are emitted only "
+        "when this accelerator comes first in the chain, so it must start without them",
+    )
+    missing_cpus: Mapping[str, str] = key(
+        MapOf(NAME, key_pattern=PROPERTY, key_hint="a CPU model"),
+        default={},
+        doc="CPU models it does not have (host needs KVM), each with the model to use "
+        'instead, one that works under every accelerator: host = "max"',
     )
 
 
@@ -171,6 +190,21 @@ class Profile(Model):
                 if kind not in self.devices:
                     problems.add(f"{table}.{kind}", f"{kind!r} is not one of the [devices]")
 
+    def accel_options(
+        self, accel: str | None
+    ) -> tuple[list[tuple[str, Mapping[str, Any]]], list[tuple[str, Mapping[str, Any]]]]:
+        """The machine options of each accelerator of the chain, as (emitted,
+        withheld) lists of (accelerator, options): one that weakens others is
+        withheld unless it comes first, where QEMU really runs it if it can."""
+        emitted: list[tuple[str, Mapping[str, Any]]] = []
+        withheld: list[tuple[str, Mapping[str, Any]]] = []
+        for position, name in enumerate(accel_chain(accel)):
+            spec = self.accel.get(name)
+            if spec is not None and spec.machine_options:
+                weakens = spec.weakens_others and position > 0
+                (withheld if weakens else emitted).append((name, spec.machine_options))
+        return emitted, withheld
+
     def machine(self, machine_type: str) -> MachineProfile | None:
         """The machine entry that covers `machine_type`, if any."""
         if machine_type in self.machines:
@@ -179,6 +213,11 @@ class Profile(Model):
             if any(fnmatch.fnmatchcase(machine_type, pattern) for pattern in machine.match):
                 return machine
         return None
+
+
+def accel_chain(accel: str | None) -> list[str]:
+    """The accelerators the guest may run under, preferred first; QEMU's default is TCG."""
+    return accel.split(":") if accel else ["tcg"]
 
 
 def profile_dirs(settings: Settings = SHIPPED) -> list[Path]:

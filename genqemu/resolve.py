@@ -20,7 +20,7 @@ from genqemu.errors import ConfigError
 from genqemu.ids import assign_ids, resolve_references
 from genqemu.launch import InheritedFd
 from genqemu.placement import place
-from genqemu.profiles import MachineProfile, Profile
+from genqemu.profiles import MachineProfile, Profile, accel_chain
 from genqemu.records import Entry, Named, Placed
 from genqemu.schema import Problems, suggest
 from genqemu.settings import SHIPPED, Settings
@@ -46,6 +46,7 @@ class Vm:
         self.accel = config.machine.accel if config.machine else None
         self.machine_options: dict[str, Any] = {}
         self.machine_option_sources: dict[str, str] = {}
+        self.withheld_machine_options: dict[str, str] = {}  # name -> why (for explain)
         self.cpu_model = (config.cpu and config.cpu.model) or profile.default_cpu
         self.cpu_features: Mapping[str, Any] = config.cpu.features if config.cpu else {}
         self.devices = [Placed(d, d.id or "") for d in config.device]
@@ -80,6 +81,14 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
             + suggest(machine_type, profile.machines),
         )
     _check_accel_limits(config, profile, vm.accel, problems)
+    _check_cpu_model(vm.cpu_model, profile, vm.accel, problems)
+    if machine is not None and config.vga is not None and config.vga not in machine.vga:
+        valid = ", ".join(map(repr, machine.vga))
+        problems.add(
+            "vga",
+            f"{config.vga!r} is not a VGA card of machine {machine_type} on {profile.arch}: "
+            f"valid here: {valid} (another display device goes in extra_args as a -device)",
+        )
     if vm.cpu_features and vm.cpu_model is None:
         problems.add(
             "cpu.features",
@@ -119,11 +128,6 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
     return vm
 
 
-def _accels(accel: str | None) -> list[str]:
-    """The accelerators the guest may run under; QEMU's default is TCG."""
-    return accel.split(":") if accel else ["tcg"]
-
-
 def _machine_options(vm: Vm, machine: MachineProfile) -> dict[str, Any]:
     """Machine options: the machine's, the accelerators', those the devices,
     the confidential object and the RAM backend need, then the user's. Where
@@ -135,9 +139,13 @@ def _machine_options(vm: Vm, machine: MachineProfile) -> dict[str, Any]:
         vm.machine_option_sources.update(dict.fromkeys(values, source))
 
     put(machine.options, f"profile: machine {vm.machine_type}")
-    for name in _accels(vm.accel):
-        if name in vm.profile.accel:
-            put(vm.profile.accel[name].machine_options, f"profile: under {name}")
+    emitted, withheld = vm.profile.accel_options(vm.accel)
+    for name, values in emitted:
+        put(values, f"profile: under {name}")
+    preferred = accel_chain(vm.accel)[0]
+    for name, values in withheld:
+        reason = f"profile: under {name}, withheld: it would weaken {preferred}, tried first"
+        vm.withheld_machine_options.update(dict.fromkeys(values, reason))
     for device in vm.devices:
         put(device.config.machine_options(), f"needed by {device.kind} {device.id}")
     if vm.confidential is not None:
@@ -146,6 +154,8 @@ def _machine_options(vm: Vm, machine: MachineProfile) -> dict[str, Any]:
         put({"memory-backend": vm.ram_backend}, "profile: RAM backend on the machine")
     if vm.config.machine:
         put(vm.config.machine.options, "the config")
+    for name in options:
+        vm.withheld_machine_options.pop(name, None)
     return options
 
 
@@ -154,7 +164,7 @@ def _check_accel_limits(
 ) -> None:
     """What the accelerators the guest may run under cannot do on this arch."""
     threads = config.smp.threads if config.smp else None
-    for name in _accels(accel):
+    for name in accel_chain(accel):
         limit = profile.accel[name].max_threads if name in profile.accel else None
         if threads is not None and limit is not None and threads > limit:
             problems.add(
@@ -162,6 +172,35 @@ def _check_accel_limits(
                 f"{profile.arch} under {name} runs at most {limit} "
                 f"thread(s) per core, got {threads}: use more cores or sockets instead",
             )
+
+
+def _check_cpu_model(
+    model: str | None, profile: Profile, accel: str | None, problems: Problems
+) -> None:
+    """A CPU model one accelerator of the chain lacks (host under TCG) stops QEMU
+    whenever the guest lands there, so the chain never works as written."""
+    chain = accel_chain(accel)
+    lacking = [n for n in chain if n in profile.accel and model in profile.accel[n].missing_cpus]
+    if model is None or not lacking:
+        return
+    instead = profile.accel[lacking[0]].missing_cpus[model]
+    if accel is None:
+        where = f"QEMU runs {lacking[0]} when machine.accel is not set"
+    elif len(chain) == 1:
+        where = f"machine.accel is {accel!r}"
+    else:
+        where = f"machine.accel {accel!r} falls back to {', '.join(lacking)}"
+    others = [n for n in chain if n not in lacking]
+    fix = (
+        f", or set machine.accel = {':'.join(others)!r}"
+        if others
+        else f", or set machine.accel to an accelerator that has {model!r}"
+    )
+    problems.add(
+        "cpu.model",
+        f"CPU model {model!r} does not exist under {', '.join(lacking)}, and {where}: "
+        f"use {instead!r}, which works under every accelerator{fix}",
+    )
 
 
 def _check_host_features(config: Config, profile: Profile, problems: Problems) -> None:

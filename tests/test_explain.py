@@ -43,3 +43,13 @@ def test_explain_command() -> None:
     assert result.exit_code == 0, result.stderr
     assert "default of machine s390-ccw-virtio" in result.stdout
     assert "devno fe.0.0001" in result.stdout
+
+
+def test_explain_shows_options_withheld_from_a_fallback_chain() -> None:
+    from genqemu.build import build
+
+    vm = build({"machine": {"accel": "kvm:tcg"}}, "ppc64le")
+    text = explain(vm, plan(vm), "vm.toml")
+    assert (
+        "cap-cfpc        (not emitted)  profile: under tcg, withheld: it would weaken kvm" in text
+    )

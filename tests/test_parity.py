@@ -144,12 +144,12 @@ def test_bridge_romfile_and_addresses_are_kept_as_written() -> None:
     decimal addr as hex; genqemu passes both as written."""
     raw = {
         "device": [
-            {"kind": "pci-bridge", "romfile": "/rom", "addr": "0x10"},
+            {"kind": "pci-bridge", "romfile": "", "addr": "0x10"},
             {"kind": "virtio-rng", "addr": "12"},
         ]
     }
     bridge = device_option(raw, "amd64", "pci-bridge")
-    assert (bridge["romfile"], bridge["addr"], bridge["chassis_nr"]) == ("/rom", "0x10", "1")
+    assert (bridge["romfile"], bridge["addr"], bridge["chassis_nr"]) == ("", "0x10", "1")
     assert device_option(raw, "amd64", "virtio-rng-pci")["addr"] == "12"
 
 
@@ -182,6 +182,30 @@ def test_chassis_numbers_are_unique_and_allocated_around_fixed_ones() -> None:
             "or slot, or leave them out",
         )
     ]
+
+
+def test_root_port_chassis_0_is_kept_and_allocation_stays_unique() -> None:
+    """QEMU 7.2 accepts chassis=0 on a pcie-root-port (not chassis_nr=0 on a
+    pci-bridge); allocated numbers still start at 1 and pairs stay unique."""
+    raw = {
+        "device": [
+            {"kind": "pcie-root-port", "chassis": 0},
+            {"kind": "pcie-root-port"},
+            {"kind": "pcie-root-port", "chassis": 0, "slot": 1},
+            {"kind": "pci-bridge"},
+        ]
+    }
+    assert [d.chassis for d in build(raw, "amd64").devices] == [0, 1, 0, 2]
+    clash = {"device": [{"kind": "pcie-root-port", "chassis": 0}] * 2}
+    assert problems(clash, "amd64")[0][0] == "device[1].chassis"
+    bridge = {"device": [{"kind": "pci-bridge", "chassis_nr": 0}]}
+    assert problems(bridge, "amd64")[0][0] == "device[0].chassis_nr"
+
+
+def test_virtio_blk_config_wce_is_govmms_wce() -> None:
+    """govmm writes config-wce=off so the guest cannot switch the write cache."""
+    raw = {"device": [{"kind": "virtio-blk", "file": "/d", "config_wce": False}]}
+    assert device_option(raw, "s390x", "virtio-blk-ccw")["config-wce"] == "off"
 
 
 def test_pref32_and_pref64_reserves_are_exclusive() -> None:

@@ -220,6 +220,25 @@ def _qom(binary: str, machine: str, requests: list[tuple[str, str]]) -> list[obj
     return [r["return"] for r in replies[1 : 1 + len(requests)]]
 
 
+def _start(binary: str, *args: str) -> tuple[bool, str]:
+    """Start `binary` paused under TCG and quit over QMP: (started, stderr)."""
+    result = subprocess.run(
+        [binary, "-S", "-display", "none", "-nodefaults", *args, "-qmp", "stdio"],
+        input='{"execute": "qmp_capabilities"}\n{"execute": "quit"}\n',
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result.returncode == 0, result.stderr
+
+
+def _tcg_machine(profile: Profile, name: str) -> str:
+    """`-machine NAME,accel=tcg,...` with the options the profile gives under TCG."""
+    options = profile.accel["tcg"].machine_options if "tcg" in profile.accel else {}
+    spelled = {k: ("on" if v is True else "off" if v is False else v) for k, v in options.items()}
+    return ",".join([name, "accel=tcg", *(f"{k}={v}" for k, v in spelled.items())])
+
+
 @pytest.mark.qemu
 @pytest.mark.parametrize("arch", ARCHES)
 def test_qemus_own_defaults_in_the_profile_are_qemus(arch: str) -> None:
@@ -235,3 +254,52 @@ def test_qemus_own_defaults_in_the_profile_are_qemus(arch: str) -> None:
         path = "/machine/unattached/device[0]"
         cpu = _qom(binary, profile.default_machine, [(path, "type")])
         assert str(cpu[0]).startswith(f"{profile.qemu_default_cpu}-"), cpu
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("arch", ARCHES)
+def test_vga_cards_listed_per_machine_are_the_ones_qemu_builds(arch: str) -> None:
+    """A listed -vga card starts without QEMU's "does not use that option"
+    warning; every other card genqemu knows fails or is ignored there."""
+    from genqemu.config import Config
+
+    profile = load_profile(arch)
+    binary = qemu_binary(profile.binary)
+    cards = Config.fields["vga"].check.choices  # type: ignore[attr-defined]
+    for name, machine in profile.machines.items():
+        for card in cards:
+            started, stderr = _start(binary, "-machine", _tcg_machine(profile, name), "-vga", card)
+            works = started and "does not use that option" not in stderr
+            assert works == (card in machine.vga), (arch, name, card, stderr)
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("arch", ARCHES)
+def test_cpus_missing_under_an_accelerator_are_and_the_alternative_is_not(arch: str) -> None:
+    """Only TCG can be started here: each CPU model [accel.tcg] says it lacks
+    fails under TCG, and the model named instead starts."""
+    profile = load_profile(arch)
+    binary = qemu_binary(profile.binary)
+    missing = profile.accel["tcg"].missing_cpus if "tcg" in profile.accel else {}
+    assert missing, f"{arch}: say which CPU models need KVM (host does everywhere)"
+    machine = _tcg_machine(profile, profile.default_machine)
+    for model, instead in missing.items():
+        started, stderr = _start(binary, "-machine", machine, "-cpu", model)
+        assert not started and model in stderr, (arch, model, stderr)
+        started, stderr = _start(binary, "-machine", machine, "-cpu", instead)
+        assert started, (arch, instead, stderr)
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("arch", ARCHES)
+def test_options_that_weaken_others_are_not_needed_to_start(arch: str) -> None:
+    """Options of an accelerator marked weakens_others are withheld after a
+    fallback (kvm:tcg), so QEMU must start under it without them."""
+    profile = load_profile(arch)
+    binary = qemu_binary(profile.binary)
+    for accel, spec in profile.accel.items():
+        if spec.weakens_others:
+            assert accel == "tcg", "only TCG can be started here: check it by hand"
+            for name in profile.machines:
+                started, stderr = _start(binary, "-machine", f"{name},accel=tcg")
+                assert started, (arch, name, stderr)

@@ -195,7 +195,7 @@ def test_iommu_platform_with_legacy_kept_on_pci_is_an_error() -> None:
 
 def test_tcg_machine_options_and_limits_follow_the_accelerator() -> None:
     assert "cap-cfpc" in build({}, "ppc64le").machine_options
-    assert "cap-cfpc" in build({"machine": {"accel": "kvm:tcg"}}, "ppc64le").machine_options
+    assert "cap-cfpc" in build({"machine": {"accel": "tcg:kvm"}}, "ppc64le").machine_options
     assert build({"machine": {"accel": "kvm"}}, "ppc64le").machine_options == {}
     user = build({"machine": {"options": {"cap-cfpc": "workaround"}}}, "ppc64le")
     assert user.machine_options["cap-cfpc"] == "workaround"
@@ -208,6 +208,36 @@ def test_tcg_machine_options_and_limits_follow_the_accelerator() -> None:
         )
     ]
     assert build({**raw, "machine": {"accel": "kvm"}}, "ppc64le").config.smp
+    # A fallback still cannot run what TCG cannot.
+    assert problems({**raw, "machine": {"accel": "kvm:tcg"}}, "ppc64le")[0][0] == "smp.threads"
+
+
+def test_a_fallback_never_weakens_the_preferred_accelerator() -> None:
+    """pseries' TCG caps turn KVM-HV's Spectre mitigations off: a kvm:tcg
+    chain does not get them (TCG then only warns), and explain says why."""
+    vm = build({"machine": {"accel": "kvm:tcg"}}, "ppc64le")
+    assert vm.machine_options == {}
+    assert set(vm.withheld_machine_options) == {
+        "cap-cfpc",
+        "cap-sbbc",
+        "cap-ibs",
+        "cap-ccf-assist",
+    }
+    assert "withheld: it would weaken kvm" in vm.withheld_machine_options["cap-cfpc"]
+    mine = build({"machine": {"accel": "kvm:tcg", "options": {"cap-ibs": "broken"}}}, "ppc64le")
+    assert mine.machine_options == {"cap-ibs": "broken"}
+    assert "cap-ibs" not in mine.withheld_machine_options
+
+
+@pytest.mark.parametrize("accel", [None, "tcg", "kvm:tcg"])
+def test_a_cpu_model_that_needs_kvm_is_refused_where_tcg_may_run(accel: str | None) -> None:
+    machine = {"machine": {"accel": accel}} if accel else {}
+    raw = {**machine, "cpu": {"model": "host"}}
+    for arch in ("amd64", "ppc64le", "riscv64"):
+        (path, message), *_ = problems(raw, arch)
+        assert path == "cpu.model"
+        assert "does not exist under tcg" in message
+    assert build({"machine": {"accel": "kvm"}, "cpu": {"model": "host"}}, "arm64").cpu_model
 
 
 TOY_PROFILE = """\

@@ -57,6 +57,11 @@ class VirtioBlk(VirtioDevice, BlockDevice):
     kind = "virtio-blk"
     iothread: str | None = key(Ref("iothread"), default=None, doc="iothread to run in")
     num_queues: int | None = key(_QUEUES, default=None, doc="number of request queues")
+    config_wce: bool | None = key(
+        Boolean(),
+        default=None,
+        doc="let the guest switch the write cache (false: it cannot; govmm's config-wce=off)",
+    )
 
 
 class VirtioScsi(VirtioDevice):

@@ -10,6 +10,14 @@ from genqemu.schema import Problems, key
 from genqemu.values import Boolean, Integer, Size, Text
 
 _RESERVE = Size()
+# A bridge has no option ROM BAR: QEMU 7.2 aborts (SIGABRT, pci_register_bar
+# assertion) on any non-empty romfile; an empty one is accepted and changes nothing.
+_BRIDGE_ROMFILE = Text(
+    pattern=r"\Z",
+    hint="a bridge has no option ROM, and QEMU aborts on any romfile: "
+    'remove the key (or write "", which changes nothing)',
+)
+_BRIDGE_ROMFILE_DOC = 'must be "" (kept for govmm\'s ROMFile): a bridge has no option ROM'
 
 
 class PciBridgeDevice(PciDevice):
@@ -43,9 +51,10 @@ class PcieRootPort(PciBridgeDevice):
     id_prefix = "rp"
     chassis_key = "chassis"
     chassis: int | None = key(
-        Integer(min=1, max=255),
+        Integer(min=0, max=255),
         default=None,
-        doc="chassis number; default: the next one free (chassis and slot pairs are unique)",
+        doc="chassis number (0 is valid here, unlike a pci-bridge's chassis_nr); default: "
+        "the next one free from 1 (chassis and slot pairs are unique)",
     )
     slot: int | None = key(Integer(min=0, max=65535), default=None, doc="slot number (default 0)")
     port: int | None = key(
@@ -64,7 +73,7 @@ class PciBridge(PciBridgeDevice):
         Integer(min=1, max=255), default=None, doc="chassis number; default: the next one free"
     )
     shpc: bool | None = key(Boolean(), default=None, doc="standard hotplug controller")
-    romfile: str | None = key(Text(), default=None, doc="option ROM file; empty disables it")
+    romfile: str | None = key(_BRIDGE_ROMFILE, default=None, doc=_BRIDGE_ROMFILE_DOC)
 
 
 class PciePciBridge(PciDevice):
@@ -72,7 +81,7 @@ class PciePciBridge(PciDevice):
 
     kind = "pcie-pci-bridge"
     id_prefix = "pci"
-    romfile: str | None = key(Text(), default=None, doc="option ROM file; empty disables it")
+    romfile: str | None = key(_BRIDGE_ROMFILE, default=None, doc=_BRIDGE_ROMFILE_DOC)
 
 
 class IntelIommu(Device):

@@ -62,13 +62,15 @@ def machine_claim(pool: Pool, target: Target) -> Claim:
 
 def _qemu_values(options: dict[str, Any], accel: str | None, target: Target) -> None:
     """Write out QEMU's own value of each machine option genqemu's profile would add
-    under the accelerators, where the command line names none: the same VM. Where
+    under the accelerators (those it emits for this chain, Profile.accel_options),
+    where the command line names none: the same VM. Where
     QEMU's value is not known (a versioned machine type), the verifier refuses."""
     profile, machine = target.profile, target.machine
     if profile.machines.get(target.machine_type or "") is not machine:
         return
-    for name in accel.split(":") if accel else ["tcg"]:
-        for option in profile.accel[name].machine_options if name in profile.accel else {}:
+    emitted, _ = profile.accel_options(accel)
+    for _, added in emitted:
+        for option in added:
             if option not in options and option in machine.qemu_options:
                 options[option] = machine.qemu_options[option]
 

@@ -172,9 +172,8 @@ def genqemu_machine_options(vm: Vm) -> dict[str, Any]:
     and the devices' (as resolve.py adds them, before the config's own)."""
     machine = vm.profile.machine(vm.machine_type)
     options: dict[str, Any] = dict(machine.options) if machine else {}
-    for name in vm.accel.split(":") if vm.accel else ["tcg"]:
-        if name in vm.profile.accel:
-            options.update(vm.profile.accel[name].machine_options)
+    for _, values in vm.profile.accel_options(vm.accel)[0]:
+        options.update(values)
     for device in vm.devices:
         options.update(device.config.machine_options())
     return options

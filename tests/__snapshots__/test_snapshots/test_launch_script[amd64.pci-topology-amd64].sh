@@ -16,10 +16,10 @@ exec qemu-system-x86_64 \
     -chardev stdio,id=console \
     -device intel-iommu,id=iommu0,intremap=on,device-iotlb=on,caching-mode=on \
     -device pcie-root-port,id=rp0,chassis=1,pref64-reserve=2G,bus=pcie.0,addr=0x2,multifunction=on \
-    -device pcie-root-port,id=rp1,chassis=2,io-reserve=4K,mem-reserve=32M,bus=pcie.0,addr=0x2.1 \
+    -device pcie-root-port,id=rp1,chassis=0,io-reserve=4K,mem-reserve=32M,bus=pcie.0,addr=0x2.1 \
     -device pcie-root-port,id=rp2,chassis=7,slot=1 \
     -device pcie-pci-bridge,id=pcibr0,bus=rp2 \
-    -device pci-bridge,id=pcibr1,chassis_nr=3,shpc=off,bus=pcibr0,addr=0x1 \
+    -device pci-bridge,id=pcibr1,chassis_nr=2,shpc=off,bus=pcibr0,addr=0x1 \
     -blockdev driver=raw,node-name=drive-root,file.driver=file,file.filename=/var/lib/genqemu/root.img \
     -device virtio-blk-pci,id=root,drive=drive-root,bus=rp0,disable-legacy=on,iommu_platform=on \
     -netdev user,id=netdev-net0 \

@@ -29,7 +29,7 @@ exec qemu-system-riscv64 \
     -blockdev driver=qcow2,node-name=drive-root,file.driver=file,file.filename=/var/lib/genqemu/root.qcow2,file.aio=native,cache.direct=on,cache.no-flush=off,discard=unmap \
     -device virtio-blk-pci,id=root,drive=drive-root,serial=root-disk,bootindex=1,write-cache=on,iothread=io0,num-queues=2 \
     -blockdev driver=raw,node-name=drive-seed,file.driver=file,file.filename=/var/lib/genqemu/seed.img,read-only=on \
-    -device virtio-blk-pci,id=seed,drive=drive-seed \
+    -device virtio-blk-pci,id=seed,drive=drive-seed,config-wce=off \
     -device virtio-scsi-pci,id=scsi0,iothread=io0,num_queues=2 \
     -blockdev driver=raw,node-name=drive-data,file.driver=file,file.filename=/var/lib/genqemu/data.img \
     -device scsi-hd,id=data,bus=scsi0.0,drive=drive-data,share-rw=on,scsi-id=0,lun=0 \

@@ -4,7 +4,7 @@
 set -eu
 exec qemu-system-ppc64 \
     -name guest=vhost-user \
-    -machine pseries,accel=kvm:tcg,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off \
+    -machine pseries,accel=kvm:tcg \
     -m size=2G \
     -object memory-backend-file,id=ram0,size=2G,mem-path=/dev/shm,share=on \
     -numa node,memdev=ram0 \
