@@ -6,7 +6,9 @@
     genqemu COMMAND ...          (explain, import, schema; each with its own --help)
 
 The first forms are the `generate` command: when the first argument is not a
-command name, `generate` is implied. This module holds the app and its
+command name, `generate` is implied. Users never type it, so it is hidden and
+its help and errors name `genqemu` alone; its help lists the other commands.
+This module holds the app and its
 group; each command lives in genqemu/commands/, whose modules are the only
 ones that print. Heavy modules are imported inside the commands, so `--help`
 and `--version` stay fast.
