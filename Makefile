@@ -1,10 +1,13 @@
 # The two commands of the README, plus their parts.
-#   make demo   set up a venv and run genqemu on a shipped example
-#   make test   set up everything the tests need (QEMU and dash via apt-get), run them all
-#   make bench  the performance benchmark (docs/performance.md); make test runs its
-#               smallest sizes as a smoke test, with no thresholds
+#   make demo   set up a venv with genqemu's runtime dependencies and run it on a shipped example
+#   make test   add the test tools, set up what the tests need (QEMU and dash via
+#               apt-get), run them all
+#   make bench  the performance benchmark (docs/performance.md); make test only checks
+#               that it runs, on its smallest sizes
+#   make man    write docs/genqemu.1 from the command line's own help
 
 VENV ?= .venv
+PYTHON ?= python3
 # ipxe-qemu holds the NIC option ROMs (efi-virtio.rom) that virtio-net-pci loads.
 # qemu-efi-aarch64 holds the UEFI firmware (AAVMF) the boot tests start
 # examples that boot through flash with.
@@ -12,16 +15,35 @@ QEMU_PACKAGES = qemu-system-x86 qemu-system-misc qemu-system-ppc qemu-system-arm
 QEMU_BINARIES = qemu-system-x86_64 qemu-system-s390x qemu-system-ppc64 qemu-system-aarch64 qemu-system-riscv64 qemu-img
 QEMU_FILES = /usr/share/AAVMF/AAVMF_CODE.fd
 
-.PHONY: demo test qemu shells check bench
+.PHONY: demo test python qemu shells check bench man
 
-$(VENV)/.installed: pyproject.toml
-	python3 -m venv $(VENV)
+# genqemu needs Python 3.11 (pyproject.toml's requires-python): say so before
+# pip does, in its own words.
+python:
+	@v=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])') || { \
+		echo "genqemu needs Python 3.11 or newer, and $(PYTHON) did not start" >&2; exit 1; }; \
+	case "$$v" in 3.1[1-9]|3.[2-9][0-9]) ;; *) \
+		echo "genqemu needs Python 3.11 or newer; $(PYTHON) is Python $$v" \
+			"(install python3.11 or newer and run: make PYTHON=python3.11 ...)" >&2; exit 1;; \
+	esac
+
+$(VENV)/bin/python: | python
+	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+
+# genqemu and its runtime dependencies (editable): enough for make demo.
+$(VENV)/.runtime: pyproject.toml | python $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -e .
 	touch $@
 
-demo: $(VENV)/.installed
+# ... and the test tools (pytest, ruff, mypy, ...): make test.
+$(VENV)/.installed: pyproject.toml | python $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.runtime
+
+demo: python $(VENV)/.runtime
 	$(VENV)/bin/genqemu --arch s390x examples/minimal.toml
+	@echo "(that was $(VENV)/bin/genqemu; to have genqemu on your PATH, see \"Install\" in README.md)" >&2
 
 # Installs the QEMU binaries (and firmware) the tests start, where any is missing.
 qemu:
@@ -45,14 +67,17 @@ shells:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends dash; \
 	}
 
-check: $(VENV)/.installed
+check: python $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: $(VENV)/.installed qemu shells check
+test: python $(VENV)/.installed qemu shells check
 	$(VENV)/bin/pytest
 	$(VENV)/bin/python benchmarks/run.py --quick
+
+man: python $(VENV)/.runtime
+	$(VENV)/bin/python -m genqemu.manpage > docs/genqemu.1
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/run.py

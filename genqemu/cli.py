@@ -6,7 +6,9 @@
     genqemu COMMAND ...          (explain, import, schema; each with its own --help)
 
 The first forms are the `generate` command: when the first argument is not a
-command name, `generate` is implied. This module holds the app and its
+command name, `generate` is implied. Users never type it, so it is hidden and
+its help and errors name `genqemu` alone; its help lists the other commands.
+This module holds the app and its
 group; each command lives in genqemu/commands/, whose modules are the only
 ones that print. Heavy modules are imported inside the commands, so `--help`
 and `--version` stay fast.
@@ -22,11 +24,62 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from genqemu.commands import explain, generate, import_, run, schema
 from genqemu.commands.options import HELP
 from genqemu.commands.options import complete_arch as _complete_arch
+
+
+class Command(TyperCommand):
+    """A command whose usage line reads like its help: `CONFIG`, not typer's `{CONFIG}`."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces: list[str] = super().collect_usage_pieces(ctx)
+        return [piece.removeprefix("{").removesuffix("}") for piece in pieces]
+
+
+class ImpliedContext(typer.Context):
+    """The context of the implied command: users type `genqemu CONFIG`, so its
+    usage line and the `Try 'genqemu -h'` of its errors name `genqemu` alone."""
+
+    @property
+    def command_path(self) -> str:
+        return self.parent.command_path if self.parent else super().command_path
+
+
+class DefaultCommand(Command):
+    """`generate`: its help is genqemu's own, so it lists the other commands too."""
+
+    context_class = ImpliedContext
+
+    def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        group = ctx.parent.command if ctx.parent else None
+        if isinstance(group, TyperGroup):
+            rows = [
+                (f"{name} ...", command.get_short_help_str(limit=90))
+                for name, command in group.commands.items()
+                if not command.hidden
+            ]
+            with formatter.section("Commands (each with its own --help)"):
+                formatter.write_dl(rows)
+        super().format_epilog(ctx, formatter)
+
+
+class RunCommand(Command):
+    """`run`: an unknown option is most likely a QEMU option given without `--`."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from typer._click.exceptions import NoSuchOption
+
+        try:
+            result: list[str] = super().parse_args(ctx, args)
+        except NoSuchOption as error:
+            error.message += (
+                f" (QEMU options go after --: genqemu run CONFIG -- {error.option_name})"
+            )
+            raise
+        return result
 
 
 class DefaultCommandGroup(TyperGroup):
@@ -50,11 +103,20 @@ def _group() -> None:
     """genqemu: one VM description, a correct QEMU command line per architecture."""
 
 
-app.command(context_settings=HELP, epilog=generate.EPILOG)(generate.generate)
-app.command(context_settings=HELP)(explain.explain)
-app.command(context_settings=HELP)(schema.schema)
-app.command(context_settings=HELP, epilog=run.EPILOG)(run.run)
-app.command("import", context_settings=HELP, epilog=import_.EPILOG)(import_.import_command)
+# `generate` is hidden: users never type it (see DefaultCommandGroup).
+app.command(cls=DefaultCommand, context_settings=HELP, epilog=generate.EPILOG, hidden=True)(
+    generate.generate
+)
+app.command(cls=RunCommand, context_settings=HELP, epilog=run.EPILOG)(run.run)
+app.command(
+    cls=Command,
+    context_settings=HELP,
+    short_help="Why the command line is what it is: transports, drivers, devnos, fds.",
+)(explain.explain)
+app.command("import", cls=Command, context_settings=HELP, epilog=import_.EPILOG)(
+    import_.import_command
+)
+app.command(cls=Command, context_settings=HELP)(schema.schema)
 
 __all__ = ["_complete_arch", "app", "main"]
 

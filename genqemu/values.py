@@ -175,7 +175,16 @@ class Size(Check[int]):
         else:
             return self.wrong_type(value, path, problems)
         if size < self.min:
-            problems.add(path, f"must be at least {format_size(self.min)}, got {value_text(value)}")
+            hint = ""
+            if isinstance(value, int) and value > 0:
+                # 1024 for 1024 MiB: the unit is what was forgotten.
+                hint = (
+                    f" (an integer is a number of bytes); did you mean "
+                    f'"{format_size(value << 20)}" (a string with a unit)?'
+                )
+            problems.add(
+                path, f"must be at least {format_size(self.min)}, got {value_text(value)}{hint}"
+            )
             return INVALID
         if size > UINT64_MAX:
             problems.add(path, f"{value_text(value)} does not fit in 64 bits, as QEMU's sizes must")

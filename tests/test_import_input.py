@@ -191,7 +191,7 @@ def test_help_names_the_command() -> None:
     assert result.exit_code == 0
     assert "[FILE|-]" in result.stdout
     assert "docs/import.md" in result.stdout
-    assert "genqemu import" in CliRunner().invoke(app, ["--help"]).stdout
+    assert "\n  import ...  " in CliRunner().invoke(app, ["--help"]).stdout
 
 
 def test_the_docs_examples_are_what_import_prints() -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from genqemu.commands.options import (
-    Arches,
+    OneArch,
     ProfileDirs,
     TemplateDirs,
     errors_exit,
@@ -22,7 +22,7 @@ def explain(
     config: Annotated[
         Path, typer.Argument(help="VM description (TOML).", metavar="CONFIG", show_default=False)
     ],
-    arch: Arches = None,
+    arch: OneArch = None,
     profile_dir: ProfileDirs = None,
     template_dir: TemplateDirs = None,
 ) -> None:

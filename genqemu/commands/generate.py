@@ -27,10 +27,9 @@ if TYPE_CHECKING:
 
 EPILOG = (
     "Exit status: 0 on success (--check: nothing differs), 1 when --check finds a "
-    "difference, 2 on a bad config or argument (nothing is written then). Other commands, "
-    "each with --help: genqemu run (start QEMU instead of writing a script), genqemu "
-    "explain, genqemu import (turn a QEMU command line into a config), genqemu schema. "
-    "Docs: README.md, docs/config.md."
+    "difference, 2 on a bad config or argument (nothing is written then). Shell "
+    "completion: genqemu --install-completion (bash, zsh, fish). Docs: man genqemu; "
+    "README.md and docs/config.md in the source."
 )
 
 
@@ -99,7 +98,8 @@ def generate(
         ),
     ] = False,
 ) -> None:
-    """Generate the QEMU command line for a VM description, for one architecture."""
+    """Write the QEMU launch script (or argv) of a VM description for an architecture;
+    with -O, of several descriptions and architectures."""
     from genqemu import output as formats
     from genqemu.errors import UsageError
 

@@ -12,7 +12,7 @@ from genqemu.commands.options import errors_exit, user_settings
 
 EPILOG = (
     "Exit status: 0 on success, 2 on input genqemu cannot read (nothing is "
-    "written then). Docs: docs/import.md."
+    "written then). Docs: docs/import.md in the source."
 )
 
 

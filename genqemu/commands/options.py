@@ -49,18 +49,25 @@ def shipped_arches() -> str:
     return ", ".join(sorted(path.stem for path in files if path.suffix == ".toml"))
 
 
-Arches = Annotated[
-    Optional[list[str]],  # noqa: UP045 - typer needs Optional
-    typer.Option(
+def _arch_option(repeat: str) -> Any:
+    """--arch; `repeat` says when it may be given more than once."""
+    return typer.Option(
         "--arch",
         "-a",
         metavar="ARCH",
         autocompletion=complete_arch,
         show_default=False,
-        help=f"Target: {shipped_arches()}, an alias of one, or one a --profile-dir adds. "
-        "Repeat it with -O. Default: this host's.",
-    ),
+        help=f"Target: {shipped_arches()}, an alias of one, or one a --profile-dir adds."
+        f"{repeat} Default: this host's.",
+    )
+
+
+Arches = Annotated[
+    Optional[list[str]],  # noqa: UP045 - typer needs Optional
+    _arch_option(" Repeat it with -O."),
 ]
+# explain and run take one arch (a list, so that a second one is refused, not dropped).
+OneArch = Annotated[Optional[list[str]], _arch_option("")]  # noqa: UP045
 
 
 def _folders(flag: str, what: str, variable: str) -> Any:

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from genqemu.commands.options import (
-    Arches,
+    OneArch,
     ProfileDirs,
     Syntax,
     SyntaxOption,
@@ -37,7 +37,7 @@ def run(
             help="Extra QEMU arguments, after --.", metavar="[-- QEMU_ARGS...]", show_default=False
         ),
     ] = None,
-    arch: Arches = None,
+    arch: OneArch = None,
     syntax: SyntaxOption = Syntax.qemuopts,
     dry_run: Annotated[
         bool,
