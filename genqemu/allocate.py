@@ -13,6 +13,9 @@ from genqemu.launch import InheritedFd
 from genqemu.schema import Problems
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from genqemu.config import Qmp
     from genqemu.devices import Device
     from genqemu.process import Incoming
     from genqemu.profiles import Profile
@@ -91,6 +94,27 @@ def allocate_chassis(devices: list[Placed], problems: Problems) -> None:
             return
         device.chassis = number
         taken.add(number)
+
+
+def check_passed_fds(qmps: Sequence[Qmp], fds: Sequence[InheritedFd], problems: Problems) -> None:
+    """A descriptor the caller passes (a QMP socket) may not be one the script
+    opens a file on, nor be passed twice."""
+    opened = {fd.number for fd in fds}
+    seen: dict[int, str] = {}
+    for qmp in qmps:
+        if qmp.fd is None:
+            continue
+        first = seen.setdefault(qmp.fd, qmp.toml_path)
+        if first != qmp.toml_path:
+            problems.add(f"{qmp.toml_path}.fd", f"{qmp.fd} is already passed for {first}")
+        elif qmp.fd in opened:
+            low, high = min(opened), max(opened)
+            taken = f"descriptor {low}" if low == high else f"descriptors {low} to {high}"
+            problems.add(
+                f"{qmp.toml_path}.fd",
+                f"the script opens a file QEMU inherits on {taken}: pass the socket on "
+                f"{high + 1} or above",
+            )
 
 
 def allocate_fds(

@@ -207,15 +207,32 @@ class Sandbox(Model):
 
 
 class Qmp(Model):
-    """A QMP monitor on a unix socket that QEMU creates: `-chardev socket` + `-mon`."""
+    """A QMP monitor on a unix socket: `-chardev socket` + `-mon`. QEMU creates
+    the socket at `path`, or takes a listening one that the process running the
+    script already holds on descriptor `fd` (as kata's runtime passes it)."""
 
     id_prefix: ClassVar[str] = "qmp"
     id: str | None = key(ID, default=None, doc="chardev id; default qmp0, qmp1, ...")
-    path: str = key(PATH, doc="unix socket path")
+    path: str | None = key(PATH, default=None, doc="unix socket path (or fd)")
+    fd: int | None = key(
+        Integer(min=3, max=1023),
+        default=None,
+        doc="a listening unix socket the caller passes on this descriptor (or path); "
+        "it must not be one genqemu numbers for the files the script opens",
+    )
     server: bool = key(Boolean(), default=True, doc="QEMU listens (true) or connects (false)")
     wait: bool = key(
         Boolean(), default=False, doc="as a server, wait for a client before starting the guest"
     )
+
+    def validate(self, problems: Problems) -> None:
+        if (self.path is None) == (self.fd is None):
+            problems.add(self.toml_path, "set exactly one of path and fd")
+        elif self.fd is not None and not self.server:
+            problems.add(
+                f"{self.toml_path}.server",
+                "a passed descriptor is a listening socket, so QEMU is the server: remove it",
+            )
 
 
 class Global(Model):

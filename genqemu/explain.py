@@ -85,6 +85,9 @@ def explain(vm: Vm, launch: Launch, source: str) -> str:
             f"  fd {fd.number} {'read-write' if fd.mode == 'rw' else 'read-only'} {fd.path}"
             for fd in launch.fds
         ]
+    if launch.passed:
+        lines += ["", "Descriptors the caller passes (the script opens none of them):"]
+        lines += [f"  fd {n} listening QMP socket ({path})" for path, n in launch.passed.items()]
     if launch.prefix:
         lines += ["", f"Runs as: {' '.join(launch.prefix)}"]
     if vm.config.extra_args:

@@ -40,6 +40,8 @@ class Launch:
         self.argv = [vm.binary, *(part for option in options for part in option)]
         self.fds: list[InheritedFd] = list(vm.fds)
         self.prefix: list[str] = list(vm.privilege_drop)
+        # Descriptors the caller must pass (listening QMP sockets), by TOML path.
+        self.passed = {q.toml_path: q.fd for q in vm.config.qmp if q.fd is not None}
 
 
 def plan(vm: Vm, syntax: str = "qemuopts", settings: Settings = SHIPPED) -> Launch:

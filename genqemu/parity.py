@@ -32,7 +32,11 @@ GO_FIELDS: list[tuple[str, str, str]] = [
         "incoming fd",
     ),
     ("Machine.Type / Acceleration / Options", "machine", "type, accel, options"),
-    ("QMPSocket (Type, Name, Server, NoWait)", "qmp", "path, server, wait"),
+    (
+        "QMPSocket (Type, Name, Server, NoWait; FD in later govmm)",
+        "qmp",
+        "path or fd, server, wait",
+    ),
     ("SMP (CPUs, Cores, Threads, Sockets, MaxCPUs)", "smp", "maxcpus >= cpus is checked"),
     ("Memory (Size, Slots, MaxMem, Path)", "memory", "size, slots, maxmem, mem_path"),
     ("Kernel (Path, InitrdPath, Params)", "kernel", "path, initrd, append"),

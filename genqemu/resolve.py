@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from genqemu.allocate import allocate_chassis, allocate_devnos, allocate_fds
+from genqemu.allocate import allocate_chassis, allocate_devnos, allocate_fds, check_passed_fds
 from genqemu.chardevs import Chardev
 from genqemu.confidential import Confidential
 from genqemu.config import Config, Iothread, Qmp
@@ -114,6 +114,7 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
     allocate_devnos(vm.devices, profile, problems)
     allocate_chassis(vm.devices, problems)
     vm.fds, vm.incoming_fds = allocate_fds(vm.devices, config.incoming)
+    check_passed_fds(config.qmp, vm.fds, problems)
     _memory_backend(vm, machine)
     vm.pflash = _pflash(config)
     vm.privilege_drop = _privilege_drop(config)

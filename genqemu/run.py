@@ -59,6 +59,18 @@ def open_fds(fds: Sequence[InheritedFd]) -> None:
             os.close(opened)
 
 
+def check_passed(passed: dict[str, int]) -> None:
+    """Each descriptor the config says the caller passes must be open here."""
+    for path, number in passed.items():
+        try:
+            os.fstat(number)
+        except OSError:
+            raise GenqemuError(
+                f"genqemu: {path}.fd: descriptor {number} is not open: run genqemu with "
+                "the listening QMP socket on it (or set path instead)"
+            ) from None
+
+
 def find_program(name: str) -> str:
     """The path exec will run for `name`; a GenqemuError if there is none."""
     path = shutil.which(name)
@@ -75,6 +87,7 @@ def execute(launch: Launch, extra: Sequence[str] = ()) -> None:
     """Replace this process with QEMU. Returns only by raising GenqemuError."""
     argv = command(launch, extra)
     program = find_program(argv[0])
+    check_passed(launch.passed)
     open_fds(launch.fds)
     sys.stdout.flush()
     sys.stderr.flush()
