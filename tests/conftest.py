@@ -13,6 +13,8 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
+from genqemu.qemu_facts import CHECKED_VERSIONS
+
 REPO = Path(__file__).resolve().parent.parent
 # examples/*.toml are for every arch; examples/<arch>/*.toml for that arch only.
 EXAMPLES = sorted(path.stem for path in (REPO / "examples").glob("*.toml"))
@@ -29,8 +31,8 @@ EXAMPLE_CASES = [
     )
 ]
 # The QEMU versions every example is checked against: the system's (Debian 12)
-# and Debian's newest for Debian 12, unpacked by tests/support/qemu_debian.py.
-QEMU_VERSIONS = ["7.2", "10.0"]
+# first, then the others, unpacked by tests/support/qemu_debian.py.
+QEMU_VERSIONS = list(CHECKED_VERSIONS)
 SKIP_QEMU = os.environ.get("GENQEMU_SKIP_QEMU") == "1"
 SKIP_BOOT = os.environ.get("GENQEMU_SKIP_BOOT") == "1"
 # (example, arch, seconds) of each boot test, for the summary at the end.

@@ -35,10 +35,12 @@ from support.qmp import Qmp, paused_qemu
 from genqemu.build import build
 from genqemu.devices.console import Serial
 from genqemu.launch import plan
+from genqemu.settings import Settings
 from genqemu.tomlfile import read_toml
 
 pytestmark = pytest.mark.qemu
-# Every test runs against each QEMU version; its id names the version (qemu10.0-...).
+# Every test runs against each QEMU version, each example rendered for that
+# version (--qemu-version); its id names the version (qemu10.0-...).
 BY_VERSION = pytest.mark.parametrize("qemu", QEMU_VERSIONS, ids=lambda v: f"qemu{v}")
 
 # Object types built only where QEMU has KVM for the target (see test_profiles).
@@ -71,7 +73,7 @@ def test_example_starts_with_every_device(
     qemu: str, example: str, arch: str, syntax: str, short_tmp: Path
 ) -> None:
     raw, _ = localize(read_toml(example_path(example)), arch, short_tmp)
-    vm = build(raw, arch, example)
+    vm = build(raw, arch, example, Settings(qemu_version=qemu))
     launch = plan(vm, syntax)
     binary = qemu_binary(vm.binary, qemu)
     fds = [(fd.number, fd.path, fd.mode) for fd in launch.fds]
@@ -118,7 +120,7 @@ def test_example_starts_with_every_device(
 @BY_VERSION
 def test_every_emitted_property_exists(qemu: str, example: str, arch: str) -> None:
     """Every example as it ships, devices that cannot start here included."""
-    vm = build(read_toml(example_path(example)), arch, example)
+    vm = build(read_toml(example_path(example)), arch, example, Settings(qemu_version=qemu))
     binary = qemu_binary(vm.binary, qemu)
     options = plan(vm).options
     for option in options:
@@ -156,7 +158,7 @@ def test_json_values_have_qemus_types(qemu: str, example: str, arch: str) -> Non
     """In JSON syntax QEMU takes `true`, not "on", and numbers as numbers: every
     value genqemu writes has the kind of QEMU's property (devices that cannot
     start here included)."""
-    vm = build(read_toml(example_path(example)), arch, example)
+    vm = build(read_toml(example_path(example)), arch, example, Settings(qemu_version=qemu))
     binary = qemu_binary(vm.binary, qemu)
     for option, argument in (o for o in plan(vm, "json").options if len(o) == 2):
         if option not in ("-device", "-object", "-netdev") or not argument.startswith("{"):

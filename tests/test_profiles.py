@@ -15,6 +15,7 @@ from genqemu.confidential import CONFIDENTIAL
 from genqemu.devices import DEVICE
 from genqemu.errors import ConfigError, UsageError
 from genqemu.profiles import Profile, arch_names, load_profile
+from genqemu.qemu_facts import lacks
 from genqemu.schema import Problems
 from genqemu.settings import Settings
 
@@ -113,10 +114,13 @@ def test_every_listed_driver_exists_and_no_other_transport_does(qemu: str, arch:
     for kind, transports in profile.devices.items():
         if kind == "serial":  # -serial, not a -device
             continue
-        if kind in CONFIDENTIAL.models:
+        if kind in CONFIDENTIAL.models and lacks(qemu, kind):
+            assert kind not in objects, f"{arch}: QEMU {qemu} has {kind}: fix SINCE"
+        elif kind in CONFIDENTIAL.models:
             assert kind in objects or _kvm_only_on_foreign_host(kind, arch), (
                 f"{arch}: no -object {kind}"
             )
+        if kind in CONFIDENTIAL.models:
             continue
         if not DEVICE.models[kind].virtio:
             driver = profile.drivers.get(kind, kind)
