@@ -69,14 +69,14 @@ def qemu_root(version: str) -> Path:
     root = cache_root() / f"qemu-{version}"
     if (root / ".complete").exists():
         return root
-    chosen = _packages(version)
+    chosen = packages(version)
     try:
         files = [deb(p) for p in chosen]
     except DownloadError:  # a cached choice that has left the pool: read the index again
         if os.environ.get("GENQEMU_BOOT_REFRESH") == "1":
             raise
         (cache_root() / f"qemu-{version}.json").unlink(missing_ok=True)
-        chosen = _packages(version)
+        chosen = packages(version)
         files = [deb(p) for p in chosen]
     with tempfile.TemporaryDirectory(dir=cache_root(), prefix=f".qemu-{version}.") as temp:
         staging = Path(temp) / "root"
@@ -94,7 +94,7 @@ def qemu_root(version: str) -> Path:
     return root
 
 
-def _packages(version: str) -> list[Package]:
+def packages(version: str) -> list[Package]:
     """The packages of QEMU `version` and its firmware: from the cache, else the indexes."""
     record = cache_root() / f"qemu-{version}.json"
     if record.exists() and os.environ.get("GENQEMU_BOOT_REFRESH") != "1":
