@@ -10,7 +10,8 @@ VENV ?= .venv
 PYTHON ?= python3
 # ipxe-qemu holds the NIC option ROMs (efi-virtio.rom) that virtio-net-pci loads.
 # qemu-efi-aarch64 holds the UEFI firmware (AAVMF) the boot tests start
-# examples that boot through flash with.
+# examples that boot through flash with. These give QEMU 7.2; the tests fetch
+# QEMU 10.0 themselves (tests/support/qemu_debian.py), into their cache.
 QEMU_PACKAGES = qemu-system-x86 qemu-system-misc qemu-system-ppc qemu-system-arm qemu-utils ipxe-qemu qemu-efi-aarch64
 QEMU_BINARIES = qemu-system-x86_64 qemu-system-s390x qemu-system-ppc64 qemu-system-aarch64 qemu-system-riscv64 qemu-img
 QEMU_FILES = /usr/share/AAVMF/AAVMF_CODE.fd

@@ -46,7 +46,7 @@ class SevGuest(Confidential):
 
 
 class TdxGuest(Confidential):
-    """Intel TDX trust domain (amd64; QEMU 10.1 or newer, so no shipped profile has it)."""
+    """Intel TDX trust domain (amd64; needs QEMU 10.1: state it with qemu_version)."""
 
     type = "tdx-guest"
     debug: bool | None = key(Boolean(), default=None, doc="debuggable trust domain")

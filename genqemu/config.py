@@ -14,6 +14,7 @@ from genqemu.checks import ID, NAME, PATH, PROPERTY, PROPERTY_HINT
 from genqemu.confidential import CONFIDENTIAL, Confidential
 from genqemu.devices import DEVICE, Device
 from genqemu.process import INCOMING, Incoming, RunAs
+from genqemu.qemu_facts import VERSION_PATTERN
 from genqemu.schema import Model, Problems, Table, key
 from genqemu.values import Boolean, Integer, ListOf, MapOf, Scalar, Size, Text, format_size
 
@@ -291,6 +292,12 @@ class Config(Model):
         ),
         default=None,
         doc="QEMU binary to run; default: the arch profile's",
+    )
+    qemu_version: str | None = key(
+        Text(pattern=VERSION_PATTERN, hint="write MAJOR.MINOR, e.g. 10.0"),
+        default=None,
+        doc="the QEMU version the script is for (`--qemu-version` wins): what it lacks "
+        "is refused, naming the version it needs; default: the arch profile's",
     )
     machine: Machine | None = key(Table(Machine), default=None, doc="machine type and options")
     cpu: Cpu | None = key(Table(Cpu), default=None, doc="CPU model and features")

@@ -53,6 +53,7 @@ def explain(vm: Vm, launch: Launch, source: str) -> str:
     )
     lines = [
         f"{source} for {vm.arch} (profile {profile.arch}), binary {vm.binary}",
+        f"for QEMU {vm.qemu_version} ({vm.qemu_version_source})",
         f"machine {vm.machine_type} ({machine_rule}), accel {vm.accel or 'QEMU default (tcg)'}",
     ]
     if vm.cpu_model:

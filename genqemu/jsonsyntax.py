@@ -22,8 +22,7 @@ JSON_OPTIONS: dict[str, str | None] = {
     "-netdev": "type",
     "-blockdev": None,
 }
-# QEMU 7.2 is the first to accept JSON for all four (-netdev since 7.2).
-MINIMUM_QEMU = (7, 2)
+# The first QEMU to accept JSON for all four is in qemu_facts.SINCE.
 
 
 def esc(value: object) -> str:

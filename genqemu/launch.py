@@ -50,16 +50,15 @@ def plan(vm: Vm, syntax: str = "qemuopts", settings: Settings = SHIPPED) -> Laun
     from genqemu.render import render
 
     if syntax == "json":
-        from genqemu.jsonsyntax import MINIMUM_QEMU
+        from genqemu.qemu_facts import lacks
 
-        have = tuple(int(part) for part in vm.profile.qemu_version.split("."))
-        if have < MINIMUM_QEMU:
+        needed = lacks(vm.qemu_version, "--syntax json")
+        if needed:
             from genqemu.errors import UsageError
 
             raise UsageError(
-                f"--syntax json needs QEMU {'.'.join(map(str, MINIMUM_QEMU))} "
-                f"(JSON -netdev); the {vm.arch} profile targets QEMU "
-                f"{vm.profile.qemu_version}"
+                f"--syntax json needs QEMU {needed} (JSON -netdev); the target is QEMU "
+                f"{vm.qemu_version} ({vm.qemu_version_source})"
             )
     launch = Launch(vm, render(vm, syntax, settings))
     from genqemu.argmax import problems

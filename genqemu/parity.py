@@ -64,7 +64,7 @@ GO_FIELDS: list[tuple[str, str, str]] = [
     (
         "Object tdx-guest (Debug)",
         "confidential tdx-guest: debug",
-        "no shipped profile: QEMU 7.2 has no TDX",
+        'amd64, QEMU 10.1 or newer (qemu_version = "10.1")',
     ),
     ("Object s390-pv-guest", "confidential s390-pv-guest: id", ""),
     (

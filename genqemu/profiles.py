@@ -10,6 +10,7 @@ from typing import Any
 
 from genqemu.checks import NAME, PROPERTY, PROPERTY_HINT
 from genqemu.errors import ConfigError, UsageError
+from genqemu.qemu_facts import VERSION_PATTERN
 from genqemu.schema import Model, Problems, Table, key
 from genqemu.settings import SHIPPED, Settings
 from genqemu.values import Boolean, Integer, ListOf, MapOf, Scalar, Text
@@ -111,7 +112,7 @@ class Profile(Model):
     aliases: tuple[str, ...] = key(_NAMES, default=[], doc="other names --arch accepts")
     binary: str = key(NAME, doc="QEMU system emulator binary")
     qemu_version: str = key(
-        Text(pattern=r"[0-9]+\.[0-9]+\Z", hint="write MAJOR.MINOR, e.g. 7.2"),
+        Text(pattern=VERSION_PATTERN, hint="write MAJOR.MINOR, e.g. 7.2"),
         doc="the QEMU version the profile was checked against (JSON syntax needs 7.2)",
     )
     default_machine: str = key(NAME, doc="machine used when the config names none")

@@ -38,6 +38,35 @@ CONFIDENTIAL_PROPERTIES: dict[str, tuple[str, ...]] = {
     "pef-guest": (),
 }
 
+# The QEMU versions the test suite starts every example on, every arch
+# (tests/test_acceptance.py): Debian 12's and the newest Debian builds for it.
+CHECKED_VERSIONS = ("7.2", "10.0")
+# The first QEMU version that has each thing genqemu can emit that not every
+# QEMU has, by its QEMU spelling (an -object type, a command-line option). A
+# config that needs one is refused when its target QEMU (--qemu-version, the
+# config's qemu_version, else the profile's) is older. Between 7.2 and 10.0
+# nothing genqemu emits changed spelling or went away (measured: every
+# emitted property, -machine option and option name of both binaries).
+SINCE: dict[str, str] = {
+    "--syntax json": "7.2",  # JSON -netdev; -device and -object took it earlier
+    "tdx-guest": "10.1",
+}
+# MAJOR.MINOR, as the profiles, the config and --qemu-version write a version.
+VERSION_PATTERN = r"[0-9]+\.[0-9]+\Z"
+
+
+def version(text: str) -> tuple[int, int]:
+    """ "10.0" -> (10, 0), for comparing versions written MAJOR.MINOR."""
+    major, minor = text.split(".")
+    return int(major), int(minor)
+
+
+def lacks(target: str, spelling: str) -> str | None:
+    """The version `spelling` needs, if QEMU `target` is older than it; else None."""
+    needed = SINCE.get(spelling)
+    return needed if needed and version(target) < version(needed) else None
+
+
 # The names the templates know these tables by.
 GLOBALS: dict[str, object] = {
     "cache_modes": CACHE_MODES,

@@ -247,6 +247,28 @@ def _parity() -> list[str]:
     return [*out, ""]
 
 
+def _versions() -> list[str]:
+    from genqemu.qemu_facts import CHECKED_VERSIONS, SINCE
+
+    checked = " and ".join(CHECKED_VERSIONS)
+    out = [
+        "## QEMU versions",
+        "",
+        f"The test suite starts every example on every arch with QEMU {checked}",
+        "(Debian 12's, and Debian's bookworm-backports build, unpacked by the tests),",
+        "paused under TCG, and asks each over QMP which devices it built.",
+        "",
+        "The target version is `--qemu-version X.Y` (generate, run, explain), else the",
+        "config's `qemu_version`, else the arch profile's. A config that needs a newer",
+        "QEMU than the target is refused, naming the version it needs:",
+        "",
+        "| needs | QEMU |",
+        "|---|---|",
+    ]
+    out += [f"| `{what}` | {needed} |" for what, needed in sorted(SINCE.items())]
+    return [*out, ""]
+
+
 def reference() -> str:
     """The whole of docs/config.md."""
     from genqemu.profiles import arch_names, load_profile
@@ -265,6 +287,7 @@ def reference() -> str:
         "column is read from the templates: the option or property each key becomes.",
         "",
         *_top_level(profiles),
+        *_versions(),
         *_devices(profiles),
         *_parity(),
     ]

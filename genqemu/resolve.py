@@ -36,12 +36,22 @@ class Vm:
     `qmp` and `confidential` (genqemu/records.py).
     """
 
-    def __init__(self, config: Config, profile: Profile, machine_type: str) -> None:
+    def __init__(
+        self, config: Config, profile: Profile, machine_type: str, settings: Settings = SHIPPED
+    ) -> None:
         self.config = config
         self.source = "<config>"  # the config's file name, for messages
         self.profile = profile
         self.arch = profile.arch
         self.binary = config.binary or profile.binary
+        # The QEMU the script is for (MAJOR.MINOR), and who said so (for messages).
+        self.qemu_version, self.qemu_version_source = (
+            (settings.qemu_version, "--qemu-version")
+            if settings.qemu_version
+            else (config.qemu_version, "the config's qemu_version")
+            if config.qemu_version
+            else (profile.qemu_version, f"the {profile.arch} profile's qemu_version")
+        )
         self.machine_type = machine_type
         self.accel = config.machine.accel if config.machine else None
         self.machine_options: dict[str, Any] = {}
@@ -71,7 +81,7 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
     `settings` name the other arches a device kind missing here exists on."""
     problems = Problems()
     machine_type = (config.machine and config.machine.type) or profile.default_machine
-    vm = Vm(config, profile, machine_type)
+    vm = Vm(config, profile, machine_type, settings)
     vm.source = source
     machine = profile.machine(machine_type)
     if machine is None:
@@ -111,6 +121,7 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
             place(device, config, profile, machine_type, machine, problems, settings)
         device.config.check_config(config, problems)
     _check_host_features(config, profile, problems)
+    _check_qemu_version(vm, problems)
     allocate_devnos(vm.devices, profile, problems)
     allocate_chassis(vm.devices, problems)
     vm.fds, vm.incoming_fds = allocate_fds(vm.devices, config.incoming)
@@ -227,6 +238,24 @@ def _check_host_features(config: Config, profile: Profile, problems: Problems) -
             "confidential.type",
             f"{confidential.type} does not exist on {profile.arch} with this profile",
         )
+
+
+def _check_qemu_version(vm: Vm, problems: Problems) -> None:
+    """What the target QEMU is too old for (genqemu/qemu_facts.py SINCE)."""
+    from genqemu.qemu_facts import lacks
+
+    confidential = vm.config.confidential
+    if confidential is not None and (needed := lacks(vm.qemu_version, confidential.type)):
+        problems.add("confidential.type", _too_old(vm, confidential.type, needed))
+
+
+def _too_old(vm: Vm, what: str, needed: str) -> str:
+    """The message for a feature QEMU `needed` has and the target does not."""
+    return (
+        f"{what} needs QEMU {needed}; the target is QEMU {vm.qemu_version} "
+        f"({vm.qemu_version_source}): if yours is {needed} or newer, say so with "
+        f'qemu_version = "{needed}" or --qemu-version {needed}'
+    )
 
 
 def _memory_backend(vm: Vm, machine: MachineProfile | None) -> None:

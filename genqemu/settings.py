@@ -1,9 +1,11 @@
-"""What a run depends on besides its config and arch: the user's folders.
+"""What a run depends on besides its config and arch: the user's folders, and
+the QEMU version the user says they have.
 
 `Settings` is a frozen value. The command line makes one per command with
 `Settings.from_env`: the `--profile-dir`/`--template-dir` folders first,
 then those of GENQEMU_PROFILE_PATH and GENQEMU_TEMPLATE_PATH (separated by
-':'), each checked to be a folder. It is passed down to every function that
+':'), each checked to be a folder, and `--qemu-version` (which wins over the
+config's `qemu_version` and the profile's). It is passed down to every function that
 looks up a profile or a template (build, load_profile, render, ...), whose
 default, `SHIPPED` (`Settings()`), means the shipped files only.
 
@@ -32,6 +34,7 @@ class Settings(NamedTuple):
 
     profile_dirs: tuple[Path, ...] = ()
     template_dirs: tuple[Path, ...] = ()
+    qemu_version: str | None = None  # MAJOR.MINOR, from --qemu-version
 
     @classmethod
     def from_env(
@@ -39,13 +42,25 @@ class Settings(NamedTuple):
         profiles: Iterable[Path] | None = None,
         templates: Iterable[Path] | None = None,
         environ: Mapping[str, str] | None = None,
+        qemu_version: str | None = None,
     ) -> Settings:
         """The command line's folders, then the environment's (default: os.environ);
-        UsageError names the first one that is not a folder, and where it came from."""
+        UsageError names the first one that is not a folder, and where it came from,
+        or a --qemu-version not written MAJOR.MINOR."""
         env = os.environ if environ is None else environ
+        if qemu_version is not None:
+            import re
+
+            from genqemu.qemu_facts import VERSION_PATTERN
+
+            if not re.match(VERSION_PATTERN, qemu_version):
+                raise UsageError(
+                    f"--qemu-version: write MAJOR.MINOR, e.g. 10.0, got {qemu_version!r}"
+                )
         return cls(
             _folders(profiles, "--profile-dir", "GENQEMU_PROFILE_PATH", env),
             _folders(templates, "--template-dir", "GENQEMU_TEMPLATE_PATH", env),
+            qemu_version,
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ from typing import Any
 import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+from genqemu.qemu_facts import CHECKED_VERSIONS
 
 REPO = Path(__file__).resolve().parent.parent
 # examples/*.toml are for every arch; examples/<arch>/*.toml for that arch only.
@@ -27,6 +30,9 @@ EXAMPLE_CASES = [
         ]
     )
 ]
+# The QEMU versions every example is checked against: the system's (Debian 12)
+# first, then the others, unpacked by tests/support/qemu_debian.py.
+QEMU_VERSIONS = list(CHECKED_VERSIONS)
 SKIP_QEMU = os.environ.get("GENQEMU_SKIP_QEMU") == "1"
 SKIP_BOOT = os.environ.get("GENQEMU_SKIP_BOOT") == "1"
 # (example, arch, seconds) of each boot test, for the summary at the end.
@@ -61,9 +67,13 @@ def example_path(name: str) -> Path:
     return REPO / "examples" / f"{name}.toml"
 
 
-def qemu_binary(binary: str) -> str:
-    """The path of a qemu-system binary; a missing one fails the test unless
-    GENQEMU_SKIP_QEMU=1 says to skip the tests that need QEMU."""
+def qemu_binary(binary: str, version: str = QEMU_VERSIONS[0]) -> str:
+    """The path of a qemu-system binary of QEMU `version`: the system's for the
+    first version, else one unpacked from Debian's archive (downloaded once). A
+    missing one fails the test unless GENQEMU_SKIP_QEMU=1 says to skip the
+    tests that need QEMU."""
+    if version != QEMU_VERSIONS[0]:
+        return _unpacked_qemu(binary, version)
     path = shutil.which(binary)
     if path is None:
         if SKIP_QEMU:
@@ -73,6 +83,25 @@ def qemu_binary(binary: str) -> str:
             "installs it, or set GENQEMU_SKIP_QEMU=1 to skip QEMU tests"
         )
     return path
+
+
+def _unpacked_qemu(binary: str, version: str) -> str:
+    from support.boot_debian import DownloadError
+    from support.qemu_debian import binary_path
+
+    try:
+        path = binary_path(binary, version)
+    except (DownloadError, OSError, subprocess.CalledProcessError) as error:
+        if SKIP_QEMU:
+            pytest.skip(f"no QEMU {version} ({error}) and GENQEMU_SKIP_QEMU=1")
+        pytest.fail(
+            f"no QEMU {version}: {type(error).__name__}: {error}. The tests download it once "
+            "from the Debian archive; set GENQEMU_SKIP_QEMU=1 to skip QEMU tests",
+            pytrace=False,
+        )
+    if not path.exists():
+        pytest.fail(f"QEMU {version} has no {binary} ({path})", pytrace=False)
+    return str(path)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE_CASES, example_path, qemu_binary
+from conftest import EXAMPLE_CASES, QEMU_VERSIONS, example_path, qemu_binary
 from support.localize import localize
 from support.qemu_help import (
     GENERIC_DEVICE_KEYS,
@@ -35,9 +35,13 @@ from support.qmp import Qmp, paused_qemu
 from genqemu.build import build
 from genqemu.devices.console import Serial
 from genqemu.launch import plan
+from genqemu.settings import Settings
 from genqemu.tomlfile import read_toml
 
 pytestmark = pytest.mark.qemu
+# Every test runs against each QEMU version, each example rendered for that
+# version (--qemu-version); its id names the version (qemu10.0-...).
+BY_VERSION = pytest.mark.parametrize("qemu", QEMU_VERSIONS, ids=lambda v: f"qemu{v}")
 
 # Object types built only where QEMU has KVM for the target (see test_profiles).
 KVM_ONLY_OBJECTS = {"s390-pv-guest"}
@@ -64,13 +68,14 @@ def _serial_chardevs(qmp: Qmp) -> set[str]:
 
 @pytest.mark.parametrize("syntax", ["qemuopts", "json"])
 @pytest.mark.parametrize(("example", "arch"), EXAMPLE_CASES)
+@BY_VERSION
 def test_example_starts_with_every_device(
-    example: str, arch: str, syntax: str, short_tmp: Path
+    qemu: str, example: str, arch: str, syntax: str, short_tmp: Path
 ) -> None:
     raw, _ = localize(read_toml(example_path(example)), arch, short_tmp)
-    vm = build(raw, arch, example)
+    vm = build(raw, arch, example, Settings(qemu_version=qemu))
     launch = plan(vm, syntax)
-    binary = qemu_binary(vm.binary)
+    binary = qemu_binary(vm.binary, qemu)
     fds = [(fd.number, fd.path, fd.mode) for fd in launch.fds]
     # A migration stream read from a FIFO: hold it open for writing, so the
     # script's read-only open does not block and QEMU waits for data.
@@ -112,10 +117,11 @@ def test_example_starts_with_every_device(
 
 
 @pytest.mark.parametrize(("example", "arch"), EXAMPLE_CASES)
-def test_every_emitted_property_exists(example: str, arch: str) -> None:
+@BY_VERSION
+def test_every_emitted_property_exists(qemu: str, example: str, arch: str) -> None:
     """Every example as it ships, devices that cannot start here included."""
-    vm = build(read_toml(example_path(example)), arch, example)
-    binary = qemu_binary(vm.binary)
+    vm = build(read_toml(example_path(example)), arch, example, Settings(qemu_version=qemu))
+    binary = qemu_binary(vm.binary, qemu)
     options = plan(vm).options
     for option in options:
         if option[0] == "-device":
@@ -147,12 +153,13 @@ def _kind(value: object) -> str:
 
 
 @pytest.mark.parametrize(("example", "arch"), EXAMPLE_CASES)
-def test_json_values_have_qemus_types(example: str, arch: str) -> None:
+@BY_VERSION
+def test_json_values_have_qemus_types(qemu: str, example: str, arch: str) -> None:
     """In JSON syntax QEMU takes `true`, not "on", and numbers as numbers: every
     value genqemu writes has the kind of QEMU's property (devices that cannot
     start here included)."""
-    vm = build(read_toml(example_path(example)), arch, example)
-    binary = qemu_binary(vm.binary)
+    vm = build(read_toml(example_path(example)), arch, example, Settings(qemu_version=qemu))
+    binary = qemu_binary(vm.binary, qemu)
     for option, argument in (o for o in plan(vm, "json").options if len(o) == 2):
         if option not in ("-device", "-object", "-netdev") or not argument.startswith("{"):
             continue

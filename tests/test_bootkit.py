@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from support import boot_debian, boot_initramfs
+from support import boot_debian, boot_initramfs, qemu_debian
 from support.boot_debian import DownloadError, Package, apt_mirror, parse_packages, resolve
 from support.boot_docs import comparable, render_section
 from support.boot_initramfs import KernelError, load_order, newc_archive
@@ -304,3 +304,70 @@ def test_views_that_depend_on_the_guest_kernel_and_machine() -> None:
     rng = placed("virtio-rng", True, {"transport": "pci"})
     assert "iommu s390-iommu" in expected_view([rng], guest("s390x"), 1)
     assert "iommu s390-iommu" not in expected_view([rng], guest("arm64"), 1)
+
+
+def _qemu_index(version: str) -> str:
+    names = [*qemu_debian.QEMU_PACKAGES, "seabios", "opensbi", "unrelated"]
+    return "\n".join(
+        f"Package: {name}\nVersion: {version}\nFilename: pool/main/q/{name}_1_all.deb\n"
+        f"Size: 1\nSHA256: {index:02x}\n"
+        for index, name in enumerate(names)
+    )
+
+
+def _archive(qemu: str) -> Any:
+    """A fake archive: bookworm-backports has QEMU `qemu`, bookworm has ipxe-qemu."""
+    ipxe = "Package: ipxe-qemu\nVersion: 1.0\nFilename: pool/main/i/ipxe.deb\nSize: 1\nSHA256: ff\n"
+
+    def fetch(url: str, **_: Any) -> bytes:
+        text = _qemu_index(qemu) if "bookworm-backports" in url else ipxe
+        return lzma.compress(text.encode())
+
+    return fetch
+
+
+def test_qemu_10_comes_from_backports_with_its_firmware(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GENQEMU_BOOT_CACHE", str(tmp_path))
+    monkeypatch.delenv("GENQEMU_BOOT_REFRESH", raising=False)
+    monkeypatch.setattr(boot_debian, "_fetch", _archive("1:10.0.2+ds-2+deb13u1~bpo12+1"))
+    chosen = qemu_debian.packages("10.0")
+    assert [p.name for p in chosen] == [
+        *qemu_debian.QEMU_PACKAGES,
+        "seabios",
+        "opensbi",
+        "ipxe-qemu",
+    ]
+    assert (tmp_path / "qemu-10.0.json").exists()  # the choice is cached
+    monkeypatch.setattr(boot_debian, "_fetch", None)  # no network once chosen
+    assert qemu_debian.packages("10.0") == chosen
+
+
+def test_another_qemu_in_the_suite_is_a_download_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GENQEMU_BOOT_CACHE", str(tmp_path))
+    monkeypatch.setattr(boot_debian, "_fetch", _archive("1:10.1.0+ds-1~bpo12+1"))
+    with pytest.raises(DownloadError, match=r"has qemu-system-x86 1:10\.1\.0.*, not QEMU 10\.0"):
+        qemu_debian.packages("10.0")
+
+
+def test_the_wrapper_mounts_the_unpacked_folders(tmp_path: Path) -> None:
+    staging = tmp_path / "staging"
+    (staging / "usr/bin").mkdir(parents=True)
+    (staging / "usr/bin/qemu-system-s390x").write_text("")
+    (staging / "usr/lib/x86_64-linux-gnu/qemu").mkdir(parents=True)
+    (staging / "usr/lib/x86_64-linux-gnu/qemu/hw-usb-host.so").write_text("")
+    (staging / "usr/lib/riscv64-linux-gnu/opensbi").mkdir(parents=True)
+    (staging / "usr/lib/riscv64-linux-gnu/opensbi/fw.bin").write_text("firmware")
+    (staging / "usr/share/qemu").mkdir(parents=True)
+    (staging / "usr/share/qemu/fw.bin").symlink_to("../../lib/riscv64-linux-gnu/opensbi/fw.bin")
+    qemu_debian._write_wrappers(staging, tmp_path / "qemu-10.0")
+    link = staging / "usr/share/qemu/fw.bin"
+    assert not link.is_symlink() and link.read_text() == "firmware"
+    wrapper = (staging / "bin/qemu-system-s390x").read_text()
+    assert f"root={tmp_path}/qemu-10.0\n" in wrapper
+    assert "for folder in usr/share/qemu usr/share/seabios usr/lib/ipxe/qemu " in wrapper
+    assert "usr/lib/x86_64-linux-gnu/qemu; do" in wrapper
+    assert wrapper.endswith('"$root" qemu-system-s390x "$@"\n')

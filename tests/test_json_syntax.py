@@ -25,8 +25,8 @@ def test_json_syntax_needs_qemu_7_2(tmp_path: Path) -> None:
     result = run("--profile-dir", str(profiles), "-a", "toyarch", "--syntax", "json", MINIMAL)
     assert result.exit_code == 2
     assert result.stderr == (
-        "genqemu: --syntax json needs QEMU 7.2 (JSON -netdev); the "
-        "toyarch profile targets QEMU 6.2\n"
+        "genqemu: --syntax json needs QEMU 7.2 (JSON -netdev); the target is "
+        "QEMU 6.2 (the toyarch profile's qemu_version)\n"
     )
 
 

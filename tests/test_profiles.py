@@ -8,13 +8,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ARCHES, qemu_binary
+from conftest import ARCHES, QEMU_VERSIONS, qemu_binary
 from support.qemu_help import device_drivers, object_types
 
 from genqemu.confidential import CONFIDENTIAL
 from genqemu.devices import DEVICE
 from genqemu.errors import ConfigError, UsageError
 from genqemu.profiles import Profile, arch_names, load_profile
+from genqemu.qemu_facts import lacks
 from genqemu.schema import Problems
 from genqemu.settings import Settings
 
@@ -98,23 +99,28 @@ def test_a_broken_profile_file_is_reported_with_its_path(tmp_path: Path) -> None
     ]
 
 
-# The profile tables must say what the real binaries say.
+# The profile tables must say what the real binaries say, on every QEMU version tested.
+BY_VERSION = pytest.mark.parametrize("qemu", QEMU_VERSIONS, ids=lambda v: f"qemu{v}")
 
 
 @pytest.mark.qemu
 @pytest.mark.parametrize("arch", ARCHES)
-def test_every_listed_driver_exists_and_no_other_transport_does(arch: str) -> None:
+@BY_VERSION
+def test_every_listed_driver_exists_and_no_other_transport_does(qemu: str, arch: str) -> None:
     profile = load_profile(arch)
-    binary = qemu_binary(profile.binary)
+    binary = qemu_binary(profile.binary, qemu)
     drivers = device_drivers(binary)
     objects = object_types(binary)
     for kind, transports in profile.devices.items():
         if kind == "serial":  # -serial, not a -device
             continue
-        if kind in CONFIDENTIAL.models:
+        if kind in CONFIDENTIAL.models and lacks(qemu, kind):
+            assert kind not in objects, f"{arch}: QEMU {qemu} has {kind}: fix SINCE"
+        elif kind in CONFIDENTIAL.models:
             assert kind in objects or _kvm_only_on_foreign_host(kind, arch), (
                 f"{arch}: no -object {kind}"
             )
+        if kind in CONFIDENTIAL.models:
             continue
         if not DEVICE.models[kind].virtio:
             driver = profile.drivers.get(kind, kind)
@@ -130,10 +136,11 @@ def test_every_listed_driver_exists_and_no_other_transport_does(arch: str) -> No
 
 @pytest.mark.qemu
 @pytest.mark.parametrize("arch", ARCHES)
-def test_kinds_left_out_do_not_exist(arch: str) -> None:
+@BY_VERSION
+def test_kinds_left_out_do_not_exist(qemu: str, arch: str) -> None:
     """A device kind another arch has is either listed here or missing from QEMU."""
     profile = load_profile(arch)
-    binary = qemu_binary(profile.binary)
+    binary = qemu_binary(profile.binary, qemu)
     drivers, objects = device_drivers(binary), object_types(binary)
     every_kind = {k for a in ARCHES for k in load_profile(a).devices} - {"serial"}
     for kind in sorted(every_kind - set(profile.devices)):
@@ -173,9 +180,10 @@ NOT_HERE = {
 
 @pytest.mark.qemu
 @pytest.mark.parametrize("arch", ARCHES)
-def test_machines_and_default_cpu_exist(arch: str) -> None:
+@BY_VERSION
+def test_machines_and_default_cpu_exist(qemu: str, arch: str) -> None:
     profile = load_profile(arch)
-    binary = qemu_binary(profile.binary)
+    binary = qemu_binary(profile.binary, qemu)
     machines = subprocess.run(
         [binary, "-machine", "help"], capture_output=True, text=True, check=True
     ).stdout

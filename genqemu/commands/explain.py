@@ -11,6 +11,7 @@ import typer
 from genqemu.commands.options import (
     OneArch,
     ProfileDirs,
+    QemuVersionOption,
     TemplateDirs,
     errors_exit,
     host_arch,
@@ -25,6 +26,7 @@ def explain(
     arch: OneArch = None,
     profile_dir: ProfileDirs = None,
     template_dir: TemplateDirs = None,
+    qemu_version: QemuVersionOption = None,
 ) -> None:
     """Explain the command line: transports and the rules that chose them, drivers,
     allocated device numbers, chassis and fds, and what was added for the arch."""
@@ -36,6 +38,6 @@ def explain(
     with errors_exit():
         if arch and len(arch) > 1:
             raise UsageError("explain takes one --arch")
-        settings = user_settings(profile_dir, template_dir)
+        settings = user_settings(profile_dir, template_dir, qemu_version)
         vm = build_file(config, arch[0] if arch else host_arch(), settings)
         sys.stdout.write(explanation(vm, plan(vm, "qemuopts", settings), str(config)))

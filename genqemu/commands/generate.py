@@ -13,6 +13,7 @@ from genqemu.commands.options import (
     Arches,
     Format,
     ProfileDirs,
+    QemuVersionOption,
     Syntax,
     SyntaxOption,
     TemplateDirs,
@@ -91,6 +92,7 @@ def generate(
     ] = False,
     profile_dir: ProfileDirs = None,
     template_dir: TemplateDirs = None,
+    qemu_version: QemuVersionOption = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -120,7 +122,9 @@ def generate(
                 raise UsageError("--check compares with the files under -O DIR: give -O")
             if len(configs) > 1 or len(arches) > 1:
                 raise UsageError("several configs or arches make several files: give -O DIR")
-            result = text(configs[0], arches[0], user_settings(profile_dir, template_dir))
+            result = text(
+                configs[0], arches[0], user_settings(profile_dir, template_dir, qemu_version)
+            )
             if output is None:
                 sys.stdout.write(result)
             else:
@@ -131,7 +135,7 @@ def generate(
         from genqemu import batch
 
         outputs = batch.plan_outputs(configs, arches, output_dir, output_format.value)
-        settings = user_settings(profile_dir, template_dir)
+        settings = user_settings(profile_dir, template_dir, qemu_version)
         texts = batch.generate_all(outputs, lambda config, target: text(config, target, settings))
         if not check:
             batch.write_all(texts, mode)

@@ -97,6 +97,17 @@ SyntaxOption = Annotated[
     ),
 ]
 
+QemuVersionOption = Annotated[
+    Optional[str],  # noqa: UP045 - typer needs Optional
+    typer.Option(
+        "--qemu-version",
+        metavar="X.Y",
+        show_default=False,
+        help="The QEMU version the command line is for: what it lacks is refused. "
+        "Default: the config's qemu_version, else the arch profile's.",
+    ),
+]
+
 
 @contextmanager
 def errors_exit() -> Iterator[None]:
@@ -111,14 +122,17 @@ def errors_exit() -> Iterator[None]:
 
 
 def user_settings(
-    profiles: list[Path] | None = None, templates: list[Path] | None = None
+    profiles: list[Path] | None = None,
+    templates: list[Path] | None = None,
+    qemu_version: str | None = None,
 ) -> Settings:
     """The settings of this command: the --profile-dir and --template-dir folders,
-    then GENQEMU_PROFILE_PATH's and GENQEMU_TEMPLATE_PATH's. The environment is
-    read here, by the command line only; the library takes what it is given."""
+    then GENQEMU_PROFILE_PATH's and GENQEMU_TEMPLATE_PATH's, and --qemu-version.
+    The environment is read here, by the command line only; the library takes
+    what it is given."""
     from genqemu.settings import Settings
 
-    return Settings.from_env(profiles, templates)
+    return Settings.from_env(profiles, templates, qemu_version=qemu_version)
 
 
 def load_launch(config: Path, arch: str | None, syntax: str, settings: Settings) -> Launch:

@@ -11,6 +11,7 @@ import typer
 from genqemu.commands.options import (
     OneArch,
     ProfileDirs,
+    QemuVersionOption,
     Syntax,
     SyntaxOption,
     TemplateDirs,
@@ -47,6 +48,7 @@ def run(
     ] = False,
     profile_dir: ProfileDirs = None,
     template_dir: TemplateDirs = None,
+    qemu_version: QemuVersionOption = None,
 ) -> None:
     """Start QEMU for a VM description, exactly as the generated launch script would."""
     from genqemu import run as runner
@@ -56,7 +58,7 @@ def run(
     with errors_exit():
         if arch and len(arch) > 1:
             raise UsageError("run takes one --arch")
-        settings = user_settings(profile_dir, template_dir)
+        settings = user_settings(profile_dir, template_dir, qemu_version)
         launch = load_launch(config, arch[0] if arch else None, syntax, settings)
         if dry_run:
             sys.stdout.write(runner.dry_run_text(launch, extra))

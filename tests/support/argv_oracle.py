@@ -221,6 +221,7 @@ def _compare(
 NOT_EMITTED: dict[tuple[type[Model], str], str] = {
     (Serial, "id"): "-serial chardev:ID creates the machine's port, which takes no id",
     (Config, "extra_args"): "whole argv elements, checked by the caller",
+    (Config, "qemu_version"): "decides what may be emitted; tests/test_qemu_version.py",
     (MacvtapNetdev, "queues"): "the number of tap fds the script opens (fds=3:4:...)",
 }
 

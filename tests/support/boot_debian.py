@@ -147,7 +147,13 @@ def parse_packages(text: str, wanted: set[str]) -> dict[str, dict[str, str]]:
     return found
 
 
-def _package(fields: dict[str, str], name: str) -> Package:
+def read_index(suite: str, debian_arch: str) -> tuple[str, str]:
+    """(its URL, its text): the suite's Packages index of main for `debian_arch`."""
+    url = f"{mirror()}/dists/{suite}/main/binary-{debian_arch}/Packages.xz"
+    return url, lzma.decompress(_fetch(url)).decode("utf-8", errors="replace")
+
+
+def package(fields: dict[str, str], name: str) -> Package:
     return Package(
         name, fields["version"], fields["filename"], fields["sha256"], int(fields["size"])
     )
@@ -158,8 +164,7 @@ def resolve(arch: str) -> tuple[Package, Package]:
     if arch not in DEBIAN_ARCH:
         raise DownloadError(f"no Debian kernel known for {arch}: add it to DEBIAN_ARCH")
     debian_arch, meta, suite = DEBIAN_ARCH[arch]
-    url = f"{mirror()}/dists/{suite}/main/binary-{debian_arch}/Packages.xz"
-    text = lzma.decompress(_fetch(url)).decode("utf-8", errors="replace")
+    url, text = read_index(suite, debian_arch)
     first = parse_packages(text, {meta, "busybox-static"})
     if meta not in first or "busybox-static" not in first:
         raise DownloadError(f"{url}: no {meta} or busybox-static")
@@ -171,7 +176,7 @@ def resolve(arch: str) -> tuple[Package, Package]:
     kernel = parse_packages(text, {image}).get(image)
     if kernel is None:
         raise DownloadError(f"{url}: {meta} depends on {image}, which is not there")
-    return _package(kernel, image), _package(first["busybox-static"], "busybox-static")
+    return package(kernel, image), package(first["busybox-static"], "busybox-static")
 
 
 def packages(arch: str) -> tuple[Package, Package]:
@@ -182,7 +187,7 @@ def packages(arch: str) -> tuple[Package, Package]:
         return Package(**data["kernel"]), Package(**data["busybox"])
     kernel, busybox = resolve(arch)
     record.parent.mkdir(parents=True, exist_ok=True)
-    _write(record, json.dumps({"kernel": asdict(kernel), "busybox": asdict(busybox)}, indent=2))
+    write(record, json.dumps({"kernel": asdict(kernel), "busybox": asdict(busybox)}, indent=2))
     return kernel, busybox
 
 
@@ -196,7 +201,7 @@ def deb(package: Package) -> Path:
     if digest != package.sha256:
         raise DownloadError(f"{package.filename}: sha256 {digest}, the index says {package.sha256}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_bytes(path, data)
+    write_bytes(path, data)
     return path
 
 
@@ -216,11 +221,11 @@ def debs(arch: str) -> tuple[Package, Path, Package, Path]:
         return kernel, deb(kernel), busybox, deb(busybox)
 
 
-def _write(path: Path, text: str) -> None:
-    _write_bytes(path, text.encode())
+def write(path: Path, text: str) -> None:
+    write_bytes(path, text.encode())
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
+def write_bytes(path: Path, data: bytes) -> None:
     """All at once: a temp file beside `path`, then a rename (parallel runs are safe)."""
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "wb") as stream:
