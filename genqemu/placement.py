@@ -47,8 +47,9 @@ def place(
         return
     for need in profile.needs.get(device.kind, []):
         _check_need(device, need, config, profile, problems)
+    device.check_profile(profile, problems)
     if device.virtio:
-        transport = _virtio_transport(placed, exists_on, machine_type, where, machine, problems)
+        transport = _virtio_transport(placed, exists_on, profile, machine_type, machine, problems)
         if transport is None:
             return
         placed.driver = device.kind + profile.transports[transport].suffix
@@ -74,14 +75,37 @@ def place(
     keys = profile.transports[transport].keys if transport is not None else []
     for field in device.transport_bound:
         if field.name not in keys and getattr(device, field.attr) is not None:
-            where_it_applies = " or ".join(_transports_with(field.name, profile, settings))
-            problems.add(
-                f"{path}.{field.name}",
-                f"only applies on the {where_it_applies} transport, and this {device.kind} "
-                f"uses {transport or 'none'} on {profile.arch}: remove it",
+            takes = _transports_with(field.name, profile, settings)
+            message = (
+                f"only applies on the {' or '.join(takes)} transport, and this {device.kind} "
+                f"uses {transport or 'none'} on {profile.arch}: remove it"
             )
+            if transport is not None and transport in takes:  # only another arch's takes it
+                message = f"does not apply on {profile.arch}'s {transport} transport: remove it"
+            problems.add(f"{path}.{field.name}", message)
     if device.virtio:
         _iommu_platform(placed, config, "disable_legacy" in keys, problems)
+    if transport is not None and getattr(device, "iothread", None) is not None:
+        _iothread(device, transport, config, profile, problems)
+
+
+def _iothread(
+    device: Device, transport: str, config: Config, profile: Profile, problems: Problems
+) -> None:
+    """An iothread needs ioeventfd, which some transports have under some accelerators only."""
+    from genqemu.profiles import accel_chain
+
+    allowed = profile.transports[transport].iothread_accels
+    accel = config.machine.accel if config.machine else None
+    refused = [name for name in accel_chain(accel) if allowed and name not in allowed]
+    if refused:
+        problems.add(
+            f"{device.toml_path}.iothread",
+            f"a device on the {transport} transport runs in an iothread only under "
+            f"{' or '.join(allowed)} on {profile.arch}, and this VM may run under "
+            f"{' or '.join(refused)} (machine.accel): remove iothread, set machine.accel, "
+            "or use another transport",
+        )
 
 
 def _transports_with(key: str, profile: Profile, settings: Settings) -> list[str]:
@@ -100,19 +124,23 @@ def _transports_with(key: str, profile: Profile, settings: Settings) -> list[str
 def _virtio_transport(
     placed: Placed,
     exists_on: Sequence[str],
+    profile: Profile,
     machine_type: str,
-    where: str,
     machine: MachineProfile,
     problems: Problems,
 ) -> str | None:
     device = placed.config
+    where = f"{profile.arch} machine {machine_type}"
     usable = [t for t in machine.transports if t in exists_on]
     requested: str | None = getattr(device, "transport", None)
     if requested is not None:
         if requested not in usable:
+            spec = profile.transports.get(requested)
+            why = profile.unusable.get(device.kind + spec.suffix) if spec else None
+            because = f" (QEMU's {device.kind}{spec.suffix} {why})" if spec and why else ""
             problems.add(
                 f"{device.toml_path}.transport",
-                f"{device.kind} has no {requested!r} transport on {where}; "
+                f"{device.kind} has no {requested!r} transport on {where}{because}; "
                 f"use one of: {', '.join(usable) or 'none'}",
             )
             return None

@@ -13,7 +13,7 @@ from genqemu.errors import ConfigError, UsageError
 from genqemu.qemu_facts import VERSION_PATTERN
 from genqemu.schema import Model, Problems, Table, key
 from genqemu.settings import SHIPPED, Settings
-from genqemu.values import Boolean, Integer, ListOf, MapOf, Scalar, Text
+from genqemu.values import Boolean, Integer, ListOf, MapOf, Scalar, Size, Text
 
 _NAMES = ListOf(NAME)
 _KIND = r"[a-z][a-z0-9-]*\Z"
@@ -35,6 +35,12 @@ class TransportProfile(Model):
         default=[],
         doc="device keys that apply only on this transport (a PCI bus and address, a "
         "device number); a device on another transport that sets one is refused",
+    )
+    iothread_accels: tuple[str, ...] = key(
+        _NAMES,
+        default=[],
+        doc="the accelerators under which a device here can run in an iothread (it needs "
+        "ioeventfd); default: all",
     )
 
 
@@ -155,6 +161,16 @@ class Profile(Model):
         MapOf(_NAMES, key_pattern=_KIND, key_hint="a device kind"),
         default={},
         doc='keys a kind must set here ("firmware" means bios or pflash)',
+    )
+    unusable: Mapping[str, str] = key(
+        MapOf(Text(pattern=r"."), key_pattern=_KIND, key_hint="a QEMU driver name"),
+        default={},
+        doc="drivers QEMU builds here that cannot work, each with why (left out of [devices])",
+    )
+    nvdimm_data_multiple: int | None = key(
+        Size(min=1),
+        default=None,
+        doc="an NVDIMM's size less its label_size must be a multiple of this (pseries: 256M)",
     )
     ram_backend: str = key(
         _RAM_BACKEND,

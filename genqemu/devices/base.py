@@ -18,6 +18,7 @@ from genqemu.values import Boolean, Text
 
 if TYPE_CHECKING:
     from genqemu.config import Config
+    from genqemu.profiles import Profile
 
 DEVNO = Text(
     pattern=r"[0-9a-fA-F]{1,2}\.[0-3]\.[0-9a-fA-F]{1,4}\Z",
@@ -85,6 +86,9 @@ class Device(Model):
     def check_config(self, config: Config, problems: Problems) -> None:
         """Rules between this device and the rest of the config."""
 
+    def check_profile(self, profile: Profile, problems: Problems) -> None:
+        """Rules between this device and the arch's facts."""
+
 
 DEVICE: Tagged[Device] = Tagged(
     "kind",
@@ -147,6 +151,17 @@ class VirtioDevice(PciDevice):
     disable_legacy: bool | None = key(
         Boolean(), default=None, per_transport=True, doc="offer only the modern virtio interface"
     )
+
+    def validate(self, problems: Problems) -> None:
+        super().validate(problems)
+        # QEMU 7.2: "device cannot work as neither modern nor legacy mode is enabled".
+        # vhost-user-fs has neither key (drop_keys).
+        if getattr(self, "disable_modern", None) and getattr(self, "disable_legacy", None):
+            problems.add(
+                f"{self.toml_path}.disable_legacy",
+                "cannot be true with disable_modern = true: the device would offer no "
+                "virtio interface at all; set one of them to false",
+            )
 
 
 class VhostUserDevice(VirtioDevice):

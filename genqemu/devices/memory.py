@@ -11,6 +11,7 @@ from genqemu.values import Boolean, Size, Text, format_size
 
 if TYPE_CHECKING:
     from genqemu.config import Config
+    from genqemu.profiles import Profile
 
 _UUID = Text(
     pattern=r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z",
@@ -42,6 +43,17 @@ class Nvdimm(Device):
 
     def machine_options(self) -> dict[str, Any]:
         return {"nvdimm": True}
+
+    def check_profile(self, profile: Profile, problems: Problems) -> None:
+        multiple = profile.nvdimm_data_multiple
+        data = self.size - (self.label_size or 0)
+        if multiple and data % multiple:
+            problems.add(
+                f"{self.toml_path}.size",
+                f"on {profile.arch} the size less label_size must be a multiple of "
+                f"{format_size(multiple)} (it is {format_size(data)}): "
+                f"e.g. {format_size(multiple * max(1, data // multiple) + (self.label_size or 0))}",
+            )
 
     def check_config(self, config: Config, problems: Problems) -> None:
         memory = config.memory

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from genqemu.checks import PATH
 from genqemu.devices.base import Device, VhostUserDevice, VirtioDevice, backend_id_key
 from genqemu.schema import Problems, key
 from genqemu.values import Boolean, Integer, Text
+
+if TYPE_CHECKING:
+    from genqemu.config import Config
 
 
 class VirtioRng(VirtioDevice):
@@ -94,6 +99,7 @@ class Virtio9p(VirtioDevice):
     )
 
     def validate(self, problems: Problems) -> None:
+        super().validate(problems)
         local = self.fsdriver == "local"
         needed = ("path", "security_model") if local else ("socket",)
         unused = ("socket",) if local else ("path", "security_model", "multidevs")
@@ -155,3 +161,13 @@ class Loader(Device):
     )
     cpu_num: int | None = key(Integer(min=0), default=None, doc="CPU whose PC is set to it")
     force_raw: bool | None = key(Boolean(), default=None, doc="load as a raw image")
+
+    def check_config(self, config: Config, problems: Problems) -> None:
+        cpus = config.smp.cpus if config.smp else 1
+        if self.cpu_num is not None and self.cpu_num >= cpus:
+            # QEMU 7.2: "Specified boot CPU#N is nonexistent".
+            problems.add(
+                f"{self.toml_path}.cpu_num",
+                f"CPU {self.cpu_num} does not exist: the VM starts with {cpus} "
+                "(numbered from 0); lower cpu_num or raise smp.cpus",
+            )

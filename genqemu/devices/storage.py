@@ -11,6 +11,11 @@ from genqemu.values import Boolean, Integer, Text
 _FORMATS = ("raw", "qcow2", "qed", "vmdk", "vdi", "vhdx", "vpc", "luks")
 _CACHE = tuple(CACHE_MODES)
 _QUEUES = Integer(min=1, max=1024)
+# virtio-scsi adds a control and an event queue to its request queues and QEMU
+# 7.2 wants them under 1024 in all: "must be a positive integer less than 1022".
+_SCSI_QUEUES = Integer(
+    min=1, max=1021, hint="with its control and event queues QEMU takes fewer than 1024"
+)
 
 
 class BlockDevice(Device):
@@ -44,6 +49,13 @@ class BlockDevice(Device):
     )
 
     def validate(self, problems: Problems) -> None:
+        super().validate(problems)
+        if self.format == "luks":  # QEMU 7.2: "Parameter 'key-secret' is required for cipher"
+            problems.add(
+                f"{self.toml_path}.format",
+                "QEMU opens a LUKS image only with its key-secret, which genqemu cannot "
+                "pass: give the -object secret and the disk in extra_args, as QEMU writes them",
+            )
         if self.aio == "native" and not (self.cache and CACHE_MODES[self.cache].direct):
             problems.add(
                 f"{self.toml_path}.aio",
@@ -70,7 +82,7 @@ class VirtioScsi(VirtioDevice):
     kind = "virtio-scsi"
     id_prefix = "scsi"
     iothread: str | None = key(Ref("iothread"), default=None, doc="iothread to run in")
-    num_queues: int | None = key(_QUEUES, default=None, doc="number of request queues")
+    num_queues: int | None = key(_SCSI_QUEUES, default=None, doc="number of request queues")
 
 
 class ScsiHd(BlockDevice):
@@ -100,5 +112,5 @@ class VhostUserScsi(VhostUserDevice):
 
     kind = "vhost-user-scsi"
     id_prefix = "vuscsi"
-    num_queues: int | None = key(_QUEUES, default=None, doc="number of request queues")
+    num_queues: int | None = key(_SCSI_QUEUES, default=None, doc="number of request queues")
     bootindex: int | None = key(Integer(min=0), default=None, doc="boot order")
