@@ -118,10 +118,7 @@ class Assembly:
         failures = failed_devices(vm, typed, self.given, self.context, self.settings)
         for claim, difference in failures:
             self.demote([claim], difference)
-        added = genqemu_machine_options(vm)
-        names, difference = failed_top_level(
-            vm, typed, self.given, self.context, added, self.settings
-        )
+        names, difference = failed_top_level(vm, typed, self.given, self.context, self.settings)
         if names:
             bad = [
                 c

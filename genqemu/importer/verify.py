@@ -106,7 +106,6 @@ def failed_top_level(
     claims: list[Claim],
     given: frozenset[str],
     context: Context,
-    added: dict[str, Any],
     settings: Settings,
 ) -> tuple[set[str], str]:
     """Options of the machine-wide claims that render differently, and the difference."""
