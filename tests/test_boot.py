@@ -141,6 +141,26 @@ def boot_config(
 ON_EVERY_VERSION = DOCUMENTED_EXAMPLE
 
 
+def boot(argv: list[str], cwd: Path, log: Path) -> tuple[str, str, str]:
+    """Run QEMU to the guest's power-off: its exit status, the guest's console,
+    and both with QEMU's stderr as the text a failure shows."""
+    try:
+        result = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=BOOT_TIMEOUT,
+            cwd=cwd,
+            check=False,
+        )
+        status, stderr = str(result.returncode), result.stderr
+    except subprocess.TimeoutExpired as expired:
+        status, stderr = f"none: killed after {BOOT_TIMEOUT} s", str(expired.stderr or "")
+    console = log.read_text(errors="replace") if log.exists() else ""
+    return status, console, f"QEMU exit status {status}, stderr:\n{stderr}\nconsole:\n{console}"
+
+
 @pytest.mark.boot
 @pytest.mark.qemu
 @pytest.mark.parametrize(
@@ -179,23 +199,8 @@ def test_guest_sees_the_declared_devices(
         argv[0] = binary  # not on PATH: unpacked by tests/support/qemu_debian.py
 
     started = time.monotonic()
-    try:
-        result = subprocess.run(
-            argv,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=BOOT_TIMEOUT,
-            cwd=short_tmp,
-            check=False,
-        )
-        status, stderr = str(result.returncode), result.stderr
-    except subprocess.TimeoutExpired as expired:
-        status, stderr = f"none: killed after {BOOT_TIMEOUT} s", str(expired.stderr or "")
-    seconds = time.monotonic() - started
-    BOOT_TIMES.append((f"{example} {qemu}", arch, seconds))
-    console = log.read_text(errors="replace") if log.exists() else ""
-    context = f"QEMU exit status {status}, stderr:\n{stderr}\nconsole:\n{console}"
+    status, console, context = boot(argv, short_tmp, log)
+    BOOT_TIMES.append((f"{example} {qemu}", arch, time.monotonic() - started))
     assert status == "0", context
     try:
         block = guest_block(console)
@@ -313,21 +318,7 @@ def test_guest_reads_a_vhost_user_blk_disk_through_shared_memfd_ram(
     argv = [*plan(vm).argv, *extra]
     assert any(a.startswith("memory-backend-memfd,") and "share=on" in a for a in argv), argv
     qemu_binary(vm.binary)
-    try:
-        result = subprocess.run(
-            argv,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=BOOT_TIMEOUT,
-            cwd=short_tmp,
-            check=False,
-        )
-        status, stderr = str(result.returncode), result.stderr
-    except subprocess.TimeoutExpired as expired:
-        status, stderr = f"none: killed after {BOOT_TIMEOUT} s", str(expired.stderr or "")
-    console = log.read_text(errors="replace") if log.exists() else ""
-    context = f"QEMU exit status {status}, stderr:\n{stderr}\nconsole:\n{console}"
+    status, console, context = boot(argv, short_tmp, log)
     assert status == "0", context
     block = guest_block(console)
     guest = Guest(arch, vm.machine_type, bool(config.get("pflash")), kit.has)

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 from conftest import ARCHES, qemu_binary
+from support.localize import NEEDS_HOST
 from support.qmp import QemuFailed, paused_qemu
 
 from genqemu.build import build
@@ -38,17 +39,9 @@ from genqemu.values import Boolean, Integer, Size, Text
 
 pytestmark = pytest.mark.qemu
 
-# Host devices and backends (see localize.py): nothing here to start them with.
-_NEEDS_HOST = {
-    "vfio-pci",
-    "vfio-ccw",
-    "vfio-ap",
-    "spapr-tpm-proxy",
-    "vhost-user-blk",
-    "vhost-user-scsi",
-    "vhost-user-fs",
-    "vhost-vsock",
-}
+# Host devices and backends (localize.py), and vhost-vsock (/dev/vhost-vsock):
+# nothing here to start them with.
+_NEEDS_HOST = NEEDS_HOST | {"vhost-vsock"}
 # Keys whose valid values need context: a sample per variant (None: unset there).
 # The keys not here are derived from their check.
 _SAMPLES: dict[str, list[Any]] = {

@@ -27,7 +27,7 @@ from genqemu.values import Size
 _MIB = 1 << 20
 # Flash images: virt maps each as 64 MiB; x86 allows 8 MiB of flash in all.
 _PFLASH_SIZE = {"arm64": 64 * _MIB}
-_NEEDS_HOST = {
+NEEDS_HOST = {  # device kinds that need a host device or a backend process
     "vfio-pci",
     "vfio-ccw",
     "vfio-ap",
@@ -79,7 +79,7 @@ def _size(value: object) -> int:
 
 def _startable(device: dict[str, Any]) -> bool:
     kind = device.get("kind")
-    if kind in _NEEDS_HOST or device.get("fsdriver") == "proxy":
+    if kind in NEEDS_HOST or device.get("fsdriver") == "proxy":
         return False
     if kind == "vhost-vsock":
         return "vhostfd" not in device and os.access("/dev/vhost-vsock", os.R_OK | os.W_OK)
