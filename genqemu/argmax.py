@@ -35,12 +35,12 @@ def limit() -> int:
 def problems(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> list[str]:
     """Why `argv` cannot be exec'd here, if it cannot: an argument over 128 KiB, or
     argv and the environment together over ARG_MAX."""
-    from genqemu.qemu_options import ONCE
-
     found = []
     for index, word in enumerate(argv):
         size = len(word.encode())
         if size > MAX_ARGUMENT:
+            from genqemu.qemu_options import ONCE  # only on this error path
+
             option = argv[index - 1] if index and argv[index - 1].startswith("-") else word[:20]
             key = ONCE.get(option.lstrip("-"))
             found.append(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,6 +99,8 @@ def write_atomic(path: Path, text: str, mode: int) -> None:
     if path.is_symlink():
         path = Path(os.path.realpath(path))
     directory = path.parent
+    import tempfile  # about 1 ms (random, hashlib): only a regular file needs it
+
     try:
         fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     except FileNotFoundError:
