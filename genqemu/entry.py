@@ -22,18 +22,19 @@ start-up benchmark, docs/performance.md):
 from __future__ import annotations
 
 import gc
+import sys
 
 
 def main() -> None:
     """Console-script entry point."""
     gc.disable()
     try:
-        from genqemu.cli import app
+        from genqemu.cli import app_for
     finally:
         gc.freeze()
         gc.enable()
     gc.set_threshold(10_000, *gc.get_threshold()[1:])
     try:
-        app()
+        app_for(sys.argv[1:])()
     finally:
         gc.freeze()

@@ -22,7 +22,7 @@ def test_the_command_runs_with_the_collector_on_and_start_up_objects_frozen(
         seen.append((gc.isenabled(), gc.get_freeze_count(), gc.get_threshold()[0]))
         raise SystemExit(0)
 
-    monkeypatch.setattr(cli, "app", command)
+    monkeypatch.setattr(cli, "app_for", lambda args: command)
     assert gc.isenabled()
     threshold = gc.get_threshold()
     try:
@@ -78,3 +78,57 @@ def test_the_arch_help_names_the_shipped_profiles() -> None:
     """The --arch help lists the profiles that ship, read from their file names."""
     text = " ".join(CliRunner().invoke(cli.app, ["--help"]).stdout.split())
     assert f"Target: {', '.join(ARCHES)}, an alias of one," in text
+
+
+LEAN_CASES = [
+    ["--arch", "s390x", "examples/minimal.toml"],
+    ["--arch", "amd64", "--format", "json", "examples/full.toml"],
+    ["-a", "arm64", "-f", "args", "--syntax", "json", "examples/minimal.toml"],
+    ["--version"],
+    ["--arch", "s390x", "missing.toml"],
+    ["--arch", "nowhere", "examples/minimal.toml"],
+    ["--bogus", "examples/minimal.toml"],
+    ["--arch", "s390x", "--format", "xml", "examples/minimal.toml"],
+    ["--arch", "s390x", "--check", "examples/minimal.toml"],
+    ["examples/minimal.toml", "--arch"],
+]
+
+
+@pytest.mark.parametrize("argv", LEAN_CASES, ids=" ".join)
+def test_the_lean_app_of_a_plain_generate_answers_as_the_whole_one(argv: list[str]) -> None:
+    """A plain run gets an app of `generate` alone (cheaper to build); its output,
+    errors and exit status are the whole app's, word for word."""
+    from typer.testing import CliRunner
+
+    from genqemu.cli import app, app_for
+
+    lean = app_for(argv)
+    assert lean is not app
+    whole, alone = CliRunner().invoke(app, argv), CliRunner().invoke(lean, argv)
+    assert (alone.exit_code, alone.stdout, alone.stderr) == (
+        whole.exit_code,
+        whole.stdout,
+        whole.stderr,
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["run", "x.toml"],
+        ["explain", "x.toml"],
+        ["import", "-"],
+        ["schema"],
+        ["generate", "x.toml"],
+        ["x.toml", "--help"],
+        ["-h"],
+        ["--install-completion", "bash"],
+        ["--show-completion"],
+    ],
+    ids=lambda argv: " ".join(argv) or "(none)",
+)
+def test_commands_help_and_completion_get_the_whole_app(argv: list[str]) -> None:
+    from genqemu.cli import app, app_for
+
+    assert app_for(argv) is app
