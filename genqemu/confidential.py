@@ -20,6 +20,11 @@ class Confidential(Model):
     type: ClassVar[str] = ""
     id: str = key(ID, default="cgs0", doc="object id")
 
+    def descriptor_features(self) -> set[str]:
+        """What a firmware descriptor must list to boot this guest (QEMU's
+        docs/interop/firmware.json names): [firmware] type = "uefi" requires them."""
+        return set()
+
 
 class SevGuest(Confidential):
     """AMD SEV memory encryption (amd64)."""
@@ -37,6 +42,11 @@ class SevGuest(Confidential):
         default=None,
         doc="SEV-capable OVMF image, mapped read-only as the first flash drive",
     )
+
+    def descriptor_features(self) -> set[str]:
+        # Policy bit 2 asks for SEV-ES (encrypted register state).
+        return {"amd-sev", "amd-sev-es"} if (self.policy or 0) & 0x4 else {"amd-sev"}
+
     kernel_hashes: bool | None = key(
         Boolean(), default=None, doc="measure -kernel, -initrd and -append into the launch"
     )
@@ -50,6 +60,9 @@ class TdxGuest(Confidential):
 
     type = "tdx-guest"
     debug: bool | None = key(Boolean(), default=None, doc="debuggable trust domain")
+
+    def descriptor_features(self) -> set[str]:
+        return {"intel-tdx"}
 
 
 class S390PvGuest(Confidential):

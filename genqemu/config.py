@@ -13,6 +13,7 @@ from genqemu.chardevs import CHARDEV
 from genqemu.checks import ID, NAME, PATH, PROPERTY, PROPERTY_HINT
 from genqemu.confidential import CONFIDENTIAL, Confidential
 from genqemu.devices import DEVICE, Device
+from genqemu.flash import Firmware, FlashImage, PathOrImage
 from genqemu.process import INCOMING, Incoming, RunAs
 from genqemu.qemu_facts import VERSION_PATTERN
 from genqemu.schema import Model, Problems, Table, key
@@ -304,9 +305,17 @@ class Config(Model):
     smp: Smp | None = key(Table(Smp), default=None, doc="CPU topology")
     memory: Memory | None = key(Table(Memory), default=None, doc="guest RAM")
     kernel: Kernel | None = key(Table(Kernel), default=None, doc="direct kernel boot")
+    firmware: Firmware | None = key(
+        Table(Firmware),
+        default=None,
+        doc="boot firmware: UEFI (Secure Boot) from QEMU's descriptors",
+    )
     bios: str | None = key(PATH, default=None, doc="firmware image (`-bios`)")
-    pflash: tuple[str, ...] = key(
-        ListOf(PATH), default=[], doc="flash images in unit order (`-drive if=pflash`)"
+    pflash: tuple[FlashImage, ...] = key(
+        ListOf(PathOrImage()),
+        default=[],
+        doc="flash images in unit order (`-drive if=pflash`), each a path (read-write) or "
+        "{ file = PATH, read_only = true }; [firmware] is the safer way to UEFI",
     )
     vga: str | None = key(
         Text(choices=("std", "cirrus", "vmware", "qxl", "virtio", "none")),

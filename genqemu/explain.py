@@ -45,6 +45,49 @@ def _allocated(device: Placed) -> str:
     return "; ".join(parts) or "-"
 
 
+def _firmware(vm: Vm, launch: Launch) -> list[str]:
+    """Which firmware boots, from which descriptor and why, and its flash drives."""
+    choice = vm.firmware
+    if choice is None and not vm.pflash:
+        return []
+    lines = ["", "Firmware:"]
+    if choice is not None:
+        fw = choice.config
+        wanted = (
+            (
+                "Secure Boot"
+                + (", keys enrolled" if fw.wants_enrolled_keys else ", no keys enrolled")
+            )
+            if fw.secure_boot
+            else "no Secure Boot"
+        )
+        if choice.descriptor is not None:
+            d = choice.descriptor
+            lines.append(f"  uefi ({wanted}): descriptor {d.name} in {d.path.parent}")
+            lines.append(f"    {d.description}")
+            lines += [f"    passed over {name}: {why}" for name, why in choice.passed_over]
+            if choice.machine_option_source:
+                needs = [f"{n}={v}" for n, v in choice.machine_options.items()]
+                needs += [f"-global {dr}.{p}={v}" for dr, p, v in choice.globals]
+                lines.append(
+                    f"    {choice.machine_option_source.partition(': ')[2]} adds: "
+                    + ", ".join(needs)
+                )
+        elif fw.type == "custom":
+            lines.append("  custom: the config's code image")
+        else:
+            lines.append("  bios: the machine's default firmware (nothing emitted)")
+    for unit, drive in enumerate(vm.pflash):
+        mode = "read-only" if drive.read_only else "read-write"
+        lines.append(f"  flash unit {unit} {mode} ({drive.format}) {drive.file}")
+    for template, target in launch.copies:
+        lines.append(
+            f"  {target}: created from {template} when missing"
+            + (f", owned by {launch.owner}" if launch.owner else "")
+        )
+    return lines
+
+
 def explain(vm: Vm, launch: Launch, source: str) -> str:
     """The whole explanation, as text."""
     profile = vm.profile
@@ -69,6 +112,7 @@ def explain(vm: Vm, launch: Launch, source: str) -> str:
             (name, "(not emitted)", reason) for name, reason in vm.withheld_machine_options.items()
         ]
         lines += ["  " + line for line in _table(("option", "value", "from"), options)]
+    lines += _firmware(vm, launch)
     if vm.devices:
         lines += ["", "Devices:"]
         rows = [

@@ -40,6 +40,11 @@ class Launch:
         self.argv = [vm.binary, *(part for option in options for part in option)]
         self.fds: list[InheritedFd] = list(vm.fds)
         self.prefix: list[str] = list(vm.privilege_drop)
+        # Files created from a template when missing (a UEFI variable store), as
+        # (template, file), owned by the user QEMU runs as ("USER:GROUP"), if any.
+        self.copies: list[tuple[str, str]] = list(vm.copies)
+        run_as = vm.config.run_as
+        self.owner = f"{run_as.user}:{run_as.group}" if run_as else None
         # Descriptors the caller must pass (listening QMP sockets), by TOML path.
         self.passed = {q.toml_path: q.fd for q in vm.config.qmp if q.fd is not None}
 

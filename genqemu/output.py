@@ -27,6 +27,25 @@ def _comment(text: str) -> str:
 SH_MAX_FD = 9
 
 
+def copy_commands(launch: Launch) -> list[str]:
+    """sh that creates each missing file from its template (a UEFI variable store):
+    copied under a temporary name and renamed, so a failed copy leaves no
+    half-written store that the next run would take for a real one."""
+    from shlex import quote
+
+    lines = []
+    for template, target in launch.copies:
+        new = quote(target + ".genqemu-new")
+        lines += [
+            f"if [ ! -e {quote(target)} ]; then",
+            f"    cp -- {quote(template)} {new}",
+            *([f"    chown -- {quote(launch.owner)} {new}"] if launch.owner else []),
+            f"    mv -- {new} {quote(target)}",
+            "fi",
+        ]
+    return lines
+
+
 def to_sh(launch: Launch, source: str) -> str:
     """A POSIX sh launch script: one QEMU option per line, extra arguments passed on."""
     from shlex import quote
@@ -48,6 +67,7 @@ def to_sh(launch: Launch, source: str) -> str:
             for path, number in launch.passed.items()
         ),
         "set -eu",
+        *copy_commands(launch),
     ]
     for fd in launch.fds:
         redirect = "<>" if fd.mode == "rw" else "<"
@@ -60,7 +80,8 @@ def to_sh(launch: Launch, source: str) -> str:
 
 
 def to_json(launch: Launch) -> str:
-    """One JSON object: arch, binary, argv (argv[0] is the binary), fds and prefix."""
+    """One JSON object: arch, binary, argv (argv[0] is the binary), fds, the files
+    to create from a template before the start (copies), and prefix."""
     import json
 
     document = {
@@ -68,6 +89,10 @@ def to_json(launch: Launch) -> str:
         "binary": launch.binary,
         "argv": launch.argv,
         "fds": [fd.as_json() for fd in launch.fds],
+        "copies": [
+            {"template": template, "path": target, "owner": launch.owner}
+            for template, target in launch.copies
+        ],
         "prefix": launch.prefix,
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -158,10 +158,12 @@ def _check_need(
 ) -> None:
     """A profile's `needs` entry: "firmware", or a key of the device that must be set."""
     if need == "firmware":
-        if config.bios is None and not config.pflash:
+        boots_firmware = config.firmware is not None and config.firmware.type != "bios"
+        if config.bios is None and not config.pflash and not boots_firmware:
             problems.add(
                 device.toml_path,
-                f"{device.kind} on {profile.arch} needs UEFI firmware (ACPI): set bios or pflash",
+                f"{device.kind} on {profile.arch} needs UEFI firmware (ACPI): add [firmware] "
+                "type = 'uefi' (or set bios or pflash)",
             )
     elif getattr(device, need, None) is None:
         problems.add(

@@ -77,6 +77,18 @@ class MachineProfile(Model):
         "qemu_version), of each machine option an [accel] sets differently: genqemu "
         "import writes it out where the command line names none",
     )
+    firmware: tuple[str, ...] = key(
+        ListOf(Text(choices=("uefi", "custom"))),
+        default=[],
+        doc='the [firmware] types besides "bios" (the machine\'s default firmware) this '
+        "machine takes: uefi and custom attach flash drives",
+    )
+    builtin_firmware: str | None = key(
+        NAME,
+        default=None,
+        doc="the firmware this machine always runs (SLOF, s390-ccw), named when a "
+        "[firmware] type it lacks is refused",
+    )
     vga: tuple[str, ...] = key(
         _NAMES,
         default=["none"],
@@ -108,6 +120,25 @@ class AccelProfile(Model):
         default={},
         doc="CPU models it does not have (host needs KVM), each with the model to use "
         'instead, one that works under every accelerator: host = "max"',
+    )
+
+
+class FeatureNeeds(Model):
+    """What a firmware descriptor feature (requires-smm) needs from the machine."""
+
+    machine_options: Mapping[str, Any] = key(
+        MapOf(Scalar(), key_pattern=PROPERTY, key_hint=PROPERTY_HINT),
+        default={},
+        doc='machine options it needs, e.g. smm = "on"',
+    )
+    globals: Mapping[str, Mapping[str, Any]] = key(
+        MapOf(
+            MapOf(Scalar(), key_pattern=PROPERTY, key_hint=PROPERTY_HINT),
+            key_pattern=r"[A-Za-z][A-Za-z0-9_.-]*\Z",
+            key_hint="a QEMU driver name",
+        ),
+        default={},
+        doc='-global properties it needs, by driver: { "cfi.pflash01" = { secure = "on" } }',
     )
 
 
@@ -178,6 +209,17 @@ class Profile(Model):
         doc="how a guest RAM backend is attached: -numa node,memdev= or -machine memory-backend=",
     )
     fw_cfg: bool = key(Boolean(), default=False, doc="the machines have a fw_cfg device")
+    descriptor_arch: str | None = key(
+        NAME,
+        default=None,
+        doc="the architecture as QEMU's firmware descriptors name it (x86_64, aarch64): "
+        '[firmware] type = "uefi" picks a descriptor for it',
+    )
+    descriptor_features: Mapping[str, FeatureNeeds] = key(
+        MapOf(Table(FeatureNeeds), key_pattern=_KIND, key_hint="a descriptor feature"),
+        default={},
+        doc="what the chosen firmware's features need from the machine, by feature",
+    )
     accel: Mapping[str, AccelProfile] = key(
         MapOf(Table(AccelProfile), key_pattern=_KIND, key_hint="an accelerator name"),
         default={},

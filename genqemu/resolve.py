@@ -17,6 +17,7 @@ from genqemu.chardevs import Chardev
 from genqemu.confidential import Confidential
 from genqemu.config import Config, Iothread, Qmp
 from genqemu.errors import ConfigError
+from genqemu.firmware_resolve import FirmwareChoice, FlashDrive, resolve_flash
 from genqemu.ids import assign_ids, resolve_references
 from genqemu.launch import InheritedFd
 from genqemu.placement import place
@@ -68,7 +69,9 @@ class Vm:
             if config.confidential is not None
             else None
         )
-        self.pflash: list[tuple[str, bool]] = []  # (file, read-only), in unit order
+        self.pflash: list[FlashDrive] = []  # in unit order
+        self.firmware: FirmwareChoice | None = None  # what [firmware] resolved to
+        self.copies: list[tuple[str, str]] = []  # (template, file) the launch creates
         self.ram_backend: str | None = None  # id of the guest RAM backend object
         self.ram_backend_via = "numa"  # or "machine"
         self.fds: list[InheritedFd] = []  # files QEMU inherits, numbered from 3
@@ -127,7 +130,7 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
     vm.fds, vm.incoming_fds = allocate_fds(vm.devices, config.incoming)
     check_passed_fds(config.qmp, vm.fds, problems)
     _memory_backend(vm, machine)
-    vm.pflash = _pflash(config)
+    resolve_flash(vm, machine, settings, problems)
     vm.privilege_drop = _privilege_drop(config)
     if machine is not None:
         vm.machine_options = _machine_options(vm, machine)
@@ -162,6 +165,8 @@ def _machine_options(vm: Vm, machine: MachineProfile) -> dict[str, Any]:
         put(device.config.machine_options(), f"needed by {device.kind} {device.id}")
     if vm.confidential is not None:
         put({"confidential-guest-support": vm.confidential.id}, "[confidential]")
+    if vm.firmware is not None:
+        put(vm.firmware.machine_options, vm.firmware.machine_option_source)
     if vm.ram_backend is not None and vm.ram_backend_via == "machine":
         put({"memory-backend": vm.ram_backend}, "profile: RAM backend on the machine")
     if vm.config.machine:
@@ -264,13 +269,6 @@ def _memory_backend(vm: Vm, machine: MachineProfile | None) -> None:
     if memory is not None and memory.backed:
         vm.ram_backend = RAM_BACKEND_ID
         vm.ram_backend_via = (machine and machine.ram_backend) or vm.profile.ram_backend
-
-
-def _pflash(config: Config) -> list[tuple[str, bool]]:
-    """Flash images in unit order: SEV firmware first (read-only), then the config's."""
-    images = [(image, False) for image in config.pflash]
-    firmware = getattr(config.confidential, "firmware", None)
-    return [(firmware, True), *images] if firmware else images
 
 
 def _privilege_drop(config: Config) -> list[str]:

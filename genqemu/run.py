@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from shlex import quote
 from typing import TYPE_CHECKING
 
@@ -28,8 +29,11 @@ def command(launch: Launch, extra: Sequence[str] = ()) -> list[str]:
 
 
 def dry_run_text(launch: Launch, extra: Sequence[str] = ()) -> str:
-    """The dry run: each fd as the script's redirection, then the command, shell-quoted."""
-    lines = [f"exec {fd.number}{_redirect(fd)}{quote(fd.path)}" for fd in launch.fds]
+    """The dry run: the script's copies and fd redirections, then the command, shell-quoted."""
+    from genqemu.output import copy_commands
+
+    lines = copy_commands(launch)
+    lines += [f"exec {fd.number}{_redirect(fd)}{quote(fd.path)}" for fd in launch.fds]
     lines.append("exec " + " ".join(quote(part) for part in command(launch, extra)))
     return "\n".join(lines) + "\n"
 
@@ -57,6 +61,28 @@ def open_fds(fds: Sequence[InheritedFd]) -> None:
         else:
             os.dup2(opened, fd.number, inheritable=True)
             os.close(opened)
+
+
+def copy_templates(launch: Launch) -> None:
+    """Create each missing file from its template, as the script does (output.copy_commands)."""
+    for template, target in launch.copies:
+        if os.path.lexists(target):
+            continue
+        new = target + ".genqemu-new"
+        try:
+            shutil.copyfile(template, new)
+            if launch.owner:
+                user, _, group = launch.owner.partition(":")
+                shutil.chown(new, _id_or_name(user), _id_or_name(group))
+            Path(new).replace(target)
+        except OSError as error:
+            raise GenqemuError(
+                f"genqemu: cannot create {target} from {template}: {error.strerror}"
+            ) from None
+
+
+def _id_or_name(text: str) -> str | int:
+    return int(text) if text.isdigit() else text
 
 
 def check_passed(passed: dict[str, int]) -> None:
@@ -88,6 +114,7 @@ def execute(launch: Launch, extra: Sequence[str] = ()) -> None:
     argv = command(launch, extra)
     program = find_program(argv[0])
     check_passed(launch.passed)
+    copy_templates(launch)
     open_fds(launch.fds)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -5,7 +5,9 @@ the QEMU version the user says they have.
 `Settings.from_env`: the `--profile-dir`/`--template-dir` folders first,
 then those of GENQEMU_PROFILE_PATH and GENQEMU_TEMPLATE_PATH (separated by
 ':'), each checked to be a folder, and `--qemu-version` (which wins over the
-config's `qemu_version` and the profile's). It is passed down to every function that
+config's `qemu_version` and the profile's). The firmware descriptor folders are
+`--firmware-dir`, else GENQEMU_FIRMWARE_PATH, else QEMU's search path. It is
+passed down to every function that
 looks up a profile or a template (build, load_profile, render, ...), whose
 default, `SHIPPED` (`Settings()`), means the shipped files only.
 
@@ -35,6 +37,8 @@ class Settings(NamedTuple):
     profile_dirs: tuple[Path, ...] = ()
     template_dirs: tuple[Path, ...] = ()
     qemu_version: str | None = None  # MAJOR.MINOR, from --qemu-version
+    # Where QEMU firmware descriptors are read, first wins ([firmware] type = "uefi").
+    firmware_dirs: tuple[Path, ...] = ()
 
     @classmethod
     def from_env(
@@ -43,6 +47,7 @@ class Settings(NamedTuple):
         templates: Iterable[Path] | None = None,
         environ: Mapping[str, str] | None = None,
         qemu_version: str | None = None,
+        firmware: Iterable[Path] | None = None,
     ) -> Settings:
         """The command line's folders, then the environment's (default: os.environ);
         UsageError names the first one that is not a folder, and where it came from,
@@ -61,10 +66,25 @@ class Settings(NamedTuple):
             _folders(profiles, "--profile-dir", "GENQEMU_PROFILE_PATH", env),
             _folders(templates, "--template-dir", "GENQEMU_TEMPLATE_PATH", env),
             qemu_version,
+            _folders(firmware, "--firmware-dir", "GENQEMU_FIRMWARE_PATH", env)
+            or firmware_search_path(env),
         )
 
 
 SHIPPED = Settings()
+
+
+def firmware_search_path(environ: Mapping[str, str]) -> tuple[Path, ...]:
+    """QEMU's descriptor folders (docs/interop/firmware.json), first wins: the
+    user's, the administrator's, the distribution's. --firmware-dir and
+    GENQEMU_FIRMWARE_PATH replace them all: they describe another host's firmware,
+    which must not mix with this one's."""
+    config_home = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME", "/")) / ".config")
+    return (
+        Path(config_home) / "qemu" / "firmware",
+        Path("/etc/qemu/firmware"),
+        Path("/usr/share/qemu/firmware"),
+    )
 
 
 def _folders(

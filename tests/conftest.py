@@ -14,6 +14,7 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from genqemu.qemu_facts import CHECKED_VERSIONS
+from genqemu.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 # examples/*.toml are for every arch; examples/<arch>/*.toml for that arch only.
@@ -33,6 +34,12 @@ EXAMPLE_CASES = [
 # The QEMU versions every example is checked against: the system's (Debian 12)
 # first, then the others, unpacked by tests/support/qemu_debian.py.
 QEMU_VERSIONS = list(CHECKED_VERSIONS)
+# The firmware descriptors every test reads: Debian 12's, copied (their files are
+# in /usr/share/OVMF and /usr/share/AAVMF: `make test` installs them). The command
+# line gets them through the environment; library calls through TEST_SETTINGS.
+FIRMWARE_DIR = REPO / "tests" / "fixtures" / "firmware"
+os.environ["GENQEMU_FIRMWARE_PATH"] = str(FIRMWARE_DIR)
+TEST_SETTINGS = Settings(firmware_dirs=(FIRMWARE_DIR,))
 SKIP_QEMU = os.environ.get("GENQEMU_SKIP_QEMU") == "1"
 SKIP_BOOT = os.environ.get("GENQEMU_SKIP_BOOT") == "1"
 # (example, arch, seconds) of each boot test, for the summary at the end.

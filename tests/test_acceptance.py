@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE_CASES, QEMU_VERSIONS, example_path, qemu_binary
+from conftest import EXAMPLE_CASES, QEMU_VERSIONS, TEST_SETTINGS, example_path, qemu_binary
 from support.localize import localize
 from support.qemu_help import (
     GENERIC_DEVICE_KEYS,
@@ -35,7 +35,7 @@ from support.qmp import Qmp, paused_qemu
 from genqemu.build import build
 from genqemu.devices.console import Serial
 from genqemu.launch import plan
-from genqemu.settings import Settings
+from genqemu.run import copy_templates
 from genqemu.tomlfile import read_toml
 
 pytestmark = pytest.mark.qemu
@@ -73,8 +73,9 @@ def test_example_starts_with_every_device(
     qemu: str, example: str, arch: str, syntax: str, short_tmp: Path
 ) -> None:
     raw, _ = localize(read_toml(example_path(example)), arch, short_tmp)
-    vm = build(raw, arch, example, Settings(qemu_version=qemu))
+    vm = build(raw, arch, example, TEST_SETTINGS._replace(qemu_version=qemu))
     launch = plan(vm, syntax)
+    copy_templates(launch)
     binary = qemu_binary(vm.binary, qemu)
     fds = [(fd.number, fd.path, fd.mode) for fd in launch.fds]
     # A migration stream read from a FIFO: hold it open for writing, so the
@@ -120,7 +121,9 @@ def test_example_starts_with_every_device(
 @BY_VERSION
 def test_every_emitted_property_exists(qemu: str, example: str, arch: str) -> None:
     """Every example as it ships, devices that cannot start here included."""
-    vm = build(read_toml(example_path(example)), arch, example, Settings(qemu_version=qemu))
+    vm = build(
+        read_toml(example_path(example)), arch, example, TEST_SETTINGS._replace(qemu_version=qemu)
+    )
     binary = qemu_binary(vm.binary, qemu)
     options = plan(vm).options
     for option in options:
@@ -158,7 +161,9 @@ def test_json_values_have_qemus_types(qemu: str, example: str, arch: str) -> Non
     """In JSON syntax QEMU takes `true`, not "on", and numbers as numbers: every
     value genqemu writes has the kind of QEMU's property (devices that cannot
     start here included)."""
-    vm = build(read_toml(example_path(example)), arch, example, Settings(qemu_version=qemu))
+    vm = build(
+        read_toml(example_path(example)), arch, example, TEST_SETTINGS._replace(qemu_version=qemu)
+    )
     binary = qemu_binary(vm.binary, qemu)
     for option, argument in (o for o in plan(vm, "json").options if len(o) == 2):
         if option not in ("-device", "-object", "-netdev") or not argument.startswith("{"):

@@ -31,6 +31,7 @@ from conftest import (
     EXAMPLE_CASES,
     QEMU_VERSIONS,
     RETRIED,
+    TEST_SETTINGS,
     example_path,
     qemu_binary,
 )
@@ -50,7 +51,6 @@ from support.localize import localize
 
 from genqemu.build import build
 from genqemu.launch import plan
-from genqemu.settings import Settings
 from genqemu.tomlfile import read_toml
 
 # Generous: the slowest boot here takes about 30 s.
@@ -216,7 +216,7 @@ def test_guest_sees_the_declared_devices(
     kit = kits(arch)
     raw = read_toml(example_path(example))
     config, log, extra = boot_config(raw, arch, kit, short_tmp)
-    vm = build(config, arch, example, Settings(qemu_version=qemu))
+    vm = build(config, arch, example, TEST_SETTINGS._replace(qemu_version=qemu))
     launch = plan(vm)
     assert not launch.fds and not launch.prefix, "boot tests do not open fds or drop privileges"
     binary = qemu_binary(vm.binary, qemu)
@@ -340,7 +340,7 @@ def test_guest_reads_a_vhost_user_blk_disk_through_shared_memfd_ram(
     config, log, extra = boot_config(raw, arch, kit, short_tmp)
     disk = dict(disks[0], socket=str(storage_daemon(disks[0].get("num_queues", 1))))
     config["device"].append(disk)
-    vm = build(config, arch, VHOST_USER_EXAMPLE)
+    vm = build(config, arch, VHOST_USER_EXAMPLE, TEST_SETTINGS)
     argv = [*plan(vm).argv, *extra]
     assert any(a.startswith("memory-backend-memfd,") and "share=on" in a for a in argv), argv
     qemu_binary(vm.binary)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import example_path
+from conftest import TEST_SETTINGS, example_path
 from syrupy.assertion import SnapshotAssertion
 from typer.testing import CliRunner
 
@@ -25,7 +25,7 @@ CASES = [
     ("example", "arch"), CASES, ids=[f"{e.replace('/', '.')}-{a}" for e, a in CASES]
 )
 def test_explain(example: str, arch: str, text_snapshot: SnapshotAssertion) -> None:
-    vm = build_file(example_path(example), arch)
+    vm = build_file(example_path(example), arch, TEST_SETTINGS)
     assert explain(vm, plan(vm), f"examples/{example}.toml") == text_snapshot
 
 

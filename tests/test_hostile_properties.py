@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ARCHES, REPO
+from conftest import ARCHES, REPO, TEST_SETTINGS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.argv_oracle import (
@@ -190,7 +190,7 @@ def test_hostile_config(arch: str, data: st.DataObject, runners: dict[str, Shell
     assert launch.argv[0] == hostile.get("binary", launch.binary)
     # (d) deterministic, through the library entry point, which leaves its input alone
     before = snapshot(hostile)
-    again = plan(build(hostile, arch, source))
+    again = plan(build(hostile, arch, source, TEST_SETTINGS))
     assert hostile == before, "build changed the raw config it was given"
     assert sh_or_error(again, source) == script and to_json(again) == to_json(launch)
     # (c) the shells exec exactly the argv
@@ -207,7 +207,7 @@ from genqemu.launch import plan
 from genqemu.output import to_json, to_sh
 arch = sys.argv[1]
 for name in sys.argv[2:]:
-    launch = plan(build_file(name, arch))
+    launch = plan(build_file(name, arch, TEST_SETTINGS))
     try:
         script = to_sh(launch, name)
     except GenqemuError as error:
@@ -244,7 +244,7 @@ def test_rendering_is_the_same_in_another_process(
             continue  # build_file refuses a file with no settings
         path = directory / f"c{number}.toml"
         path.write_text(dumps(hostile), encoding="utf-8")
-        launch = plan(build(hostile, arch, str(path)))
+        launch = plan(build(hostile, arch, str(path), TEST_SETTINGS))
         expected[str(path)] = rendered(launch, str(path))
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     subprocess.run([sys.executable, "-c", RENDER, arch, *expected], env=env, cwd=REPO, check=True)

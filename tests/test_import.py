@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import tomli
-from conftest import EXAMPLE_CASES, REPO, example_path
+from conftest import EXAMPLE_CASES, REPO, TEST_SETTINGS, example_path
 from support.argv_equivalence import differences
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
@@ -50,7 +50,7 @@ def toml_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 def rerender(result: ImportResult) -> tuple[str, Launch]:
     """The TOML of an import, and the launch of that TOML read back."""
     text = to_toml(result.config, [result.summary()])
-    return text, plan(build(tomli.loads(text), result.arch))
+    return text, plan(build(tomli.loads(text), result.arch, settings=TEST_SETTINGS))
 
 
 def fds_of(launch: Launch) -> dict[int, str]:
@@ -61,7 +61,9 @@ def _snapshot_cases() -> list[Any]:
     cases = []
     for case in EXAMPLE_CASES:
         example, arch = case.values
-        launch = plan(build(read_toml(example_path(str(example))), str(arch)))
+        launch = plan(
+            build(read_toml(example_path(str(example))), str(arch), settings=TEST_SETTINGS)
+        )
         formats = ["sh", "json"] + ([] if launch.fds or launch.prefix else ["args"])
         cases += [pytest.param(example, arch, f, id=f"{case.id}-{f}") for f in formats]
     return cases
@@ -72,7 +74,7 @@ def test_every_snapshot_imports_typed_and_renders_identically(
     example: str, arch: str, syntax: str
 ) -> None:
     raw = read_toml(example_path(example))
-    original = plan(build(raw, arch))
+    original = plan(build(raw, arch, settings=TEST_SETTINGS))
     if syntax == "sh":
         name = f"test_launch_script[{example.replace('/', '.')}-{arch}].sh"
         text = (SNAPSHOTS / name).read_text()

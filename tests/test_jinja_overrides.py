@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 import jinja2.runtime
 import pytest
-from conftest import EXAMPLE_CASES, example_path
+from conftest import EXAMPLE_CASES, TEST_SETTINGS, example_path
 
 from genqemu import render as render_module
 from genqemu import templating
@@ -145,7 +145,7 @@ def test_make_globals_is_the_hook_jinja_loads_templates_with() -> None:
 def test_every_example_renders_the_same_without_the_overrides(
     example: str, arch: str, syntax: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    vm = build_file(example_path(example), arch)
+    vm = build_file(example_path(example), arch, TEST_SETTINGS)
     expected = render(vm, syntax)
     plain = {
         name: JinjasOwn(jinja2.FileSystemLoader(data_dir("templates")), None, name)

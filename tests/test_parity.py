@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import ARCHES, EXAMPLE_CASES, QEMU_VERSIONS, example_path
+from conftest import ARCHES, EXAMPLE_CASES, QEMU_VERSIONS, TEST_SETTINGS, example_path
 from support.qemuopts import parse, parse_dict
 
 from genqemu.build import build
@@ -58,7 +58,7 @@ def test_every_kind_is_in_an_example_for_every_arch_that_has_it(arch: str) -> No
 @pytest.mark.parametrize(("example", "arch"), EXAMPLE_CASES)
 def test_no_option_uses_a_bare_flag(example: str, arch: str) -> None:
     """QEMU 7.2 warns on `readonly` without `=on`: every property has a value."""
-    vm = build(read_toml(example_path(example)), arch)
+    vm = build(read_toml(example_path(example)), arch, settings=TEST_SETTINGS)
     for option in render(vm):
         if len(option) == 2 and option[0] in (
             "-device",
@@ -326,7 +326,11 @@ def test_nvdimm_rules_per_arch() -> None:
         )
     ]
     assert problems({"memory": room, "device": [nvdimm]}, "arm64") == [
-        ("device[0]", "nvdimm on arm64 needs UEFI firmware (ACPI): set bios or pflash")
+        (
+            "device[0]",
+            "nvdimm on arm64 needs UEFI firmware (ACPI): add [firmware] type = 'uefi' "
+            "(or set bios or pflash)",
+        )
     ]
     assert problems({"memory": room, "device": [nvdimm]}, "ppc64le") == [
         ("device[0].label_size", "nvdimm on ppc64le needs label_size: set it"),

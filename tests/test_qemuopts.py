@@ -7,7 +7,7 @@ text QEMU gives, or the property value it reports over QMP).
 from __future__ import annotations
 
 import pytest
-from conftest import ARCHES, EXAMPLES, example_path
+from conftest import ARCHES, EXAMPLES, TEST_SETTINGS, example_path
 from support.qemuopts import (
     SYNTAX,
     OptionSyntaxError,
@@ -93,7 +93,7 @@ def test_read_option_picks_the_syntax_qemu_uses() -> None:
 @pytest.mark.parametrize("arch", ARCHES)
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_every_option_genqemu_emits_has_a_reader(example: str, arch: str) -> None:
-    for option in render(build_file(example_path(example), arch)):
+    for option in render(build_file(example_path(example), arch, TEST_SETTINGS)):
         if len(option) == 2:
             assert option[0] in SYNTAX, f"add {option[0]} to tests/support/qemuopts.py SYNTAX"
             read_option(*option)

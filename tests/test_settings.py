@@ -21,7 +21,7 @@ from genqemu.errors import ConfigError, UsageError
 from genqemu.launch import plan
 from genqemu.profiles import arch_names, load_profile
 from genqemu.render import argv, environment
-from genqemu.settings import SHIPPED, Settings
+from genqemu.settings import SHIPPED, Settings, firmware_search_path
 
 MINIMAL = str(example_path("minimal"))
 
@@ -70,8 +70,32 @@ def test_from_env_reads_the_options_then_the_environment(tmp_path: Path) -> None
         folder.mkdir()
     environ = {"GENQEMU_PROFILE_PATH": f"{two}::{three}", "GENQEMU_TEMPLATE_PATH": str(three)}
     settings = Settings.from_env([one], None, environ)
-    assert settings == Settings(profile_dirs=(one, two, three), template_dirs=(three,))
-    assert Settings.from_env(environ={}) == SHIPPED == Settings()
+    standard = firmware_search_path(environ)
+    assert settings == Settings(
+        profile_dirs=(one, two, three), template_dirs=(three,), firmware_dirs=standard
+    )
+    assert Settings.from_env(environ={}) == SHIPPED._replace(firmware_dirs=firmware_search_path({}))
+
+
+def test_firmware_folders_replace_the_standard_search_path(tmp_path: Path) -> None:
+    """QEMU's search path, the user's first; --firmware-dir, else
+    GENQEMU_FIRMWARE_PATH, replaces it (another host's firmware must not mix
+    with this one's)."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    home = {"HOME": "/home/u"}
+    assert firmware_search_path(home) == (
+        Path("/home/u/.config/qemu/firmware"),
+        Path("/etc/qemu/firmware"),
+        Path("/usr/share/qemu/firmware"),
+    )
+    assert firmware_search_path({**home, "XDG_CONFIG_HOME": "/x"})[0] == Path("/x/qemu/firmware")
+    environ = {**home, "GENQEMU_FIRMWARE_PATH": str(two)}
+    assert Settings.from_env(environ=environ).firmware_dirs == (two,)
+    assert Settings.from_env(firmware=[one], environ=environ).firmware_dirs == (one, two)
+    with pytest.raises(UsageError, match="--firmware-dir: /nonexistent is not a directory"):
+        Settings.from_env(firmware=[Path("/nonexistent")], environ=home)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from conftest import ARCHES, EXAMPLES, REPO, example_path
+from conftest import ARCHES, EXAMPLES, REPO, TEST_SETTINGS, example_path
 
 from genqemu import render as render_module
 from genqemu import templating
@@ -33,7 +33,7 @@ def test_precompiled_templates_render_exactly_as_the_source(
     compiled = templating.precompile(tmp_path)
     assert compiled == tmp_path / f"jinja-{jinja2.__version__}"
     assert sorted(p.name for p in compiled.glob("*.py")) == sorted(map(module_name, TEMPLATES))
-    vms = [build_file(example_path(e), arch) for e in EXAMPLES for arch in ARCHES]
+    vms = [build_file(example_path(e), arch, TEST_SETTINGS) for e in EXAMPLES for arch in ARCHES]
     expected = [render(vm) for vm in vms]
     precompiled = templating.Environment(jinja2.ModuleLoader(compiled), None)
     monkeypatch.setattr(render_module, "environment", lambda syntax, settings: precompiled)
@@ -127,7 +127,7 @@ def test_the_wheel_ships_precompiled_templates_and_runs_on_them(tmp_path: Path) 
                 [sys.executable, *args], env=env, cwd=tmp_path, capture_output=True, text=True
             )
             assert installed.returncode == 0, installed.stderr
-            expected = render_module.argv(build_file(example_path(example), arch))
+            expected = render_module.argv(build_file(example_path(example), arch, TEST_SETTINGS))
             assert installed.stdout == "\n".join(expected) + "\n"
     assert sorted(site.rglob("*")) == before
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from genqemu.commands.options import (
+    FirmwareDirs,
     OneArch,
     ProfileDirs,
     QemuVersionOption,
@@ -25,6 +26,7 @@ def explain(
     ],
     arch: OneArch = None,
     profile_dir: ProfileDirs = None,
+    firmware_dir: FirmwareDirs = None,
     template_dir: TemplateDirs = None,
     qemu_version: QemuVersionOption = None,
 ) -> None:
@@ -38,6 +40,6 @@ def explain(
     with errors_exit():
         if arch and len(arch) > 1:
             raise UsageError("explain takes one --arch")
-        settings = user_settings(profile_dir, template_dir, qemu_version)
+        settings = user_settings(profile_dir, template_dir, qemu_version, firmware_dir)
         vm = build_file(config, arch[0] if arch else host_arch(), settings)
         sys.stdout.write(explanation(vm, plan(vm, "qemuopts", settings), str(config)))

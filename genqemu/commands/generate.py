@@ -11,6 +11,7 @@ import typer
 from genqemu import __version__
 from genqemu.commands.options import (
     Arches,
+    FirmwareDirs,
     Format,
     ProfileDirs,
     QemuVersionOption,
@@ -91,6 +92,7 @@ def generate(
         ),
     ] = False,
     profile_dir: ProfileDirs = None,
+    firmware_dir: FirmwareDirs = None,
     template_dir: TemplateDirs = None,
     qemu_version: QemuVersionOption = None,
     version: Annotated[
@@ -123,7 +125,9 @@ def generate(
             if len(configs) > 1 or len(arches) > 1:
                 raise UsageError("several configs or arches make several files: give -O DIR")
             result = text(
-                configs[0], arches[0], user_settings(profile_dir, template_dir, qemu_version)
+                configs[0],
+                arches[0],
+                user_settings(profile_dir, template_dir, qemu_version, firmware_dir),
             )
             if output is None:
                 sys.stdout.write(result)
@@ -135,7 +139,7 @@ def generate(
         from genqemu import batch
 
         outputs = batch.plan_outputs(configs, arches, output_dir, output_format.value)
-        settings = user_settings(profile_dir, template_dir, qemu_version)
+        settings = user_settings(profile_dir, template_dir, qemu_version, firmware_dir)
         texts = batch.generate_all(outputs, lambda config, target: text(config, target, settings))
         if not check:
             batch.write_all(texts, mode)

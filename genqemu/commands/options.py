@@ -88,6 +88,17 @@ TemplateDirs = Annotated[
     Optional[list[Path]],  # noqa: UP045
     _folders("--template-dir", "device templates", "GENQEMU_TEMPLATE_PATH"),
 ]
+FirmwareDirs = Annotated[
+    Optional[list[Path]],  # noqa: UP045
+    typer.Option(
+        "--firmware-dir",
+        metavar="DIR",
+        show_default=False,
+        help="Read QEMU firmware descriptors ([firmware] type = uefi) here instead of "
+        "this host's (repeatable, first wins; also GENQEMU_FIRMWARE_PATH): the target "
+        "host's, when it differs.",
+    ),
+]
 SyntaxOption = Annotated[
     Syntax,
     typer.Option(
@@ -125,14 +136,16 @@ def user_settings(
     profiles: list[Path] | None = None,
     templates: list[Path] | None = None,
     qemu_version: str | None = None,
+    firmware: list[Path] | None = None,
 ) -> Settings:
     """The settings of this command: the --profile-dir and --template-dir folders,
-    then GENQEMU_PROFILE_PATH's and GENQEMU_TEMPLATE_PATH's, and --qemu-version.
+    then GENQEMU_PROFILE_PATH's and GENQEMU_TEMPLATE_PATH's, --qemu-version, and
+    the firmware descriptor folders (--firmware-dir, GENQEMU_FIRMWARE_PATH, QEMU's).
     The environment is read here, by the command line only; the library takes
     what it is given."""
     from genqemu.settings import Settings
 
-    return Settings.from_env(profiles, templates, qemu_version=qemu_version)
+    return Settings.from_env(profiles, templates, qemu_version=qemu_version, firmware=firmware)
 
 
 def load_launch(config: Path, arch: str | None, syntax: str, settings: Settings) -> Launch:

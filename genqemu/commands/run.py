@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from genqemu.commands.options import (
+    FirmwareDirs,
     OneArch,
     ProfileDirs,
     QemuVersionOption,
@@ -47,6 +48,7 @@ def run(
         ),
     ] = False,
     profile_dir: ProfileDirs = None,
+    firmware_dir: FirmwareDirs = None,
     template_dir: TemplateDirs = None,
     qemu_version: QemuVersionOption = None,
 ) -> None:
@@ -58,7 +60,7 @@ def run(
     with errors_exit():
         if arch and len(arch) > 1:
             raise UsageError("run takes one --arch")
-        settings = user_settings(profile_dir, template_dir, qemu_version)
+        settings = user_settings(profile_dir, template_dir, qemu_version, firmware_dir)
         launch = load_launch(config, arch[0] if arch else None, syntax, settings)
         if dry_run:
             sys.stdout.write(runner.dry_run_text(launch, extra))

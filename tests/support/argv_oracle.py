@@ -20,10 +20,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from genqemu.checks import PATH
 from genqemu.config import Config
 from genqemu.devices.base import DEVNO
 from genqemu.devices.console import Serial
 from genqemu.errors import ConfigError, GenqemuError
+from genqemu.flash import Firmware, PathOrImage
 from genqemu.launch import InheritedFd, Launch
 from genqemu.netdevs import MacvtapNetdev
 from genqemu.process import UserOrId
@@ -223,6 +225,7 @@ NOT_EMITTED: dict[tuple[type[Model], str], str] = {
     (Config, "extra_args"): "whole argv elements, checked by the caller",
     (Config, "qemu_version"): "decides what may be emitted; tests/test_qemu_version.py",
     (MacvtapNetdev, "queues"): "the number of tap fds the script opens (fds=3:4:...)",
+    (Firmware, "vars_template"): "the script copies it to vars (launch.copies): no option",
 }
 
 
@@ -243,6 +246,8 @@ def _leaves(check: Any, value: Any) -> Iterator[tuple[Any, Any, bool]]:
         yield from leaves(check.model, value)
     elif isinstance(check, Tagged):
         yield from leaves(check.models[value[check.tag]], value)
+    elif isinstance(check, PathOrImage):
+        yield from _leaves(check.table if isinstance(value, dict) else PATH, value)
     elif isinstance(check, ListOf):
         for item in value:
             yield from _leaves(check.item, item)

@@ -105,6 +105,14 @@ def localize(
     config["pflash"] = [
         _sparse(folder / f"flash{i}.fd", flash_size) for i, _ in enumerate(config.get("pflash", []))
     ]
+    firmware = config.get("firmware")
+    if firmware is not None and firmware.get("type") != "bios":
+        # This VM's variable store: created from the firmware's template by the
+        # launch (genqemu.run.copy_templates), as the script would.
+        firmware["vars"] = str(folder / "vars.fd")
+        for key in ("code", "vars_template"):
+            if key in firmware:
+                firmware[key] = _sparse(folder / f"{key}.fd", flash_size)
     for key in ("pidfile", "logfile"):
         if key in config:
             config[key] = str(folder / key)

@@ -26,8 +26,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from genqemu.checks import ID, Ref
+from genqemu.checks import ID, PATH, Ref
 from genqemu.config import Config, Machine
+from genqemu.flash import PathOrImage
 from genqemu.process import _NAME as _USER_NAME
 from genqemu.process import UserOrId
 from genqemu.profiles import Profile
@@ -241,6 +242,8 @@ class Generator:
             return st.one_of(
                 st.integers(min_value=0, max_value=2**32 - 2), self.text(_USER_NAME), st.integers()
             )
+        if isinstance(check, PathOrImage):  # a pflash entry: a path, or a table
+            return st.one_of(self.check(PATH), self.check(check.table))
         if isinstance(check, Tagged):
             return st.one_of(
                 *(
