@@ -37,6 +37,8 @@ SKIP_QEMU = os.environ.get("GENQEMU_SKIP_QEMU") == "1"
 SKIP_BOOT = os.environ.get("GENQEMU_SKIP_BOOT") == "1"
 # (example, arch, seconds) of each boot test, for the summary at the end.
 BOOT_TIMES: list[tuple[str, str, float]] = []
+# Boots run a second time after a guest kernel panic (tests/test_boot.py PANIC).
+RETRIED: list[str] = []
 
 
 class ShellScriptSnapshot(SingleFileSnapshotExtension):
@@ -133,3 +135,5 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"{example:>12} {arch:<8} {seconds:6.1f}")
     total = sum(seconds for _, _, seconds in BOOT_TIMES)
     terminalreporter.write_line(f"{'total':>12} {'':<8} {total:6.1f}")
+    for retried in RETRIED:
+        terminalreporter.write_line(f"booted again after a guest kernel panic: {retried}")
