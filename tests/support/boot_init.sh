@@ -35,12 +35,20 @@ echo "kernel $(uname -r) $(uname -m)"
 if [ -d /sys/firmware/efi ]; then
     # Booted through UEFI firmware. SecureBoot (EFI global variable GUID): 4
     # bytes of attributes, then 1 for on, 0 for off; no variable is off too.
+    # Read whole: efivarfs files cannot seek (od -j fails).
     echo "firmware efi"
     variables=/sys/firmware/efi/efivars
+    variable=$variables/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c
     secure=unknown
     if mount -t efivarfs efivarfs $variables 2>/dev/null || [ -n "$(ls $variables)" ]; then
-        state=$(od -An -tu1 -j4 -N1 $variables/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c 2>/dev/null | tr -d ' ')
-        case $state in 1) secure=on ;; *) secure=off ;; esac
+        secure=off
+        if [ -e $variable ]; then
+            case $(od -An -tu1 $variable | awk '{ print $5 }') in
+                1) secure=on ;;
+                0) secure=off ;;
+                *) secure=unknown ;;
+            esac
+        fi
     fi
     echo "secure-boot $secure"
 fi
