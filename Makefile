@@ -10,11 +10,14 @@ VENV ?= .venv
 PYTHON ?= python3
 # ipxe-qemu holds the NIC option ROMs (efi-virtio.rom) that virtio-net-pci loads.
 # qemu-efi-aarch64 holds the UEFI firmware (AAVMF) the boot tests start
-# examples that boot through flash with. These give QEMU 7.2; the tests fetch
+# examples that boot through flash with. ovmf is amd64's UEFI firmware (OVMF);
+# it and qemu-efi-aarch64 also ship the Secure Boot test firmware ("snakeoil")
+# and its key, with which sbsigntool (sbsign, sbattach) signs the kernel that
+# tests/test_secure_boot.py boots. These give QEMU 7.2; the tests fetch
 # QEMU 10.0 themselves (tests/support/qemu_debian.py), into their cache.
-QEMU_PACKAGES = qemu-system-x86 qemu-system-misc qemu-system-ppc qemu-system-arm qemu-utils ipxe-qemu qemu-efi-aarch64
+QEMU_PACKAGES = qemu-system-x86 qemu-system-misc qemu-system-ppc qemu-system-arm qemu-utils ipxe-qemu qemu-efi-aarch64 ovmf sbsigntool
 QEMU_BINARIES = qemu-system-x86_64 qemu-system-s390x qemu-system-ppc64 qemu-system-aarch64 qemu-system-riscv64 qemu-img
-QEMU_FILES = /usr/share/AAVMF/AAVMF_CODE.fd
+QEMU_FILES = /usr/share/AAVMF/AAVMF_CODE.fd /usr/share/OVMF/OVMF_CODE_4M.snakeoil.fd /usr/bin/sbsign
 
 .PHONY: demo test python qemu shells check bench man
 

@@ -6,8 +6,10 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from syrupy.assertion import SnapshotAssertion
@@ -15,6 +17,9 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from genqemu.qemu_facts import CHECKED_VERSIONS
 from genqemu.settings import Settings
+
+if TYPE_CHECKING:
+    from support.boot_initramfs import BootKit
 
 REPO = Path(__file__).resolve().parent.parent
 # examples/*.toml are for every arch; examples/<arch>/*.toml for that arch only.
@@ -111,6 +116,41 @@ def _unpacked_qemu(binary: str, version: str) -> str:
     if not path.exists():
         pytest.fail(f"QEMU {version} has no {binary} ({path})", pytrace=False)
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def kits() -> Callable[[str], BootKit]:
+    """The arch's kernel and initramfs for the boot tests, built once per session
+    (downloads once ever)."""
+    from support.boot_debian import DownloadError
+    from support.boot_initramfs import KernelError, boot_kit
+    from support.boot_view import guest_modules
+
+    built: dict[str, BootKit | str] = {}
+
+    def get(arch: str) -> BootKit:
+        if arch not in built:
+            try:
+                built[arch] = boot_kit(arch, guest_modules())
+            except (DownloadError, KernelError, OSError, subprocess.CalledProcessError) as error:
+                built[arch] = f"{type(error).__name__}: {error}"
+        kit = built[arch]
+        if isinstance(kit, str):
+            pytest.fail(
+                f"no Debian kernel for {arch}: {kit}. The boot tests download it once from "
+                "the Debian archive; set GENQEMU_SKIP_BOOT=1 to skip them.",
+                pytrace=False,
+            )
+        return kit
+
+    return get
+
+
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """A temporary folder with a short path: unix socket paths hold 107 bytes."""
+    with tempfile.TemporaryDirectory(prefix="gq-") as folder:
+        yield Path(folder)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

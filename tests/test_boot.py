@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,16 +34,16 @@ from conftest import (
     example_path,
     qemu_binary,
 )
-from support.boot_debian import DownloadError
 from support.boot_docs import DOC, DOCUMENTED_EXAMPLE, comparable, render_section, section, sections
-from support.boot_initramfs import BootKit, KernelError, boot_kit
+from support.boot_initramfs import BootKit
+from support.boot_run import APPEND, ARCH_APPEND, BOOT_TIMEOUT
 from support.boot_view import (
     CONSOLE,
     Guest,
     expected_view,
     guest_block,
-    guest_modules,
     guest_view,
+    uefi_boot,
     unmatched,
 )
 from support.localize import localize
@@ -53,14 +52,6 @@ from genqemu.build import build
 from genqemu.launch import plan
 from genqemu.tomlfile import read_toml
 
-# Generous: the slowest boot here takes about 30 s.
-BOOT_TIMEOUT = 300
-APPEND = "panic=-1 loglevel=1 printk.time=0 scsi_mod.scan=sync"
-# Per arch. amd64: the kernel leaves an Intel IOMMU off unless told; and
-# under TCG on a busy host the kernel's TSC calibration against the PIT can
-# fail, which microvm (no HPET, no ACPI PM timer to fall back on) does not
-# survive: the boot hangs. Giving the TSC rate skips the calibration.
-ARCH_APPEND = {"amd64": " intel_iommu=on tsc_early_khz=2000000"}
 # What would keep the guest from booting to its init and back, taken out:
 # an incoming migration or -S (QEMU waits), -no-shutdown (QEMU stays after
 # power-off), -daemonize, and a privilege drop (to a user who cannot read
@@ -75,36 +66,6 @@ FIRMWARE = {"arm64": ("/usr/share/AAVMF/AAVMF_CODE.fd", "/usr/share/AAVMF/AAVMF_
 # entry cannot outlive the reason). Empty: s390x/passthrough's loader moved off
 # the kernel's load address (0x10000), which had stopped that guest.
 CANNOT_BOOT: dict[tuple[object, ...], str] = {}
-
-
-@pytest.fixture(scope="session")
-def kits() -> Callable[[str], BootKit]:
-    """The arch's kernel and initramfs, built once per session (downloads once ever)."""
-    built: dict[str, BootKit | str] = {}
-
-    def get(arch: str) -> BootKit:
-        if arch not in built:
-            try:
-                built[arch] = boot_kit(arch, guest_modules())
-            except (DownloadError, KernelError, OSError, subprocess.CalledProcessError) as error:
-                built[arch] = f"{type(error).__name__}: {error}"
-        kit = built[arch]
-        if isinstance(kit, str):
-            pytest.fail(
-                f"no Debian kernel for {arch}: {kit}. The boot tests download it once from "
-                "the Debian archive; set GENQEMU_SKIP_BOOT=1 to skip them.",
-                pytrace=False,
-            )
-        return kit
-
-    return get
-
-
-@pytest.fixture
-def short_tmp() -> Iterator[Path]:
-    """A temporary folder with a short path: unix socket paths hold 107 bytes."""
-    with tempfile.TemporaryDirectory(prefix="gq-") as folder:
-        yield Path(folder)
 
 
 def boot_config(
@@ -235,7 +196,8 @@ def test_guest_sees_the_declared_devices(
     assert block[0].startswith("kernel "), block
 
     serial_ports = max(1, sum(1 for d in vm.devices if d.kind == "serial"))
-    guest = Guest(arch, vm.machine_type, bool(config.get("pflash")), kit.has)
+    uefi, secure_boot = uefi_boot(config)
+    guest = Guest(arch, vm.machine_type, uefi, kit.has, secure_boot)
     expected = expected_view(vm.devices, guest, serial_ports, config.get("extra_args", []))
     missing, unexpected = unmatched(expected, guest_view(block))
     assert (missing, unexpected) == ([], []), "\n".join(
@@ -347,7 +309,8 @@ def test_guest_reads_a_vhost_user_blk_disk_through_shared_memfd_ram(
     status, console, context = boot(argv, short_tmp, log, f"vhost-user-blk {arch}")
     assert status == "0", context
     block = guest_block(console)
-    guest = Guest(arch, vm.machine_type, bool(config.get("pflash")), kit.has)
+    uefi, secure_boot = uefi_boot(config)
+    guest = Guest(arch, vm.machine_type, uefi, kit.has, secure_boot)
     expected = expected_view(vm.devices, guest, 1, config.get("extra_args", []))
     missing, unexpected = unmatched(expected, guest_view(block))
     assert (missing, unexpected) == ([], []), "\n".join(

@@ -26,6 +26,7 @@ from support.boot_view import (
     guest_block,
     guest_modules,
     normalize,
+    uefi_boot,
     unmatched,
 )
 
@@ -187,6 +188,25 @@ def test_every_device_kind_has_a_guest_view() -> None:
 
 def guest(arch: str, machine: str = "virt", modules: tuple[str, ...] = ()) -> Guest:
     return Guest(arch, machine, False, lambda module: module in modules)
+
+
+def test_a_guest_booted_through_uefi_reports_the_firmware_and_secure_boot() -> None:
+    """The efi and secure-boot lines come with UEFI firmware only, from either
+    way of asking for it ([firmware] or govmm's pflash list)."""
+    assert uefi_boot({}) == (False, False)
+    assert uefi_boot({"firmware": {"type": "bios"}}) == (False, False)
+    assert uefi_boot({"pflash": ["code.fd", "vars.fd"]}) == (True, False)
+    assert uefi_boot({"firmware": {"type": "uefi"}}) == (True, False)
+    assert uefi_boot({"firmware": {"type": "uefi", "secure_boot": True}}) == (True, True)
+    assert uefi_boot({"firmware": {"type": "custom", "secure_boot": True}}) == (True, True)
+    plain = expected_view([], guest("arm64"), 1)
+    assert not any(line.startswith(("firmware", "secure-boot")) for line in plain)
+    for secure_boot, state in ((False, "off"), (True, "on")):
+        uefi = Guest("arm64", "virt", True, lambda module: False, secure_boot)
+        lines = expected_view([], uefi, 1)
+        assert {"firmware efi", f"secure-boot {state}"} <= set(lines)
+        assert normalize(f"secure-boot {state}") == f"secure-boot {state}"
+    assert "efivarfs?" in guest_modules()
 
 
 def placed(kind: str, virtio: bool = False, decided: Any = None, **keys: Any) -> SimpleNamespace:

@@ -10,6 +10,8 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 
 while read -r module parameters; do
+    # efivarfs refuses to load without EFI runtime services (a BIOS or direct boot).
+    [ "$module" = efivarfs ] && [ ! -d /sys/firmware/efi ] && continue
     # shellcheck disable=SC2086 # parameters are words
     insmod "/lib/modules/$module.ko" $parameters || echo "genqemu-init: insmod $module failed"
 done </etc/modules
@@ -30,6 +32,26 @@ name_of() { [ -e "$1" ] && basename "$(readlink "$1")" || echo none; }
 echo
 echo "=== genqemu guest view ==="
 echo "kernel $(uname -r) $(uname -m)"
+if [ -d /sys/firmware/efi ]; then
+    # Booted through UEFI firmware. SecureBoot (EFI global variable GUID): 4
+    # bytes of attributes, then 1 for on, 0 for off; no variable is off too.
+    # Read whole: efivarfs files cannot seek (od -j fails).
+    echo "firmware efi"
+    variables=/sys/firmware/efi/efivars
+    variable=$variables/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c
+    secure=unknown
+    if mount -t efivarfs efivarfs $variables 2>/dev/null || [ -n "$(ls $variables)" ]; then
+        secure=off
+        if [ -e $variable ]; then
+            case $(od -An -tu1 $variable | awk '{ print $5 }') in
+                1) secure=on ;;
+                0) secure=off ;;
+                *) secure=unknown ;;
+            esac
+        fi
+    fi
+    echo "secure-boot $secure"
+fi
 for device in /sys/bus/virtio/devices/*; do
     [ -e "$device/device" ] || continue
     parent=$(dirname "$(readlink -f "$device")")

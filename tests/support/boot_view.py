@@ -49,6 +49,9 @@ SERIAL_PORTS: dict[str, Callable[[int], list[str]]] = {
 # Guest modules every VM gets: the virtio transports that are modules in
 # Debian's kernels (virtio-ccw is built into the s390x kernel).
 BASE_MODULES = ("virtio_pci", "virtio_mmio")
+# efivarfs, for the init to read the SecureBoot variable of a guest booted
+# through UEFI (a module in Debian's amd64 and arm64 kernels; none elsewhere).
+FIRMWARE_MODULES = ("efivarfs?",)
 
 # The sysfs bus of a virtio device's parent, per genqemu transport.
 GUEST_BUS = {"pci": "pci", "ccw": "ccw", "mmio": "platform"}
@@ -62,6 +65,15 @@ class Guest:
     machine: str  # the resolved machine type: q35, microvm, virt, ...
     firmware: bool  # booted through UEFI firmware (ACPI), not straight into the kernel
     has: Callable[[str], bool]  # whether the guest kernel has this module (or built in)
+    secure_boot: bool = False  # the firmware has Secure Boot on
+
+
+def uefi_boot(config: Any) -> tuple[bool, bool]:
+    """(boots through UEFI firmware, with Secure Boot on) for a raw config:
+    [firmware] type uefi or custom, or govmm's pflash list."""
+    firmware = config.get("firmware") or {}
+    uefi = firmware.get("type") in ("uefi", "custom") or bool(config.get("pflash"))
+    return uefi, uefi and bool(firmware.get("secure_boot", False))
 
 
 @dataclass(frozen=True)
@@ -210,7 +222,7 @@ class UnknownKind(Exception):
 
 def guest_modules() -> list[str]:
     """Every module the initramfs loads: the transports, then each kind's."""
-    modules = list(BASE_MODULES)
+    modules = list(BASE_MODULES) + list(FIRMWARE_MODULES)
     for view in GUEST_VIEW.values():
         modules += [m for m in view.modules if m not in modules]
     return modules
@@ -221,6 +233,8 @@ def expected_view(
 ) -> list[str]:
     """The guest's lines for these devices, sorted; `*` in a line matches anything."""
     lines = [f"console {CONSOLE[guest.arch]}", *SERIAL_PORTS[guest.arch](serial_ports)]
+    if guest.firmware:
+        lines += ["firmware efi", f"secure-boot {'on' if guest.secure_boot else 'off'}"]
     for device in devices:
         view = GUEST_VIEW.get(device.kind)
         if view is None:
