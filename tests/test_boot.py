@@ -50,6 +50,7 @@ from support.localize import localize
 
 from genqemu.build import build
 from genqemu.launch import plan
+from genqemu.run import copy_templates
 from genqemu.tomlfile import read_toml
 
 # What would keep the guest from booting to its init and back, taken out:
@@ -57,11 +58,6 @@ from genqemu.tomlfile import read_toml
 # power-off), -daemonize, and a privilege drop (to a user who cannot read
 # the test's files; tests/test_run.py checks the prefix).
 NOT_BOOTING = ("incoming", "stopped", "no_shutdown", "daemonize", "run_as")
-# UEFI firmware (code, variable store template) for configs that boot
-# through flash: Debian's qemu-efi-aarch64 (the Makefile installs it).
-FIRMWARE = {"arm64": ("/usr/share/AAVMF/AAVMF_CODE.fd", "/usr/share/AAVMF/AAVMF_VARS.fd")}
-# Example x arch pairs that cannot boot, and why: each is a defect to fix in
-# the example. Strict: once it boots, the test says to take it off this list.
 # Example x arch pairs that cannot boot, each with why (a strict xfail, so an
 # entry cannot outlive the reason). Empty: s390x/passthrough's loader moved off
 # the kernel's load address (0x10000), which had stopped that guest.
@@ -73,6 +69,9 @@ def boot_config(
 ) -> tuple[dict[str, Any], Path, list[str]]:
     """The localized config booting the kit: (config, console log, options to append).
 
+    A [firmware] config boots the firmware of the test's descriptors (Debian's,
+    tests/fixtures/firmware), its variable store in `folder` (localize), created
+    from the firmware's template as the script would (copy_templates).
     The guest's console is the machine's first serial port. When the config
     has a `serial` device, its chardev becomes a file the test reads; else the
     test appends `-serial file:...`, as a user would append it to the script.
@@ -80,13 +79,6 @@ def boot_config(
     config, _ = localize(raw, arch, folder)
     for key in NOT_BOOTING:
         config.pop(key, None)
-    if config.get("pflash"):
-        if arch not in FIRMWARE:
-            pytest.fail(f"no UEFI firmware known for {arch}: add it to FIRMWARE", pytrace=False)
-        for source, target in zip(FIRMWARE[arch], config["pflash"], strict=False):
-            if not Path(source).exists():
-                pytest.fail(f"{source} is missing: `make test` installs it", pytrace=False)
-            shutil.copyfile(source, target)
     config["kernel"] = {
         "path": str(kit.kernel),
         "initrd": str(kit.initrd),
@@ -179,6 +171,7 @@ def test_guest_sees_the_declared_devices(
     config, log, extra = boot_config(raw, arch, kit, short_tmp)
     vm = build(config, arch, example, TEST_SETTINGS._replace(qemu_version=qemu))
     launch = plan(vm)
+    copy_templates(launch)
     assert not launch.fds and not launch.prefix, "boot tests do not open fds or drop privileges"
     binary = qemu_binary(vm.binary, qemu)
     argv = [*launch.argv, *extra]

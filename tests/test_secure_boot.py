@@ -125,7 +125,7 @@ def pflash_code(argv: list[str]) -> Path:
     """The firmware code file: the pflash drive attached read-only."""
     (drive,) = [a for a in argv if "if=pflash" in a and "readonly=on" in a]
     options = dict(item.partition("=")[::2] for item in drive.split(","))
-    return Path(options["file"])
+    return Path(options["file.filename"])
 
 
 def sha256(path: Path) -> str:
