@@ -191,7 +191,7 @@ class Profile(Model):
     needs: Mapping[str, tuple[str, ...]] = key(
         MapOf(_NAMES, key_pattern=_KIND, key_hint="a device kind"),
         default={},
-        doc='keys a kind must set here ("firmware" means bios or pflash)',
+        doc='keys a kind must set here ("firmware": [firmware] uefi or custom, bios or pflash)',
     )
     unusable: Mapping[str, str] = key(
         MapOf(Text(pattern=r"."), key_pattern=_KIND, key_hint="a QEMU driver name"),
