@@ -251,10 +251,7 @@ def _wish(wanted: Wanted) -> str:
     return text
 
 
-_HINT = (
-    "  hint: on Debian, apt install ovmf (or qemu-efi-aarch64);\n"
-    "  for another host's firmware: --firmware-dir DIR or GENQEMU_FIRMWARE_PATH"
-)
+_HINT = "  for another host's firmware: --firmware-dir DIR or GENQEMU_FIRMWARE_PATH"
 
 
 def _shown(text: str) -> str:
@@ -268,13 +265,20 @@ def no_match_message(
     skipped: Sequence[tuple[str, str]],
     rejections: Sequence[tuple[str, str]],
     wanted: Wanted,
+    install: str = "",
 ) -> str:
-    """The error when nothing fits: the wish, the folders, one line per file."""
+    """The error when nothing fits: the wish, the folders, one line per file;
+    `install` says how to get firmware for the arch (the profile's firmware_install)."""
+    hint = (f"  hint: {install}\n" if install else "") + _HINT
     folders = ", ".join(str(d) for d in dirs) or "(no folders)"
     if not descriptors and not skipped:
-        return f"no descriptor files found in {folders}\n{_HINT}"
+        return f"no descriptor files found in {folders}\n{hint}"
+    foreign = {d.name for d in descriptors if all(a != wanted.architecture for a, _ in d.targets)}
     lines = [f"no descriptor matches {_wish(wanted)}", f"searched {folders}:"]
-    lines += [f"  {_shown(name)}: {_shown(why)}" for name, why in sorted([*rejections, *skipped])]
-    if not any(arch == wanted.architecture for d in descriptors for arch, _ in d.targets):
-        lines += [f"  (none is for {wanted.architecture})", _HINT]
+    shown = sorted([*((n, w) for n, w in rejections if n not in foreign), *skipped])
+    lines += [f"  {_shown(name)}: {_shown(why)}" for name, why in shown]
+    if len(foreign) == len(descriptors):
+        lines += [f"  (none is for {wanted.architecture}; {len(foreign)} for other arches)", hint]
+    elif foreign:
+        lines.append(f"  ({len(foreign)} more for other arches)")
     return "\n".join(lines)

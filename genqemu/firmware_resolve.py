@@ -184,7 +184,14 @@ def _choose(
     if chosen is None:
         problems.add(
             "firmware",
-            no_match_message(settings.firmware_dirs, descriptors, skipped, rejections, wanted),
+            no_match_message(
+                settings.firmware_dirs,
+                descriptors,
+                skipped,
+                rejections,
+                wanted,
+                vm.profile.firmware_install or "",
+            ),
         )
         return None
     assert vm.firmware is not None

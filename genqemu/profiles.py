@@ -215,6 +215,11 @@ class Profile(Model):
         doc="the architecture as QEMU's firmware descriptors name it (x86_64, aarch64): "
         '[firmware] type = "uefi" picks a descriptor for it',
     )
+    firmware_install: str | None = key(
+        Text(pattern=r"."),
+        default=None,
+        doc="how to get UEFI firmware with descriptors for this arch, said when none is found",
+    )
     descriptor_features: Mapping[str, FeatureNeeds] = key(
         MapOf(Table(FeatureNeeds), key_pattern=_KIND, key_hint="a descriptor feature"),
         default={},

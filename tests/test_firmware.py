@@ -366,3 +366,11 @@ def test_run_as_starts_unprivileged_qemu_on_root_owned_firmware(open_folder: Pat
         process.kill()
         process.wait()
     assert (store.stat().st_uid, store.stat().st_gid) == (nobody.pw_uid, nobody.pw_gid)
+
+
+def test_an_arch_without_firmware_here_says_how_to_get_some() -> None:
+    """riscv64: Debian 12 has no UEFI for it; the profile says where there is one."""
+    ((path, message),) = problems({"firmware": UEFI}, "riscv64")
+    assert path == "firmware"
+    assert "(none is for riscv64; 6 for other arches)" in message
+    assert "hint: on Debian 13, apt install qemu-efi-riscv64" in message
