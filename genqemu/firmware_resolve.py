@@ -182,17 +182,17 @@ def _choose(
     descriptors, skipped = read_descriptors(settings.firmware_dirs)
     chosen, rejections = select(descriptors, wanted)
     if chosen is None:
-        problems.add(
-            "firmware",
-            no_match_message(
-                settings.firmware_dirs,
-                descriptors,
-                skipped,
-                rejections,
-                wanted,
-                vm.profile.firmware_install or "",
-            ),
+        # One problem per line: every line of an error names the file and key.
+        message = no_match_message(
+            settings.firmware_dirs,
+            descriptors,
+            skipped,
+            rejections,
+            wanted,
+            vm.profile.firmware_install or "",
         )
+        for line in message.splitlines():
+            problems.add("firmware", line.strip())
         return None
     assert vm.firmware is not None
     # For explain: the descriptors for this arch that lost, and why.
