@@ -80,7 +80,7 @@ def test_every_snapshot_imports_typed_and_renders_identically(
         text = (SNAPSHOTS / name).read_text()
     else:
         text = to_json(original) if syntax == "json" else to_args(original)
-    result = import_text(text)
+    result = import_text(text, None, TEST_SETTINGS)
     # Typed, all but what the example itself passes through.
     own_extra = raw.get("extra_args", [])
     assert result.config.get("extra_args", []) == own_extra
@@ -91,6 +91,8 @@ def test_every_snapshot_imports_typed_and_renders_identically(
     assert again.prefix == original.prefix
     assert differences(original.argv, {}, again.argv, {}, load_profile(arch)) == []
     assert "note:" not in toml_text  # genqemu's own output needs no caveat
+    # UEFI from a descriptor comes back as [firmware], from the same descriptors.
+    assert result.config.get("firmware") == raw.get("firmware")
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[Path(e["file"]).stem for e in ENTRIES])

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from genqemu.commands.options import errors_exit, user_settings
+from genqemu.commands.options import FirmwareDirs, errors_exit, user_settings
 
 EPILOG = (
     "Exit status: 0 on success, 2 on input genqemu cannot read (nothing is "
@@ -45,6 +45,7 @@ def import_command(
             show_default=False,
         ),
     ] = None,
+    firmware_dir: FirmwareDirs = None,
 ) -> None:
     """Turn a QEMU command line or launch script into a genqemu config (TOML).
 
@@ -55,8 +56,9 @@ def import_command(
     from genqemu.importer.cli import run_import
 
     with errors_exit():
-        # No --profile-dir here: the environment's folders only.
-        text, summary = run_import(source, arch, user_settings())
+        # No --profile-dir here: the environment's folders only. The firmware
+        # descriptors say which read-only flash is [firmware] type = "uefi".
+        text, summary = run_import(source, arch, user_settings(firmware=firmware_dir))
         if output is None:
             sys.stdout.write(text)
         else:

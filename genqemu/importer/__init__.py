@@ -43,12 +43,12 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
         chardev_claims,
         confidential_claims,
         memory_claims,
-        pflash_claims,
         qmp_claims,
     )
     from genqemu.importer.canon import Context, expand
     from genqemu.importer.claims import Pool, Target
     from genqemu.importer.devices import device_claims
+    from genqemu.importer.flash import pflash_claims
     from genqemu.importer.source import read_invocation
     from genqemu.importer.syntax import split_options
     from genqemu.importer.toplevel import machine_claim, machine_type, simple_claims
@@ -73,7 +73,9 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     pool = Pool(pieces)
     claims = [machine_claim(pool, target), *memory_claims(pool, target)]
     confidential = confidential_claims(pool)
-    claims += confidential + pflash_claims(pool, confidential[0] if confidential else None)
+    claims += confidential + pflash_claims(
+        pool, target, confidential[0] if confidential else None, settings
+    )
     claims += qmp_claims(pool)
     names = _serial_names(options, given)
     claims += device_claims(pool, target, names)

@@ -267,7 +267,9 @@ class Assembly:
         from genqemu.resolve import resolve
 
         try:
-            vm = resolve(load_config(self.raw(), "<import>"), self.profile, "<import>")
+            vm = resolve(
+                load_config(self.raw(), "<import>"), self.profile, "<import>", self.settings
+            )
         except ConfigError:
             return None
         return self._resolved_keys(vm)

@@ -1,5 +1,5 @@
 """Mappers for what several options make together: guest RAM and its backend, the
-confidential-guest object, flash images, QMP sockets and chardevs."""
+confidential-guest object, QMP sockets and chardevs (flash: importer/flash.py)."""
 
 from __future__ import annotations
 
@@ -99,51 +99,6 @@ def confidential_claims(pool: Pool) -> list[Claim]:
     claim = Claim("confidential", table, [piece])
     claim.machine_keys["confidential-guest-support"] = ident
     return [pool.take(claim)]
-
-
-def _pflash_values(piece: Piece) -> dict[str, str]:
-    """A pflash -drive's properties; `file.driver=file,file.filename=F`, as genqemu
-    writes it (a plain file, never a protocol), reads as `file=F`."""
-    values = dict(piece.props)
-    if values.get("file.driver") == "file" and "file.filename" in values and "file" not in values:
-        del values["file.driver"]
-        values["file"] = values.pop("file.filename")
-    return values
-
-
-def pflash_claims(pool: Pool, confidential: Claim | None) -> list[Claim]:
-    """-drive if=pflash,format=raw,unit=N,file=F for every unit from 0, none read-only
-    (but SEV firmware, unit 0, which the confidential table holds)."""
-    drives = [p for p in pool.free("drive") if p.get("if") == "pflash"]
-    if not drives:
-        return []
-    units: dict[int, Piece] = {}
-    for piece in drives:
-        values = _pflash_values(piece)
-        unit = to_int(values.get("unit", ""))
-        if not isinstance(unit, int) or not set(values) <= {
-            "if",
-            "format",
-            "unit",
-            "file",
-            "readonly",
-        }:
-            return []
-        if values.get("format") != "raw" or "file" not in values or unit in units:
-            return []
-        units[unit] = piece
-    if sorted(units) != list(range(len(units))):
-        return []
-    files = [_pflash_values(units[u]) for u in sorted(units)]
-    sev = confidential is not None and confidential.value["type"] == "sev-guest"
-    if confidential is not None and sev and to_bool(files[0].get("readonly", "off")) is True:
-        confidential.value["firmware"] = files.pop(0)["file"]
-        confidential.pieces.append(units[0])
-        pool.take(confidential)
-    if any("readonly" in f for f in files):
-        return []
-    pieces = [units[u] for u in sorted(units)][len(units) - len(files) :]
-    return [pool.take(Claim("pflash", [f["file"] for f in files], pieces))] if files else []
 
 
 def qmp_claims(pool: Pool) -> list[Claim]:

@@ -170,6 +170,14 @@ def _drive(option: Option, context: Context) -> list[Piece]:
     interface = option.get("if")
     image = option.get("file") or ""
     protocol = ":" in image and "/" not in image.split(":")[0]  # nbd:..., json:{...}
+    if interface == "pflash" and image and not protocol and "file.driver" not in keys:
+        # A plain file is what genqemu's file.driver=file,file.filename= says.
+        props = [(k, v) for k, v in option.props if k != "file"]
+        return [
+            Piece(
+                "drive", [*props, ("file.driver", "file"), ("file.filename", image)], option.index
+            )
+        ]
     if not (keys <= _DRIVE_KEYS | {"media"}) or interface not in ("none", "virtio"):
         return [Piece("drive", option.props, option.index)]
     if option.get("media") not in (None, "disk") or not option.get("format") or protocol:

@@ -7,7 +7,7 @@ when the multisets of (option, parsed properties) are equal after:
 
 - reading each option as QEMU does: QemuOpts (tests/support/qemuopts.py) or
   JSON, short forms in their long form (-M, -enable-kvm, -accel, -m 1G, -smp 4,
-  -drive if=virtio|none, -virtfs, -nic, -serial stdio, -qmp unix:, -global
+  -drive if=virtio|none, -drive if=pflash,file=F, -virtfs, -nic, -serial stdio, -qmp unix:, -global
   D.P=V), booleans on/off, integers decimal, sizes in bytes;
 - ids: a value naming an id that no input option defines (QEMU or genqemu
   made it up) compares equal to any other such value;
@@ -193,6 +193,13 @@ def _long_form(
             device = [("driver", "virtio-blk" + virtio), ("drive", values.get("id", "?"))]
             out.append(("device", device))
         return out
+    if name == "drive" and values.get("if") == "pflash" and "file" in values:
+        # QEMU opens a file without a protocol prefix (path_has_protocol) with the
+        # file driver: file=F is file.driver=file,file.filename=F.
+        head = re.split(r"[:/]", values["file"], maxsplit=1)
+        if len(head) == 1 or values["file"][len(head[0])] != ":":
+            rest = [(k, v) for k, v in props if k != "file"]
+            return [(name, [*rest, ("file.driver", "file"), ("file.filename", values["file"])])]
     if name == "virtfs":
         ident = values.get("id", "?")
         fsdev = [(k, v) for k, v in props if k not in ("mount_tag", "id")] + [("id", ident)]
