@@ -383,3 +383,18 @@ def test_an_arch_without_firmware_here_says_how_to_get_some() -> None:
     messages = [message for _, message in problems({"firmware": UEFI}, "riscv64")]
     assert "(none is for riscv64; 6 for other arches)" in messages
     assert any(m.startswith("hint: on Debian 13, apt install qemu-efi-riscv64") for m in messages)
+
+
+def test_the_copy_survives_hostile_file_names(tmp_path: Path) -> None:
+    """Names with a leading '-', quotes, spaces and $(...): the script's cp, mv
+    and test read them as names, never as options or commands."""
+    template = "-t '$(touch pwned)' x.fd"
+    target = "-v; touch pwned2 .fd"
+    (tmp_path / template).write_bytes(b"template")
+    raw = {"firmware": {"type": "custom", "code": "/c", "vars_template": template, "vars": target}}
+    launch = plan(vm(raw))
+    commands = "\n".join(to_sh(launch, "x").splitlines()[3:-1]).rpartition("\nexec ")[0]
+    result = subprocess.run(["sh", "-eu", "-c", commands], cwd=tmp_path, capture_output=True)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([template, target])
+    assert (tmp_path / target).read_bytes() == b"template"

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ARCHES, REPO, TEST_SETTINGS
+from conftest import ARCHES, FIRMWARE_DIR, REPO, TEST_SETTINGS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.argv_oracle import (
@@ -134,14 +134,26 @@ def sh_or_error(launch: Launch, source: str) -> str | None:
 def start_script(runners: dict[str, ShellRunner], launch: Launch, text: str) -> bool:
     """Start the script under every shell; they run beside the checks that follow.
 
-    The script opens the files QEMU inherits (`exec 3<>PATH`): it runs only
-    when they all stay inside the runner's scratch directory, which matters
-    when the tests run as root.
+    The script opens the files QEMU inherits (`exec 3<>PATH`) and copies a
+    variable store from its template: it runs only when these all stay inside
+    the runner's scratch directory (which matters when the tests run as root),
+    with each copy made in the directory itself and no chown to another user.
     """
     files = tuple(fd.path for fd in launch.fds)
     if not all(sandboxed(path) for path in files):
         STATS["not run: inherited file outside the sandbox"] += 1
         return False
+    templates = tuple(template for template, _ in launch.copies)
+    targets = [target for _, target in launch.copies]
+    if launch.copies and (
+        launch.owner
+        or not all(sandboxed(path) for path in templates)
+        or not all(sandboxed(path) and "/" not in path for path in targets)
+    ):
+        STATS["not run: a file created outside the sandbox or for another user"] += 1
+        return False
+    files += templates
+    STATS["copies run"] += len(launch.copies)
     for runner in runners.values():
         runner.start(text, launch.binary, files)
     return True
@@ -205,9 +217,10 @@ from genqemu.build import build_file
 from genqemu.errors import GenqemuError
 from genqemu.launch import plan
 from genqemu.output import to_json, to_sh
-arch = sys.argv[1]
-for name in sys.argv[2:]:
-    launch = plan(build_file(name, arch, TEST_SETTINGS))
+from genqemu.settings import Settings
+arch, firmware = sys.argv[1:3]
+for name in sys.argv[3:]:
+    launch = plan(build_file(name, arch, Settings(firmware_dirs=(Path(firmware),))))
     try:
         script = to_sh(launch, name)
     except GenqemuError as error:
@@ -247,7 +260,12 @@ def test_rendering_is_the_same_in_another_process(
         launch = plan(build(hostile, arch, str(path), TEST_SETTINGS))
         expected[str(path)] = rendered(launch, str(path))
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    subprocess.run([sys.executable, "-c", RENDER, arch, *expected], env=env, cwd=REPO, check=True)
+    subprocess.run(
+        [sys.executable, "-c", RENDER, arch, str(FIRMWARE_DIR), *expected],
+        env=env,
+        cwd=REPO,
+        check=True,
+    )
     for name, text in expected.items():
         assert Path(name + ".out").read_text(encoding="utf-8") == text, name
 

@@ -26,7 +26,7 @@ from genqemu.devices.base import DEVNO
 from genqemu.devices.console import Serial
 from genqemu.errors import ConfigError, GenqemuError
 from genqemu.flash import Firmware, PathOrImage
-from genqemu.launch import InheritedFd, Launch
+from genqemu.launch import Launch
 from genqemu.netdevs import MacvtapNetdev
 from genqemu.process import UserOrId
 from genqemu.render import OptionWords
@@ -169,7 +169,10 @@ def compare_twin(hostile: Launch, twin: Launch, tokens: dict[str, str], verbatim
         if mine[-verbatim:] != meant[-verbatim:]:
             return [f"extra_args changed: {mine[-verbatim:]!r} vs {meant[-verbatim:]!r}"]
         mine, meant = mine[:-verbatim], meant[:-verbatim]
-    found = _compare(hostile.binary, mine, twin.binary, meant, tokens, twin.fds)
+    # Files the launch names outside the argv: inherited fds, and the templates
+    # and targets of the files it creates (a UEFI variable store).
+    twin_files = [fd.path for fd in twin.fds] + [path for pair in twin.copies for path in pair]
+    found = _compare(hostile.binary, mine, twin.binary, meant, tokens, twin_files)
     if hostile.prefix != twin.prefix:
         found.append(f"command prefix {hostile.prefix!r}, meant {twin.prefix!r}")
     files = [(fd.number, fd.path, fd.mode) for fd in hostile.fds]
@@ -178,6 +181,9 @@ def compare_twin(hostile: Launch, twin: Launch, tokens: dict[str, str], verbatim
     ]
     if files != back:
         found.append(f"inherited files {files!r}, meant {back!r}")
+    copies = [tuple(TOKEN.sub(lambda m: tokens[m.group()], p) for p in c) for c in twin.copies]
+    if hostile.copies != copies:
+        found.append(f"files created {hostile.copies!r}, meant {copies!r}")
     return found
 
 
@@ -187,7 +193,7 @@ def _compare(
     twin_binary: str,
     twin: list[OptionWords],
     tokens: dict[str, str],
-    twin_fds: list[InheritedFd],
+    twin_files: list[str],
 ) -> list[str]:
     def back(text: str | None) -> str | None:
         return None if text is None else TOKEN.sub(lambda m: tokens[m.group()], text)
@@ -211,9 +217,7 @@ def _compare(
         want = [(key, back(value)) for key, value in _read(meant)]
         if got != want:
             found.append(f"{mine[0]} {mine[1]!r} reads as {got!r}, meant {want!r}")
-    seen = "\n".join(
-        [twin_binary, *(part for option in twin for part in option), *(f.path for f in twin_fds)]
-    )
+    seen = "\n".join([twin_binary, *(part for option in twin for part in option), *twin_files])
     lost = [tokens[t] for t in tokens if t not in seen]
     found += [f"value lost: {value!r} is in the config but in no option" for value in lost]
     return found
@@ -341,5 +345,8 @@ def summary() -> str:
         f"after dropping what was refused); script runs: {shells or 'none'}; scripts not "
         f"run: {s['sh format refused']} refused by the sh format (fds past 9), "
         f"{s['not run: inherited file outside the sandbox']} with an inherited file "
-        "outside the test's scratch directory"
+        "outside the test's scratch directory, "
+        f"{s['not run: a file created outside the sandbox or for another user']} creating "
+        f"a file outside it or for another user; files created from a template: "
+        f"{s['copies run']}"
     )
