@@ -225,7 +225,8 @@ def _devices(profiles: dict[str, Any]) -> list[str]:
             *_rows(model, spell, skip, transports=bound),
             "",
         ]
-    out += ["### netdev", "", "The `netdev` table of a `virtio-net` device, by `type`.", ""]
+    cards = ", ".join(f"`{k}`" for k, m in DEVICE.models.items() if "netdev" in m.fields)
+    out += ["### netdev", "", f"The `netdev` table of a network card ({cards}), by `type`.", ""]
     out += _variants("####", NETDEV, spellings("_netdev.j2", "n"))
     return out
 

@@ -99,7 +99,7 @@ def _base(kind: str, folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]
         extra.append({"kind": "virtio-serial", "id": "vser0"})
     if kind == "serial":
         table["chardev"] = "c1"
-    if kind == "virtio-net":
+    if "netdev" in DEVICE.models[kind].fields:
         table["netdev"] = {"type": "user"}
     if kind == "virtio-9p":
         (folder / "share").mkdir(exist_ok=True)

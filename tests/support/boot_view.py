@@ -144,6 +144,17 @@ def _nvdimm(device: Any, guest: Guest) -> list[str]:
     return []
 
 
+def _card(driver: str) -> View:
+    """An emulated network card: its interface, with its MAC, where the guest
+    kernel has the driver (Debian's riscv64 kernel has no 8139cp; s390x
+    builds none of these cards). QEMU's rtl8139 is a C+ chip (revision 0x20),
+    which 8139too leaves to 8139cp."""
+    return View(
+        lambda d, g: [f"net mac={d.config.mac or '*'} driver={driver}"] if g.has(driver) else [],
+        (f"{driver}?",),
+    )
+
+
 def _zpci(device: Any, guest: Guest) -> list[str]:
     """On s390x, each PCI function comes with its own zPCI IOMMU."""
     return ["iommu s390-iommu"] if guest.arch == "s390x" and device.transport == "pci" else []
@@ -164,6 +175,10 @@ GUEST_VIEW: dict[str, View] = {
         ],
         ("virtio_net",),
     ),
+    "e1000e": _card("e1000e"),
+    "e1000": _card("e1000"),
+    "rtl8139": _card("8139cp"),
+    "spapr-vlan": _card("ibmveth"),
     "virtio-scsi": View(lambda d, g: [virtio(d, 8, "virtio_scsi")], ("virtio_scsi",)),
     "scsi-hd": View(lambda d, g: [f"block bus=scsi ro={_ro(d)} readable=yes"], ("sd_mod",)),
     "virtio-9p": View(

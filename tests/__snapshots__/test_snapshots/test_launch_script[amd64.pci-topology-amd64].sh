@@ -27,6 +27,12 @@ exec qemu-system-x86_64 \
     -object rng-builtin,id=rng-rng0 \
     -device virtio-rng-pci,id=rng0,rng=rng-rng0,bus=pcibr1,addr=0x3,disable-modern=off \
     -device vfio-pci,id=nic1,host=0000:3b:00.1,x-pci-vendor-id=0x8086,x-pci-device-id=0x1572,bus=rp2 \
+    -netdev user,id=netdev-net1 \
+    -device e1000e,id=net1,netdev=netdev-net1,mac=52:54:00:00:10:01 \
+    -netdev user,id=netdev-net2 \
+    -device e1000,id=net2,netdev=netdev-net2,mac=52:54:00:00:10:02,bus=pcibr1,addr=0x4 \
+    -netdev user,id=netdev-net3 \
+    -device rtl8139,id=net3,netdev=netdev-net3,mac=52:54:00:00:10:03,romfile= \
     -object memory-backend-file,id=mem-nvdimm0,mem-path=/var/lib/genqemu/pmem.img,size=4G,share=on,readonly=on \
     -device nvdimm,id=nvdimm0,memdev=mem-nvdimm0,unarmed=on \
     -device pvpanic,id=panic0,events=3 \

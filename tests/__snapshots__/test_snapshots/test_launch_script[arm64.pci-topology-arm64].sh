@@ -27,6 +27,12 @@ exec qemu-system-aarch64 \
     -device virtio-blk-device,id=disk0,drive=drive-disk0 \
     -device virtio-scsi-pci,id=scsi0,bus=pcibr1,addr=0x1 \
     -device vfio-pci,id=hostdev0,sysfsdev=/sys/bus/mdev/devices/4b20d080-1b54-4048-85b3-a6a62d165c01 \
+    -netdev user,id=netdev-net1 \
+    -device e1000e,id=net1,netdev=netdev-net1,mac=52:54:00:00:20:01 \
+    -netdev user,id=netdev-net2 \
+    -device e1000,id=net2,netdev=netdev-net2,mac=52:54:00:00:20:02,bus=pcibr1,addr=0x3 \
+    -netdev user,id=netdev-net3 \
+    -device rtl8139,id=net3,netdev=netdev-net3,mac=52:54:00:00:20:03,romfile= \
     -object memory-backend-file,id=mem-nvdimm0,mem-path=/var/lib/genqemu/arm.pmem,size=512M,share=on \
     -device nvdimm,id=nvdimm0,memdev=mem-nvdimm0 \
     -device pvpanic-pci,id=panic0 \

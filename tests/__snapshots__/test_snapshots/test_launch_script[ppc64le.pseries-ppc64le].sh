@@ -17,6 +17,14 @@ exec qemu-system-ppc64 \
     -blockdev driver=raw,node-name=drive-disk0,file.driver=file,file.filename=/var/lib/genqemu/pseries.img \
     -device virtio-blk-pci,id=disk0,drive=drive-disk0,bus=br0,addr=0x1 \
     -device vfio-pci,id=hostdev0,host=0001:01:00.0 \
+    -netdev user,id=netdev-net0 \
+    -device spapr-vlan,id=net0,netdev=netdev-net0,mac=52:54:00:00:40:04,bootindex=2 \
+    -netdev user,id=netdev-net1 \
+    -device e1000e,id=net1,netdev=netdev-net1,mac=52:54:00:00:40:01 \
+    -netdev user,id=netdev-net2 \
+    -device e1000,id=net2,netdev=netdev-net2,mac=52:54:00:00:40:02,bus=br0,addr=0x2 \
+    -netdev user,id=netdev-net3 \
+    -device rtl8139,id=net3,netdev=netdev-net3,mac=52:54:00:00:40:03,romfile= \
     -object memory-backend-file,id=mem-nvdimm0,mem-path=/var/lib/genqemu/pseries.pmem,size=262272K \
     -device nvdimm,id=nvdimm0,memdev=mem-nvdimm0,label-size=128K,uuid=3b3c4dd6-4d0b-4e33-9a2a-1b8a3f6c9e10 \
     -device pvpanic-pci,id=panic0 \

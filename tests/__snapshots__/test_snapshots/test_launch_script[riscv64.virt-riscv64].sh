@@ -19,6 +19,12 @@ exec qemu-system-riscv64 \
     -blockdev driver=raw,node-name=drive-disk0,file.driver=file,file.filename=/var/lib/genqemu/riscv64.img \
     -device virtio-blk-pci,id=disk0,drive=drive-disk0,bus=rp0 \
     -device vfio-pci,id=hostdev0,host=0000:01:00.0 \
+    -netdev user,id=netdev-net0 \
+    -device e1000e,id=net0,netdev=netdev-net0,mac=52:54:00:00:30:01 \
+    -netdev user,id=netdev-net1 \
+    -device e1000,id=net1,netdev=netdev-net1,mac=52:54:00:00:30:02,bus=pcibr0,addr=0x2 \
+    -netdev user,id=netdev-net2 \
+    -device rtl8139,id=net2,netdev=netdev-net2,mac=52:54:00:00:30:03,romfile= \
     -device pvpanic-pci,id=panic0 \
     -device loader,id=loader0,file=/var/lib/genqemu/riscv64.blob,addr=0x88000000,force-raw=on \
     "$@"
