@@ -29,6 +29,8 @@ exec qemu-system-x86_64 \
     -device vfio-pci,id=nic1,host=0000:3b:00.1,x-pci-vendor-id=0x8086,x-pci-device-id=0x1572,bus=rp2 \
     -object memory-backend-file,id=mem-nvdimm0,mem-path=/var/lib/genqemu/pmem.img,size=4G,share=on,readonly=on \
     -device nvdimm,id=nvdimm0,memdev=mem-nvdimm0,unarmed=on \
+    -device i6300esb,id=watchdog0,bus=pcibr1,addr=0x4 \
+    -action watchdog=poweroff \
     -device pvpanic,id=panic0,events=3 \
     -serial chardev:console \
     -device loader,id=loader0,file=/var/lib/genqemu/blob.bin,addr=0x40000000,force-raw=on \

@@ -29,6 +29,7 @@ exec qemu-system-aarch64 \
     -device vfio-pci,id=hostdev0,sysfsdev=/sys/bus/mdev/devices/4b20d080-1b54-4048-85b3-a6a62d165c01 \
     -object memory-backend-file,id=mem-nvdimm0,mem-path=/var/lib/genqemu/arm.pmem,size=512M,share=on \
     -device nvdimm,id=nvdimm0,memdev=mem-nvdimm0 \
+    -device i6300esb,id=watchdog0 \
     -device pvpanic-pci,id=panic0 \
     -device loader,id=loader0,file=/var/lib/genqemu/arm-topology.dtb,addr=0x48000000 \
     "$@"

@@ -19,6 +19,7 @@ exec qemu-system-riscv64 \
     -blockdev driver=raw,node-name=drive-disk0,file.driver=file,file.filename=/var/lib/genqemu/riscv64.img \
     -device virtio-blk-pci,id=disk0,drive=drive-disk0,bus=rp0 \
     -device vfio-pci,id=hostdev0,host=0000:01:00.0 \
+    -device i6300esb,id=watchdog0 \
     -device pvpanic-pci,id=panic0 \
     -device loader,id=loader0,file=/var/lib/genqemu/riscv64.blob,addr=0x88000000,force-raw=on \
     "$@"
