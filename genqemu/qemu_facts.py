@@ -38,6 +38,10 @@ CONFIDENTIAL_PROPERTIES: dict[str, tuple[str, ...]] = {
     "pef-guest": (),
 }
 
+# What QEMU does when a watchdog expires (-action watchdog=ACTION; the
+# older -watchdog-action takes the same values). One action for the VM.
+WATCHDOG_ACTIONS = ("reset", "shutdown", "poweroff", "pause", "debug", "none", "inject-nmi")
+
 # The QEMU versions the test suite starts every example on, every arch
 # (tests/test_acceptance.py): Debian 12's and the newest Debian builds for it.
 CHECKED_VERSIONS = ("7.2", "10.0")

@@ -171,6 +171,7 @@ NOT_HERE = {
         "pcie-root-port": 'pseries: PCI Bridge lacks a "chassis_nr" property',
         "pcie-pci-bridge": 'pseries: PCI Bridge lacks a "chassis_nr" property',
         "vfio-ccw": "s390x channel I/O only",
+        "ib700": "pseries: No 'ISA' bus found for device 'ib700'",
     },
     "s390x": {
         "nvdimm": "s390-ccw-virtio has no memory hotplug for NVDIMMs",

@@ -3,7 +3,16 @@
 Importing this package defines every kind; `DEVICE` checks a device table.
 """
 
-from genqemu.devices import console, memory, misc, network, platform, storage, topology
+from genqemu.devices import (
+    console,
+    memory,
+    misc,
+    network,
+    platform,
+    storage,
+    topology,
+    watchdog,
+)
 from genqemu.devices.base import DEVICE, Device, PciDevice, VirtioDevice
 
 __all__ = [
@@ -18,4 +27,5 @@ __all__ = [
     "platform",
     "storage",
     "topology",
+    "watchdog",
 ]

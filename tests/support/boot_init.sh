@@ -84,6 +84,14 @@ for device in /sys/bus/*/drivers/pvpanic*/*; do
     [ -e "$device/driver" ] || continue
     echo "pvpanic ${device##*/} driver=$(name_of "$device/driver")"
 done
+for watchdog in /sys/class/watchdog/*; do
+    # Listed, never opened: opening /dev/watchdogN starts the timer. Named by
+    # the identity its driver gives it (diag288_wdt's has no device to bind).
+    [ -e "$watchdog" ] || continue
+    name=${watchdog##*/}
+    [ -c "/dev/$name" ] && node=yes || node=no
+    echo "watchdog $name identity=$(tr ' ' _ <"$watchdog/identity") dev=$node"
+done
 for unit in /sys/class/iommu/*; do
     [ -e "$unit" ] && echo "iommu ${unit##*/}"
 done

@@ -160,6 +160,12 @@ def _zpci(device: Any, guest: Guest) -> list[str]:
     return ["iommu s390-iommu"] if guest.arch == "s390x" and device.transport == "pci" else []
 
 
+def _watchdog(module: str, identity: str) -> Callable[[Any, Guest], list[str]]:
+    """A watchdog the kernel registered (/dev/watchdogN), named by the identity
+    its driver gives it, where the kernel has that driver."""
+    return lambda d, g: [f"watchdog identity={identity} dev=yes"] if g.has(module) else []
+
+
 GUEST_VIEW: dict[str, View] = {
     "virtio-blk": View(
         lambda d, g: [
@@ -208,6 +214,14 @@ GUEST_VIEW: dict[str, View] = {
     "nvdimm": View(_nvdimm, ("nfit?", "nd_pmem?")),
     # A blob in guest memory: nothing for the guest to list.
     "loader": View(lambda d, g: []),
+    "i6300esb": View(_watchdog("i6300esb", "i6300ESB_timer"), ("i6300esb?",)),
+    # Without a diag288 device, diag288_wdt's insmod fails (DIAGNOSE 288
+    # raises a program check), so it is loaded on every s390x guest.
+    "diag288": View(_watchdog("diag288_wdt", "z_Watchdog"), ("diag288_wdt?",)),
+    # ISA cannot be enumerated: ib700wdt claims a watchdog at its fixed ports
+    # whether or not one is there, so the init does not load it (it would show
+    # on every PC guest) and the guest has nothing to say about the ib700.
+    "ib700": View(lambda d, g: []),
     "vfio-pci": NEEDS_HOST,
     "vfio-ccw": NEEDS_HOST,
     "vfio-ap": NEEDS_HOST,
@@ -289,7 +303,7 @@ def normalize(line: str) -> str:
     """A guest line without its instance name: `block vda bus=virtio` -> `block bus=virtio`."""
     kind, _, rest = line.partition(" ")
     name, _, details = rest.partition(" ")
-    if kind in ("virtio", "block", "net", "port", "pci", "pvpanic"):
+    if kind in ("virtio", "block", "net", "port", "pci", "pvpanic", "watchdog"):
         if kind == "virtio" and " bus=ccw " not in f" {details} ":
             details = re.sub(r" at=\S*", "", details)
         return f"{kind} {details}".rstrip()

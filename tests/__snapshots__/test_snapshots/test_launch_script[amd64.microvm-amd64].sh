@@ -18,5 +18,6 @@ exec qemu-system-x86_64 \
     -netdev tap,id=netdev-net0,ifname=tap-micro,script=no,downscript=no \
     -device virtio-net-device,id=net0,netdev=netdev-net0 \
     -device vhost-vsock-device,id=vsock0,guest-cid=4 \
+    -device ib700,id=watchdog0 \
     -device pvpanic,id=panic0 \
     "$@"
