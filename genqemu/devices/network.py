@@ -22,7 +22,8 @@ class VirtioNet(VirtioDevice):
     backend_id: str = backend_id_key("-netdev (and, for vhost-user, its chardev)", "netdev-")
     netdev: Netdev = key(
         NETDEV,
-        doc='host backend: a table with type = "user", "tap", "macvtap", "ipvtap" or "vhost-user"',
+        doc='host backend: a table with type = "user", "tap", "macvtap", "ipvtap", "vhost-user", '
+        '"bridge", "socket", "stream" or "dgram"',
     )
     mac: str | None = key(MAC, default=None, doc="MAC address; default: QEMU picks one")
     bootindex: int | None = key(Integer(min=0), default=None, doc="boot order")
