@@ -23,7 +23,9 @@ from support.qmp import paused_qemu
 
 from genqemu.build import build
 from genqemu.errors import ConfigError
+from genqemu.importer import import_text
 from genqemu.launch import plan
+from genqemu.output import to_json
 
 
 def nic(netdev: dict[str, Any]) -> dict[str, Any]:
@@ -90,6 +92,18 @@ def test_each_netdev_renders_in_both_syntaxes(
     assert netdev_arg(netdev) == qemuopts
     expected = {"type": netdev["type"], "id": "netdev-net0", **document}
     assert json.loads(netdev_arg(netdev, "json")) == expected
+
+
+@pytest.mark.parametrize("syntax", ["qemuopts", "json"])
+@pytest.mark.parametrize(("netdev", "qemuopts", "document"), RENDERED)
+def test_import_types_each_netdev(
+    netdev: dict[str, Any], qemuopts: str, document: dict[str, Any], syntax: str
+) -> None:
+    """`genqemu import` gives back the netdev table, not extra_args."""
+    launch = plan(build(nic(netdev), "amd64", settings=TEST_SETTINGS), syntax)
+    result = import_text(to_json(launch))
+    assert "extra_args" not in result.config
+    assert result.config["device"][0]["netdev"] == netdev
 
 
 REFUSED = [
