@@ -23,7 +23,7 @@ _HOST = Text(
 )
 # -netdev socket parses HOST:PORT itself, with no IPv6 (QEMU 7.2: "can't resolve host").
 _HOST_PORT = Text(
-    pattern=r"([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)?:([1-9][0-9]{0,4})\Z",
+    pattern=r"([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)?:(0|[1-9][0-9]{0,4})\Z",
     hint="write HOST:PORT, e.g. '127.0.0.1:5000' (a host name or IPv4 address; no IPv6)",
 )
 _BRIDGE = Text(
@@ -129,9 +129,9 @@ class VhostUserNetdev(QueuedNetdev):
     socket: str = key(PATH, doc="unix socket of the vhost-user backend")
 
 
-def _port_ok(value: str | None) -> bool:
-    """A HOST:PORT whose port is 1..65535 (the pattern allows up to 99999)."""
-    return value is None or ":" not in value or 1 <= int(value.rpartition(":")[2]) <= 65535
+def _port_ok(value: str | None, least: int = 1) -> bool:
+    """A HOST:PORT whose port is least..65535 (the pattern allows 0 to 99999)."""
+    return value is None or ":" not in value or least <= int(value.rpartition(":")[2]) <= 65535
 
 
 def _one_address(model: Model, prefix: str, problems: Problems) -> None:
@@ -166,7 +166,9 @@ class SocketNetdev(Netdev):
 
     type = "socket"
     listen: str | None = key(
-        _HOST_PORT, default=None, doc="wait for a QEMU to connect here: [HOST]:PORT"
+        _HOST_PORT,
+        default=None,
+        doc="wait for a QEMU to connect here: [HOST]:PORT (port 0: any free one)",
     )
     connect: str | None = key(
         _HOST_PORT, default=None, doc="connect to a QEMU listening at HOST:PORT"
@@ -187,8 +189,9 @@ class SocketNetdev(Netdev):
                 self.toml_path, f"set exactly one of listen, connect, mcast or udp (got {got})"
             )
         for name in ("listen", "connect", "mcast", "udp", "localaddr"):
-            if not _port_ok(getattr(self, name)):
-                problems.add(f"{self.toml_path}.{name}", "the port must be 1..65535")
+            least = 0 if name == "listen" else 1  # listen on 0: the kernel picks one
+            if not _port_ok(getattr(self, name), least):
+                problems.add(f"{self.toml_path}.{name}", f"the port must be {least}..65535")
         if self.udp is not None and (self.localaddr is None or ":" not in self.localaddr):
             problems.add(f"{self.toml_path}.localaddr", "required with udp: the local HOST:PORT")
         elif self.localaddr is not None and self.mcast is None and self.udp is None:

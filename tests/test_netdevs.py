@@ -138,6 +138,8 @@ REFUSED = [
     ),
     ({"type": "socket", "connect": "[::1]:5"}, "device[0].netdev.connect", "no IPv6"),
     ({"type": "socket", "connect": "h:99999"}, "device[0].netdev.connect", "1..65535"),
+    ({"type": "socket", "connect": "h:0"}, "device[0].netdev.connect", "1..65535"),
+    ({"type": "socket", "listen": ":70000"}, "device[0].netdev.listen", "0..65535"),
     ({"type": "socket", "connect": "h"}, "device[0].netdev.connect", "write HOST:PORT"),
     ({"type": "socket", "udp": "h:1"}, "device[0].netdev.localaddr", "required with udp"),
     (

@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import os
 import re
-import socket
 import struct
 import subprocess
 from pathlib import Path
@@ -39,13 +38,6 @@ NEEDS_HOST = {  # device kinds that need a host device or a backend process
 }
 # bridge needs qemu-bridge-helper, a host bridge and /etc/qemu/bridge.conf.
 _HOST_NETDEVS = {"tap", "macvtap", "ipvtap", "vhost-user", "bridge"}
-
-
-def _free_port() -> int:
-    """A localhost TCP port nobody listens on now (parallel runs must not clash)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def fake_kernel(arch: str) -> bytes:
@@ -165,8 +157,8 @@ def localize(
         for name in ("path", "local_path", "remote_path"):  # stream and dgram sockets
             if name in netdev:
                 netdev[name] = str(folder / f"net{index}-{name}.sock")
-        if "listen" in netdev:
-            netdev["listen"] = f"127.0.0.1:{_free_port()}"
+        if "listen" in netdev:  # port 0 too, as hostfwd above
+            netdev["listen"] = "127.0.0.1:0"
         if device.get("kind") == "virtio-9p":
             share = folder / f"share{index}"
             share.mkdir()
