@@ -136,7 +136,8 @@ def test_every_emitted_property_exists(qemu: str, example: str, arch: str) -> No
         elif option[0] == "-netdev":
             items = parse_dict(option[1], implied="type")
             netdev_type = items["type"] or ""
-            unknown = set(items) - netdev_members(binary, netdev_type)
+            members = {name.split(".")[0] for name in items}  # addr.type: a member addr
+            unknown = members - netdev_members(binary, netdev_type)
             assert not unknown, f"-netdev {netdev_type} has no {sorted(unknown)}"
         elif option[0] == "-object":
             items = parse_dict(option[1], implied="qom-type")

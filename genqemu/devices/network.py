@@ -22,8 +22,8 @@ class NetworkCard(Device):
     backend_id: str = backend_id_key("-netdev (and, for vhost-user, its chardev)", "netdev-")
     netdev: Netdev = key(
         NETDEV,
-        doc='host backend: a table with type = "user", "tap", "macvtap", "ipvtap" or "vhost-user" '
-        "(virtio-net only)",
+        doc='host backend: a table with type = "user", "tap", "macvtap", "ipvtap", "bridge", '
+        '"socket", "stream", "dgram" or "vhost-user" (virtio-net only)',
     )
     mac: str | None = key(MAC, default=None, doc="MAC address; default: QEMU picks one")
     bootindex: int | None = key(Integer(min=0), default=None, doc="boot order")

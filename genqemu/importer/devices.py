@@ -14,6 +14,7 @@ from typing import Any
 
 from genqemu.importer.canon import GENERATED, PCI_ADDR, Piece, size_bytes
 from genqemu.importer.claims import Claim, Pool, Target, convert, given_id, to_int
+from genqemu.importer.netdevs import SOCKET_NETDEVS, socket_netdev
 from genqemu.importer.syntax import to_bool
 from genqemu.qemu_facts import CACHE_MODES
 from genqemu.values import format_size
@@ -213,6 +214,9 @@ def _netdev(netdev: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str,
         if "queues" in found:
             table["queues"] = to_int(found["queues"])
         claim.pieces.append(chardev)
+    elif kind in SOCKET_NETDEVS:
+        typed = socket_netdev(kind, rest)
+        return None if typed is None else {"netdev": typed}
     else:
         return None
     return {"netdev": table}

@@ -6,7 +6,7 @@ folder: a kernel QEMU will load for the arch, blank disk and flash images, a
 shared folder, socket and log paths, a migration stream that never ends.
 What cannot start in a sandbox is taken out and returned, so the caller
 checks its properties against QEMU's own lists instead: host devices and
-backends that are not here (tap and macvtap interfaces, vhost-user backends,
+backends that are not here (tap, macvtap and bridge interfaces, vhost-user backends,
 VFIO devices, a host TPM, /dev/vhost-vsock) and confidential-guest objects,
 which need KVM on matching hardware.
 """
@@ -36,7 +36,8 @@ NEEDS_HOST = {  # device kinds that need a host device or a backend process
     "vhost-user-scsi",
     "vhost-user-fs",
 }
-_HOST_NETDEVS = {"tap", "macvtap", "ipvtap", "vhost-user"}
+# bridge needs qemu-bridge-helper, a host bridge and /etc/qemu/bridge.conf.
+_HOST_NETDEVS = {"tap", "macvtap", "ipvtap", "vhost-user", "bridge"}
 
 
 def fake_kernel(arch: str) -> bytes:
@@ -153,6 +154,11 @@ def localize(
             netdev["hostfwd"] = [
                 re.sub(r":\d+-", ":0-", rule, count=1) for rule in netdev["hostfwd"]
             ]
+        for name in ("path", "local_path", "remote_path"):  # stream and dgram sockets
+            if name in netdev:
+                netdev[name] = str(folder / f"net{index}-{name}.sock")
+        if "listen" in netdev:  # port 0 too, as hostfwd above
+            netdev["listen"] = "127.0.0.1:0"
         if device.get("kind") == "virtio-9p":
             share = folder / f"share{index}"
             share.mkdir()

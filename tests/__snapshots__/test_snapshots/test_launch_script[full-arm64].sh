@@ -38,6 +38,14 @@ exec qemu-system-aarch64 \
     -device virtio-net-pci,id=net0,netdev=netdev-net0,mac=52:54:00:12:34:56 \
     -netdev tap,id=netdev-net1,ifname=tap-full,script=no,downscript=no,vhost=on \
     -device virtio-net-pci,id=net1,netdev=netdev-net1,mac=52:54:00:12:34:57 \
+    -netdev stream,id=netdev-net2,server=on,addr.type=unix,addr.path=/run/genqemu/full-net.sock \
+    -device virtio-net-pci,id=net2,netdev=netdev-net2,mac=52:54:00:12:34:58 \
+    -netdev dgram,id=netdev-net3,local.type=unix,local.path=/run/genqemu/full-dgram.sock,remote.type=unix,remote.path=/run/genqemu/peer-dgram.sock \
+    -device virtio-net-pci,id=net3,netdev=netdev-net3,mac=52:54:00:12:34:59 \
+    -netdev socket,id=netdev-net4,listen=127.0.0.1:5600 \
+    -device virtio-net-pci,id=net4,netdev=netdev-net4,mac=52:54:00:12:34:5a \
+    -netdev bridge,id=netdev-net5,br=br0 \
+    -device virtio-net-pci,id=net5,netdev=netdev-net5,mac=52:54:00:12:34:5b \
     -fsdev local,id=fsdev-share,path=/srv/genqemu/share,security_model=mapped-xattr,multidevs=remap \
     -device virtio-9p-pci,id=share,fsdev=fsdev-share,mount_tag=share \
     -device virtio-serial-pci,id=vser0,max_ports=4 \

@@ -37,15 +37,23 @@ exec qemu-system-s390x \
     -device virtio-net-ccw,id=net0,netdev=netdev-net0,mac=52:54:00:12:34:56,devno=fe.0.0004 \
     -netdev tap,id=netdev-net1,ifname=tap-full,script=no,downscript=no,vhost=on \
     -device virtio-net-ccw,id=net1,netdev=netdev-net1,mac=52:54:00:12:34:57,devno=fe.0.0005 \
+    -netdev stream,id=netdev-net2,server=on,addr.type=unix,addr.path=/run/genqemu/full-net.sock \
+    -device virtio-net-ccw,id=net2,netdev=netdev-net2,mac=52:54:00:12:34:58,devno=fe.0.0006 \
+    -netdev dgram,id=netdev-net3,local.type=unix,local.path=/run/genqemu/full-dgram.sock,remote.type=unix,remote.path=/run/genqemu/peer-dgram.sock \
+    -device virtio-net-ccw,id=net3,netdev=netdev-net3,mac=52:54:00:12:34:59,devno=fe.0.0007 \
+    -netdev socket,id=netdev-net4,listen=127.0.0.1:5600 \
+    -device virtio-net-ccw,id=net4,netdev=netdev-net4,mac=52:54:00:12:34:5a,devno=fe.0.0008 \
+    -netdev bridge,id=netdev-net5,br=br0 \
+    -device virtio-net-ccw,id=net5,netdev=netdev-net5,mac=52:54:00:12:34:5b,devno=fe.0.0009 \
     -fsdev local,id=fsdev-share,path=/srv/genqemu/share,security_model=mapped-xattr,multidevs=remap \
-    -device virtio-9p-ccw,id=share,fsdev=fsdev-share,mount_tag=share,devno=fe.0.0006 \
-    -device virtio-serial-ccw,id=vser0,max_ports=4,devno=fe.0.0007 \
+    -device virtio-9p-ccw,id=share,fsdev=fsdev-share,mount_tag=share,devno=fe.0.000a \
+    -device virtio-serial-ccw,id=vser0,max_ports=4,devno=fe.0.000b \
     -device virtconsole,id=hvc0,bus=vser0.0,chardev=console \
     -device virtserialport,id=agent0,bus=vser0.0,chardev=agent,name=org.qemu.guest_agent.0 \
     -serial chardev:serial-log \
     -object rng-random,id=rng-rng0,filename=/dev/urandom \
-    -device virtio-rng-ccw,id=rng0,rng=rng-rng0,max-bytes=1024,period=1000,devno=fe.0.0008 \
-    -device virtio-balloon-ccw,id=balloon0,deflate-on-oom=on,free-page-reporting=on,devno=fe.0.0009 \
-    -device vhost-vsock-ccw,id=vsock0,guest-cid=42,devno=fe.0.000a \
+    -device virtio-rng-ccw,id=rng0,rng=rng-rng0,max-bytes=1024,period=1000,devno=fe.0.000c \
+    -device virtio-balloon-ccw,id=balloon0,deflate-on-oom=on,free-page-reporting=on,devno=fe.0.000d \
+    -device vhost-vsock-ccw,id=vsock0,guest-cid=42,devno=fe.0.000e \
     -msg timestamp=on \
     "$@"
