@@ -62,6 +62,7 @@ SYNTAX: dict[str, tuple[Syntax, str | None, bool]] = {
     "-serial": ("plain", None, False),
     "-numa": ("qemuopts", "type", False),
     "-msg": ("qemuopts", None, False),  # parsed without an implied key
+    "-action": ("qemuopts", None, False),  # vl.c: qemu_opts_parse_noisily(..., false)
     "-incoming": ("plain", None, False),  # a URI: fd:N, exec:CMD, tcp:..., defer
     "-fw_cfg": ("qemuopts", "name", False),
 }
