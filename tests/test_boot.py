@@ -104,7 +104,7 @@ ON_EVERY_VERSION = DOCUMENTED_EXAMPLE
 
 # The guest kernel's panic banner. Under TCG on a loaded host, the s390x guest
 # of QEMU 7.2 has panicked once in several hundred boots ("Corrupt kernel
-# stack" in insmod; the same boot passed 30 times in a row alone): an emulation
+# stack" in insmod; the same boot passed 25 times in a row alone): an emulation
 # flake, not a config defect. A boot that panics is run once more; a panic that
 # repeats fails the test, and every retry is named in the boot-time report.
 PANIC = "Kernel panic - not syncing"
