@@ -17,6 +17,7 @@ from genqemu.flash import Firmware, FlashImage, PathOrImage
 from genqemu.process import INCOMING, Incoming, RunAs
 from genqemu.qemu_facts import VERSION_PATTERN
 from genqemu.schema import Model, Problems, Table, key
+from genqemu.smbios import Smbios
 from genqemu.values import Boolean, Integer, ListOf, MapOf, Scalar, Size, Text, format_size
 
 MIB = 1 << 20
@@ -316,6 +317,9 @@ class Config(Model):
         default=[],
         doc="flash images in unit order (`-drive if=pflash`), each a path (read-write) or "
         "{ file = PATH, read_only = true }; [firmware] is the safer way to UEFI",
+    )
+    smbios: Smbios | None = key(
+        Table(Smbios), default=None, doc="DMI tables: BIOS, system, board and chassis makers"
     )
     vga: str | None = key(
         Text(choices=("std", "cirrus", "vmware", "qxl", "virtio", "none")),

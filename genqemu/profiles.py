@@ -209,6 +209,7 @@ class Profile(Model):
         doc="how a guest RAM backend is attached: -numa node,memdev= or -machine memory-backend=",
     )
     fw_cfg: bool = key(Boolean(), default=False, doc="the machines have a fw_cfg device")
+    smbios: bool = key(Boolean(), default=False, doc="QEMU takes -smbios for this arch")
     descriptor_arch: str | None = key(
         NAME,
         default=None,

@@ -42,6 +42,12 @@ CONFIDENTIAL_PROPERTIES: dict[str, tuple[str, ...]] = {
 # older -watchdog-action takes the same values). One action for the VM.
 WATCHDOG_ACTIONS = ("reset", "shutdown", "poweroff", "pause", "debug", "none", "inject-nmi")
 
+# The SMBIOS structure type of each [smbios] table (-smbios type=N), and of
+# its oem_strings (type 11, one value= each). The template writes these
+# numbers, the importer reads them back.
+SMBIOS_TYPES: dict[str, int] = {"bios": 0, "system": 1, "baseboard": 2, "chassis": 3}
+SMBIOS_OEM_TYPE = 11
+
 # The QEMU versions the test suite starts every example on, every arch
 # (tests/test_acceptance.py): Debian 12's and the newest Debian builds for it.
 CHECKED_VERSIONS = ("7.2", "10.0")
@@ -75,4 +81,6 @@ def lacks(target: str, spelling: str) -> str | None:
 GLOBALS: dict[str, object] = {
     "cache_modes": CACHE_MODES,
     "confidential_properties": CONFIDENTIAL_PROPERTIES,
+    "smbios_types": SMBIOS_TYPES,
+    "smbios_oem_type": SMBIOS_OEM_TYPE,
 }

@@ -90,7 +90,7 @@ IMPLIED_KEY: dict[str, str | None] = {
     "spice": None,
     "iscsi": None,
     "acpitable": None,
-    "smbios": "type",
+    "smbios": None,  # "-smbios 1,serial=x": "Must specify type= or file="
     "run-with": None,
     "semihosting-config": "enable",
     "compat": None,

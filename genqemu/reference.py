@@ -143,6 +143,11 @@ def _top_level(profiles: dict[str, Any]) -> list[str]:
         check = Config.fields[name].check
         if isinstance(check, Table):
             out += _section(f"[{name}]", check.model, vm, prefix=f"{name}.")
+            for sub, field in check.model.fields.items():  # [smbios.system]
+                if isinstance(field.check, Table):
+                    out += _section(
+                        f"[{name}.{sub}]", field.check.model, vm, prefix=f"{name}.{sub}."
+                    )
         elif isinstance(check, ListOf) and isinstance(check.item, Table):
             out += _section(f"[[{name}]]", check.item.model, listed.get(name, {}))
     properties = {  # _confidential.j2 writes those qemu_facts lists, each from its key

@@ -221,7 +221,7 @@ def _check_cpu_model(
 
 
 def _check_host_features(config: Config, profile: Profile, problems: Problems) -> None:
-    """Whole-VM rules: shared RAM for vhost-user, fw_cfg, the confidential object."""
+    """Whole-VM rules: shared RAM for vhost-user, fw_cfg, SMBIOS, the confidential object."""
     memory = config.memory
     for device in config.device:
         if device.needs_shared_memory and not (memory and memory.share):
@@ -236,6 +236,11 @@ def _check_host_features(config: Config, profile: Profile, problems: Problems) -
             "fw_cfg",
             f"{profile.arch} machines have no fw_cfg device: remove "
             "the [[fw_cfg]] entries for this arch",
+        )
+    if config.smbios and not profile.smbios:
+        problems.add(
+            "smbios",
+            f"QEMU has no SMBIOS tables on {profile.arch}: remove [smbios] for this arch",
         )
     confidential = config.confidential
     if confidential is not None and confidential.type not in profile.devices:

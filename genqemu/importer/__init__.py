@@ -49,6 +49,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     from genqemu.importer.claims import Pool, Target
     from genqemu.importer.devices import device_claims
     from genqemu.importer.flash import pflash_claims
+    from genqemu.importer.smbios import smbios_claims
     from genqemu.importer.source import read_invocation
     from genqemu.importer.syntax import split_options
     from genqemu.importer.toplevel import machine_claim, machine_type, simple_claims
@@ -80,7 +81,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     names = _serial_names(options, given)
     claims += device_claims(pool, target, names)
     claims += chardev_claims(pool, names)
-    claims += simple_claims(pool, target)
+    claims += simple_claims(pool, target) + smbios_claims(pool)
     order_claims(claims, options)
     fixed: dict[str, Any] = {}
     if invocation.binary != profile.binary:

@@ -92,6 +92,19 @@ for watchdog in /sys/class/watchdog/*; do
     [ -c "/dev/$name" ] && node=yes || node=no
     echo "watchdog $name identity=$(tr ' ' _ <"$watchdog/identity") dev=$node"
 done
+# SMBIOS: the system serial and product (where a serial is set: QEMU's
+# default tables have none), then each OEM string (type 11; its raw entry is
+# a 5-byte header, then the strings, each ending in a NUL).
+dmi=/sys/class/dmi/id
+if [ -n "$(cat $dmi/product_serial 2>/dev/null)" ]; then
+    echo "dmi product=$(cat $dmi/product_name) serial=$(cat $dmi/product_serial)"
+fi
+for entry in /sys/firmware/dmi/entries/11-*; do
+    [ -e "$entry/raw" ] || continue
+    dd if="$entry/raw" bs=1 skip=5 2>/dev/null | tr '\0' '\n' | while read -r string; do
+        [ -n "$string" ] && echo "oem $string"
+    done
+done
 for unit in /sys/class/iommu/*; do
     [ -e "$unit" ] && echo "iommu ${unit##*/}"
 done

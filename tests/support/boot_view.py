@@ -257,13 +257,31 @@ def guest_modules() -> list[str]:
     return modules
 
 
+def smbios_view(smbios: Any, guest: Guest) -> list[str]:
+    """The lines of a raw config's [smbios]: on amd64 SeaBIOS and OVMF hand the
+    tables on; on arm64 only UEFI firmware does (a direct kernel boot has none)."""
+    if not smbios or not (guest.arch == "amd64" or guest.firmware):
+        return []
+    system = smbios.get("system") or {}
+    lines = [f"oem {string}" for string in smbios.get("oem_strings", [])]
+    if system.get("serial"):
+        lines.append(f"dmi product={system.get('product', '*')} serial={system['serial']}")
+    return lines
+
+
 def expected_view(
-    devices: Sequence[Any], guest: Guest, serial_ports: int, extra_args: Sequence[str] = ()
+    devices: Sequence[Any],
+    guest: Guest,
+    serial_ports: int,
+    extra_args: Sequence[str] = (),
+    smbios: Any = None,
 ) -> list[str]:
-    """The guest's lines for these devices, sorted; `*` in a line matches anything."""
+    """The guest's lines for these devices (and the raw [smbios]), sorted; `*` in a
+    line matches anything."""
     lines = [f"console {CONSOLE[guest.arch]}", *SERIAL_PORTS[guest.arch](serial_ports)]
     if guest.firmware:
         lines += ["firmware efi", f"secure-boot {'on' if guest.secure_boot else 'off'}"]
+    lines += smbios_view(smbios, guest)
     for device in devices:
         view = GUEST_VIEW.get(device.kind)
         if view is None:

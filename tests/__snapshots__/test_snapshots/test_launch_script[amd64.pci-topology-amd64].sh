@@ -9,6 +9,11 @@ exec qemu-system-x86_64 \
     -no-user-config \
     -nodefaults \
     -no-shutdown \
+    -smbios 'type=0,vendor=Example Firmware,version=1.2,date=01/31/2024' \
+    -smbios 'type=1,manufacturer=Example,, Inc.,product=Topology Lab,serial=PT-0001,family=lab' \
+    -smbios 'type=2,manufacturer=Example,, Inc.,asset=rack 4' \
+    -smbios 'type=3,manufacturer=Example,, Inc.,asset=rack 4' \
+    -smbios 'type=11,value=ds=nocloud;s=http://10.0.2.2:8000/' \
     -kernel /var/lib/genqemu/vmlinuz \
     -append 'console=ttyS0 intel_iommu=on' \
     -fw_cfg name=opt/com.example/role,string=worker \

@@ -15,6 +15,8 @@ exec qemu-system-aarch64 \
     -nodefaults \
     -drive if=pflash,format=raw,unit=0,file.driver=file,file.filename=/usr/share/AAVMF/AAVMF_CODE.fd,readonly=on \
     -drive if=pflash,format=raw,unit=1,file.driver=file,file.filename=/var/lib/genqemu/arm-topology.vars.fd \
+    -smbios 'type=1,manufacturer=Example,, Inc.,product=Arm Topology,serial=AT-0001' \
+    -smbios type=11,value=role=edge \
     -fw_cfg name=opt/com.example/role,string=edge \
     -incoming 'exec:cat /var/lib/genqemu/arm-topology.migration' \
     -device pcie-root-port,id=rp0,chassis=1,hotplug=on \
