@@ -89,3 +89,28 @@ def test_an_unknown_action_lists_the_valid_ones() -> None:
 def test_diag288_has_no_pci_keys() -> None:
     ((path, _),) = problems({"device": [{"kind": "diag288", "addr": "0x3"}]}, "s390x")
     assert path == "device[0].addr"
+
+
+def test_import_gives_the_watchdog_its_action_and_passes_other_events_through() -> None:
+    from genqemu.importer import import_text
+
+    line = "qemu-system-x86_64 -machine q35 -device i6300esb -action watchdog=poweroff"
+    typed = import_text(line + " -action panic=pause")
+    assert typed.config["device"] == [{"kind": "i6300esb", "action": "poweroff"}]
+    assert typed.config["extra_args"] == ["-action", "panic=pause"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "-device pvpanic -action watchdog=pause",  # no watchdog to hold it
+        "-device i6300esb -action watchdog=pause,reboot=shutdown",  # another event too
+        "-device i6300esb -action watchdog=pause -action watchdog=none",  # QEMU takes the last
+    ],
+)
+def test_import_passes_an_action_no_watchdog_can_hold_through(line: str) -> None:
+    from genqemu.importer import import_text
+
+    result = import_text(f"qemu-system-x86_64 -machine q35 {line}")
+    assert "action" not in result.config["device"][0]
+    assert "-action" in result.config["extra_args"]

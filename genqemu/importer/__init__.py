@@ -38,6 +38,7 @@ class ImportResult:
 def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED) -> ImportResult:
     """Import a command line, launch script or JSON argv; GenqemuError for bad input.
     The profiles and templates are those of `settings` (default: the shipped ones)."""
+    from genqemu.importer.actions import action_claims
     from genqemu.importer.assemble import Assembly, order_claims
     from genqemu.importer.backends import (
         chardev_claims,
@@ -79,7 +80,9 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     )
     claims += qmp_claims(pool)
     names = _serial_names(options, given)
-    claims += device_claims(pool, target, names)
+    devices = device_claims(pool, target, names)
+    action_claims(pool, devices)
+    claims += devices
     claims += chardev_claims(pool, names)
     claims += simple_claims(pool, target) + smbios_claims(pool)
     order_claims(claims, options)

@@ -19,5 +19,6 @@ exec qemu-system-x86_64 \
     -device virtio-net-device,id=net0,netdev=netdev-net0 \
     -device vhost-vsock-device,id=vsock0,guest-cid=4 \
     -device ib700,id=watchdog0 \
+    -action watchdog=pause \
     -device pvpanic,id=panic0 \
     "$@"

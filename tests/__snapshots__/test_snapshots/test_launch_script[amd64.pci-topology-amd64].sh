@@ -41,6 +41,7 @@ exec qemu-system-x86_64 \
     -object memory-backend-file,id=mem-nvdimm0,mem-path=/var/lib/genqemu/pmem.img,size=4G,share=on,readonly=on \
     -device nvdimm,id=nvdimm0,memdev=mem-nvdimm0,unarmed=on \
     -device i6300esb,id=watchdog0,bus=pcibr1,addr=0x5 \
+    -action watchdog=poweroff \
     -device pvpanic,id=panic0,events=3 \
     -serial chardev:console \
     -device loader,id=loader0,file=/var/lib/genqemu/blob.bin,addr=0x40000000,force-raw=on \

@@ -38,6 +38,7 @@ exec qemu-system-aarch64 \
     -object memory-backend-file,id=mem-nvdimm0,mem-path=/var/lib/genqemu/arm.pmem,size=512M,share=on \
     -device nvdimm,id=nvdimm0,memdev=mem-nvdimm0 \
     -device i6300esb,id=watchdog0 \
+    -action watchdog=reset \
     -device pvpanic-pci,id=panic0 \
     -device loader,id=loader0,file=/var/lib/genqemu/arm-topology.dtb,addr=0x48000000 \
     "$@"

@@ -26,6 +26,7 @@ exec qemu-system-riscv64 \
     -netdev user,id=netdev-net2 \
     -device rtl8139,id=net2,netdev=netdev-net2,mac=52:54:00:00:30:03,romfile= \
     -device i6300esb,id=watchdog0 \
+    -action watchdog=none \
     -device pvpanic-pci,id=panic0 \
     -device loader,id=loader0,file=/var/lib/genqemu/riscv64.blob,addr=0x88000000,force-raw=on \
     "$@"

@@ -21,6 +21,7 @@ exec qemu-system-s390x \
     -object rng-builtin,id=rng-rng0 \
     -device virtio-rng-pci,id=rng0,rng=rng-rng0 \
     -device diag288,id=watchdog0 \
+    -action watchdog=shutdown \
     -device loader,id=loader0,file=/var/lib/genqemu/s390x.bin,addr=0x8000000 \
     -fsdev proxy,id=fsdev-fs0,socket=/run/genqemu/virtfs-proxy.sock \
     -device virtio-9p-ccw,id=fs0,fsdev=fsdev-fs0,mount_tag=hostshare,devno=fe.0.0004 \
