@@ -190,7 +190,7 @@ def test_guest_sees_the_declared_devices(
 
     serial_ports = max(1, sum(1 for d in vm.devices if d.kind == "serial"))
     uefi, secure_boot = uefi_boot(config)
-    guest = Guest(arch, vm.machine_type, uefi, kit.has, secure_boot)
+    guest = Guest(arch, vm.machine_type, uefi, kit.has, secure_boot, vm.config)
     expected = expected_view(vm.devices, guest, serial_ports, config.get("extra_args", []))
     missing, unexpected = unmatched(expected, guest_view(block))
     assert (missing, unexpected) == ([], []), "\n".join(

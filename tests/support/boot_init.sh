@@ -73,6 +73,16 @@ for disk in /sys/block/*; do
     if dd if="/dev/$name" of=/dev/null bs=512 count=1 2>/dev/null; then line="$line readable=yes"; else line="$line readable=no"; fi
     echo "$line"
 done
+for controller in /sys/class/nvme/*; do
+    # NVMe controllers (their namespaces are block devices above), with the
+    # serial QEMU pads to 20 characters, then each namespace's id and size.
+    [ -e "$controller/serial" ] || continue
+    echo "nvme ${controller##*/} serial=$(sed 's/ *$//' "$controller/serial")"
+    for namespace in "$controller"/nvme*n*; do
+        [ -e "$namespace/nsid" ] || continue
+        echo "nvme-ns ${namespace##*/} nsid=$(cat "$namespace/nsid") size=$(cat "$namespace/size")"
+    done
+done
 for device in /sys/bus/pci/devices/*; do
     # QEMU's own PCI devices (vendor 1b36: bridges, root ports, pvpanic-pci)
     # but the host bridge; virtio devices are listed above.
