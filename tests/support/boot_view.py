@@ -316,7 +316,18 @@ def normalize(line: str) -> str:
     """A guest line without its instance name: `block vda bus=virtio` -> `block bus=virtio`."""
     kind, _, rest = line.partition(" ")
     name, _, details = rest.partition(" ")
-    if kind in ("virtio", "block", "net", "port", "pci", "pvpanic", "watchdog", "nvme", "nvme-ns"):
+    if kind in (
+        "virtio",
+        "block",
+        "net",
+        "port",
+        "pci",
+        "pvpanic",
+        "watchdog",
+        "nvme",
+        "nvme-ns",
+        "data",
+    ):
         if kind == "virtio" and " bus=ccw " not in f" {details} ":
             details = re.sub(r" at=\S*", "", details)
         return f"{kind} {details}".rstrip()
