@@ -15,7 +15,9 @@ from support.qmp import paused_qemu
 
 from genqemu.build import build
 from genqemu.errors import ConfigError
+from genqemu.importer import import_text
 from genqemu.launch import plan
+from genqemu.output import to_json
 from genqemu.render import render
 
 
@@ -181,3 +183,31 @@ def test_qemu_opens_the_declared_chain_and_reads_through_it(
                     break
                 time.sleep(0.1)
             assert copy.read_bytes()[:1024] == b"\x5a" * 512 + b"\xa5" * 512
+
+
+def test_import_types_a_chain_genqemu_wrote() -> None:
+    chain = [{"file": "/mid", "format": "qcow2"}, {"file": "/base", "format": "raw"}]
+    raw = {
+        "device": [
+            {"kind": "virtio-blk", "file": "/o", "format": "qcow2", "backing": chain},
+            {"kind": "nvme"},
+            {"kind": "nvme-ns", "file": "/n", "format": "qed", "backing": chain[1:]},
+        ]
+    }
+    result = import_text(to_json(plan(build(raw, "amd64"))), None, TEST_SETTINGS)
+    assert not result.passthrough
+    devices = result.config["device"]
+    assert [d.get("backing") for d in devices] == [chain, None, chain[1:]]
+
+
+def test_import_passes_a_chain_with_other_node_names_through() -> None:
+    text = (
+        "qemu-system-x86_64 -machine q35 "
+        "-blockdev driver=file,node-name=bf,filename=/b,read-only=on "
+        "-blockdev driver=raw,node-name=b,file=bf,read-only=on "
+        "-blockdev driver=qcow2,node-name=top,file.driver=file,file.filename=/t,backing=b "
+        "-device virtio-blk-pci,id=vd,drive=top"
+    )
+    result = import_text(text, "amd64", TEST_SETTINGS)
+    assert "device" not in result.config
+    assert len(result.passthrough) == 4
