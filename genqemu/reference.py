@@ -178,6 +178,7 @@ def _top_level(profiles: dict[str, Any]) -> list[str]:
 def _devices(profiles: dict[str, Any]) -> list[str]:
     from genqemu.chardevs import CHARDEV
     from genqemu.devices import DEVICE, Device, VirtioDevice
+    from genqemu.devices.backing import Backing
     from genqemu.netdevs import NETDEV
 
     macros = settled_spellings("_macros.j2", "d", "r")
@@ -233,6 +234,17 @@ def _devices(profiles: dict[str, Any]) -> list[str]:
     cards = ", ".join(f"`{k}`" for k, m in DEVICE.models.items() if "netdev" in m.fields)
     out += ["### netdev", "", f"The `netdev` table of a network card ({cards}), by `type`.", ""]
     out += _variants("####", NETDEV, spellings("_netdev.j2", "n"))
+    disks = ", ".join(f"`{k}`" for k, m in DEVICE.models.items() if "backing" in m.fields)
+    out += [
+        "### backing",
+        "",
+        f"One image of the `backing` chain of a qcow2 or qed disk ({disks}), nearest "
+        "first: a read-only file node and a format node over it, named after the "
+        "disk's node (`drive-ID-base1-file`, `drive-ID-base1`, then `-base2`...).",
+        "",
+        *_rows(Backing, spellings("_macros.j2", "image")),
+        "",
+    ]
     return out
 
 

@@ -190,7 +190,7 @@ def test_guest_sees_the_declared_devices(
 
     serial_ports = max(1, sum(1 for d in vm.devices if d.kind == "serial"))
     uefi, secure_boot = uefi_boot(config)
-    guest = Guest(arch, vm.machine_type, uefi, kit.has, secure_boot)
+    guest = Guest(arch, vm.machine_type, uefi, kit.has, secure_boot, vm.config)
     expected = expected_view(
         vm.devices, guest, serial_ports, config.get("extra_args", []), config.get("smbios")
     )
@@ -312,3 +312,47 @@ def test_guest_reads_a_vhost_user_blk_disk_through_shared_memfd_ram(
         ["(declared but not seen, seen but not declared)", *block]
     )
     assert [d.kind for d in vm.devices if d.kind == "vhost-user-blk"] == ["vhost-user-blk"]
+
+
+# Written into the base image only: the guest reads it through the overlays.
+BACKING_LABEL = "genqemu-backing-chain"
+
+
+@pytest.mark.boot
+@pytest.mark.qemu
+@pytest.mark.parametrize("qemu", QEMU_VERSIONS, ids=lambda v: f"qemu{v}")
+def test_guest_reads_through_a_backing_chain(
+    qemu: str, kits: Callable[[str], BootKit], short_tmp: Path
+) -> None:
+    """A virtio-blk qcow2 overlay over a qcow2 over a raw base (made here with
+    qemu-img), the chain declared in `backing`: the guest reads the label that
+    only the base holds. The overlays' headers name no real file, so the data
+    can only come through the declared nodes."""
+    arch = "amd64"
+    kit = kits(arch)
+    base = short_tmp / "base.raw"
+    base.write_bytes(BACKING_LABEL.encode().ljust(8 * 1024 * 1024, b"\0"))
+    images = [short_tmp / "mid.qcow2", short_tmp / "top.qcow2"]
+    for image, below, fmt in ((images[0], base, "raw"), (images[1], images[0], "qcow2")):
+        create = ["qemu-img", "create", "-q", "-f", "qcow2", "-b", str(below), "-F", fmt]
+        subprocess.run([*create, str(image)], check=True)
+    for image in images:
+        rebase = ["qemu-img", "rebase", "-u", "-b", "/nonexistent", "-F", "raw", str(image)]
+        subprocess.run(rebase, check=True)
+    config, log, extra = boot_config(read_toml(example_path("minimal")), arch, kit, short_tmp)
+    chain = [{"file": str(images[0]), "format": "qcow2"}, {"file": str(base), "format": "raw"}]
+    disk = {"kind": "virtio-blk", "file": str(images[1]), "format": "qcow2", "backing": chain}
+    config["device"].append({**disk, "serial": "backed"})
+    vm = build(config, arch, "backing", TEST_SETTINGS._replace(qemu_version=qemu))
+    argv = [qemu_binary(vm.binary, qemu), *plan(vm).argv[1:], *extra]
+    status, console, context = boot(argv, short_tmp, log, f"backing chain {qemu}")
+    assert status == "0", context
+    block = guest_block(console)
+    uefi, secure_boot = uefi_boot(config)
+    guest = Guest(arch, vm.machine_type, uefi, kit.has, secure_boot, vm.config)
+    expected = expected_view(vm.devices, guest, 1, config.get("extra_args", []))
+    expected.append(f"data label={BACKING_LABEL}")
+    missing, unexpected = unmatched(expected, guest_view(block))
+    assert (missing, unexpected) == ([], []), "\n".join(
+        ["(declared but not seen, seen but not declared)", *block]
+    )

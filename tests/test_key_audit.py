@@ -90,8 +90,10 @@ def _base(kind: str, folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]
         os.truncate(image, 8 << 20)
     table: dict[str, Any] = {"kind": kind, "id": "dut"}
     extra: list[dict[str, Any]] = []
-    if kind in ("virtio-blk", "scsi-hd"):
+    if kind in ("virtio-blk", "scsi-hd", "nvme-ns"):
         table["file"] = str(image)
+    if kind == "nvme-ns":
+        extra.append({"kind": "nvme", "id": "nvme0"})
     if kind == "scsi-hd":
         extra.append({"kind": "virtio-scsi", "id": "scsi0"})
     if kind in ("virtconsole", "virtserialport"):
@@ -124,6 +126,13 @@ def _bytes(value: object) -> int:
 def _values(kind: str, field: Field[Any], folder: Path) -> list[Any]:
     """The values to try for one key, one per variant."""
     check = field.check
+    if field.name == "backing":  # in the variants whose format is qcow2 and qed
+        base = folder / "base.img"
+        if not base.exists():
+            base.write_bytes(b"")
+            os.truncate(base, 8 << 20)
+        chain = [{"file": str(base), "format": "raw"}]
+        return [None, chain, chain] + [None] * (len(_SAMPLES["format"]) - 3)
     samples = _SAMPLES.get(f"{kind}.{field.name}", _SAMPLES.get(field.name))
     if samples is not None:
         return [v.format(rom=folder / "rom.bin") if isinstance(v, str) else v for v in samples]

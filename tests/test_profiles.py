@@ -178,6 +178,8 @@ NOT_HERE = {
         # QEMU 10.0 builds e1000e for s390x (zPCI) and starts it; 7.2, whose
         # facts the profile holds, does not build it.
         "e1000e": "not built by qemu-system-s390x 7.2 (10.0 has it, on zPCI)",
+        "nvme": "not built by qemu-system-s390x 7.2 (10.0 has it, on zPCI)",
+        "nvme-ns": "not built by qemu-system-s390x 7.2 (10.0 has it, on an nvme)",
     },
 }
 

@@ -28,7 +28,7 @@ def test_a_slip_of_the_keyboard_is_suggested(word: str, meant: str) -> None:
 @pytest.mark.parametrize(
     "word",
     [
-        "nvme",  # not nvdimm: another device
+        "nvme-subsys",  # not nvme-ns: another device
         "scsi-cd",  # not scsi-hd: one letter, but all of what "cd" means
         "virtio-gpu",
         "pcnet",  # a network card genqemu does not model

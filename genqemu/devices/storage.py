@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from genqemu.checks import PATH, Ref
+from genqemu.devices.backing import Backing, check_chain
 from genqemu.devices.base import Device, VhostUserDevice, VirtioDevice, backend_id_key
 from genqemu.qemu_facts import CACHE_MODES
-from genqemu.schema import Problems, key
-from genqemu.values import Boolean, Integer, Text
+from genqemu.schema import Problems, Table, key
+from genqemu.values import Boolean, Integer, ListOf, Text
 
 _FORMATS = ("raw", "qcow2", "qed", "vmdk", "vdi", "vhdx", "vpc", "luks")
 _CACHE = tuple(CACHE_MODES)
@@ -47,9 +48,17 @@ class BlockDevice(Device):
     share_rw: bool | None = key(
         Boolean(), default=None, doc="let other QEMUs open the image for writing too"
     )
+    backing: tuple[Backing, ...] = key(
+        ListOf(Table(Backing), min_len=1),
+        default=[],
+        doc="backing chain of a qcow2 or qed overlay, nearest image first, e.g. "
+        '[{ file = "base.img", format = "raw" }]; default: the image header\'s',
+    )
 
     def validate(self, problems: Problems) -> None:
         super().validate(problems)
+        node = self.backend_id or (f"{self.backend_prefix}{self.id}" if self.id else None)
+        check_chain(self.toml_path, self.format, self.backing, node, problems)
         if self.format == "luks":  # QEMU 7.2: "Parameter 'key-secret' is required for cipher"
             problems.add(
                 f"{self.toml_path}.format",

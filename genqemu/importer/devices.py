@@ -163,6 +163,11 @@ def _blockdev(node: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str,
         return None
     if fmt != "raw":
         keys["format"] = fmt
+    if "backing" in values:
+        chain = _backing_chain(values.pop("backing"), pool, claim)
+        if chain is None:
+            return None
+        keys["backing"] = chain
     for prop, key in (("file.aio", "aio"), ("discard", "discard")):
         if prop in values:
             keys[key] = values.pop(prop)
@@ -182,6 +187,32 @@ def _blockdev(node: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str,
             return None
         keys["cache"] = mode
     return None if values else keys
+
+
+def _backing_chain(node: str, pool: Pool, claim: Claim) -> list[dict[str, str]] | None:
+    """A disk's backing chain from `node` down, as the blockdev macro writes it: each
+    image a read-only format node over a read-only file node; None if it is not."""
+    chain: list[dict[str, str]] = []
+    while node:
+        image = pool.find("blockdev", node, "node-name")
+        if image is None or len(dict(image.props)) != len(image.props):
+            return None
+        values = dict(image.props)
+        below = values.pop("backing", "")
+        file = pool.find("blockdev", values.get("file", ""), "node-name")
+        if file is None or set(values) != {"driver", "node-name", "file", "read-only"}:
+            return None
+        props = dict(file.props)
+        if set(props) != {"driver", "node-name", "filename", "read-only"} or props["driver"] != (
+            "file"
+        ):
+            return None
+        if not (to_bool(values["read-only"]) and to_bool(props["read-only"])):
+            return None
+        chain.append({"file": props["filename"], "format": values["driver"]})
+        claim.pieces += [image, file]
+        node = below
+    return chain
 
 
 def _netdev(netdev: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str, Any] | None:

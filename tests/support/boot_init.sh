@@ -72,6 +72,20 @@ for disk in /sys/block/*; do
     [ -r "$disk/serial" ] && line="$line serial=$(cat "$disk/serial")"
     if dd if="/dev/$name" of=/dev/null bs=512 count=1 2>/dev/null; then line="$line readable=yes"; else line="$line readable=no"; fi
     echo "$line"
+    # A disk whose first bytes are a genqemu test label (the backing-chain
+    # boot test writes one into a backing image only): what the guest read.
+    label=$(dd if="/dev/$name" bs=32 count=1 2>/dev/null | tr -dc 'A-Za-z0-9-')
+    case $label in genqemu-*) echo "data $name label=$label" ;; esac
+done
+for controller in /sys/class/nvme/*; do
+    # NVMe controllers (their namespaces are block devices above), with the
+    # serial QEMU pads to 20 characters, then each namespace's id and size.
+    [ -e "$controller/serial" ] || continue
+    echo "nvme ${controller##*/} serial=$(sed 's/ *$//' "$controller/serial")"
+    for namespace in "$controller"/nvme*n*; do
+        [ -e "$namespace/nsid" ] || continue
+        echo "nvme-ns ${namespace##*/} nsid=$(cat "$namespace/nsid") size=$(cat "$namespace/size")"
+    done
 done
 for device in /sys/bus/pci/devices/*; do
     # QEMU's own PCI devices (vendor 1b36: bridges, root ports, pvpanic-pci)

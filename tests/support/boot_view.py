@@ -66,6 +66,7 @@ class Guest:
     firmware: bool  # booted through UEFI firmware (ACPI), not straight into the kernel
     has: Callable[[str], bool]  # whether the guest kernel has this module (or built in)
     secure_boot: bool = False  # the firmware has Secure Boot on
+    config: Any = None  # the loaded config (for what its devices number among them: nsid)
 
 
 def uefi_boot(config: Any) -> tuple[bool, bool]:
@@ -222,6 +223,18 @@ GUEST_VIEW: dict[str, View] = {
     # whether or not one is there, so the init does not load it (it would show
     # on every PC guest) and the guest has nothing to say about the ib700.
     "ib700": View(lambda d, g: []),
+    # The controller (QEMU's PCI id 1b36:0010) by its serial (the id by
+    # default); each namespace as a block device and by its nsid and size in
+    # 512-byte sectors: the 8 MiB image tests/support/localize.py makes.
+    "nvme": View(
+        lambda d, g: [pci("0010", "nvme"), f"nvme serial={d.config.serial or d.id}"], ("nvme",)
+    ),
+    "nvme-ns": View(
+        lambda d, g: [
+            f"block bus=nvme ro={_ro(d)} readable=yes",
+            f"nvme-ns nsid={d.config.namespace_id(g.config)} size=16384",
+        ]
+    ),
     "vfio-pci": NEEDS_HOST,
     "vfio-ccw": NEEDS_HOST,
     "vfio-ap": NEEDS_HOST,
@@ -321,7 +334,18 @@ def normalize(line: str) -> str:
     """A guest line without its instance name: `block vda bus=virtio` -> `block bus=virtio`."""
     kind, _, rest = line.partition(" ")
     name, _, details = rest.partition(" ")
-    if kind in ("virtio", "block", "net", "port", "pci", "pvpanic", "watchdog"):
+    if kind in (
+        "virtio",
+        "block",
+        "net",
+        "port",
+        "pci",
+        "pvpanic",
+        "watchdog",
+        "nvme",
+        "nvme-ns",
+        "data",
+    ):
         if kind == "virtio" and " bus=ccw " not in f" {details} ":
             details = re.sub(r" at=\S*", "", details)
         return f"{kind} {details}".rstrip()

@@ -42,6 +42,9 @@ exec qemu-system-x86_64 \
     -device nvdimm,id=nvdimm0,memdev=mem-nvdimm0,unarmed=on \
     -device i6300esb,id=watchdog0,bus=pcibr1,addr=0x5 \
     -action watchdog=poweroff \
+    -device nvme,id=nvme0,serial=GENQEMU-NVME0 \
+    -blockdev driver=qcow2,node-name=drive-ns0,file.driver=file,file.filename=/var/lib/genqemu/nvme-ns1.qcow2 \
+    -device nvme-ns,id=ns0,bus=nvme0,drive=drive-ns0,nsid=1 \
     -device pvpanic,id=panic0,events=3 \
     -serial chardev:console \
     -device loader,id=loader0,file=/var/lib/genqemu/blob.bin,addr=0x40000000,force-raw=on \

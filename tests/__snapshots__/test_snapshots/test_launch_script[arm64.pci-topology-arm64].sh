@@ -39,6 +39,9 @@ exec qemu-system-aarch64 \
     -device nvdimm,id=nvdimm0,memdev=mem-nvdimm0 \
     -device i6300esb,id=watchdog0 \
     -action watchdog=reset \
+    -device nvme,id=nvme0,serial=GENQEMU-NVME0 \
+    -blockdev driver=qcow2,node-name=drive-ns0,file.driver=file,file.filename=/var/lib/genqemu/nvme-ns1.qcow2 \
+    -device nvme-ns,id=ns0,bus=nvme0,drive=drive-ns0,nsid=1 \
     -device pvpanic-pci,id=panic0 \
     -device loader,id=loader0,file=/var/lib/genqemu/arm-topology.dtb,addr=0x48000000 \
     "$@"

@@ -29,6 +29,9 @@ exec qemu-system-ppc64 \
     -device nvdimm,id=nvdimm0,memdev=mem-nvdimm0,label-size=128K,uuid=3b3c4dd6-4d0b-4e33-9a2a-1b8a3f6c9e10 \
     -device i6300esb,id=watchdog0 \
     -action watchdog=shutdown \
+    -device nvme,id=nvme0,serial=GENQEMU-NVME0 \
+    -blockdev driver=qcow2,node-name=drive-ns0,file.driver=file,file.filename=/var/lib/genqemu/nvme-ns1.qcow2 \
+    -device nvme-ns,id=ns0,bus=nvme0,drive=drive-ns0,nsid=1 \
     -device pvpanic-pci,id=panic0 \
     -device spapr-tpm-proxy,id=tpm0,host-path=/dev/tpmrm0 \
     -device loader,id=loader0,file=/var/lib/genqemu/pseries.blob,addr=0x4000000,force-raw=on \

@@ -27,6 +27,9 @@ exec qemu-system-riscv64 \
     -device rtl8139,id=net2,netdev=netdev-net2,mac=52:54:00:00:30:03,romfile= \
     -device i6300esb,id=watchdog0 \
     -action watchdog=none \
+    -device nvme,id=nvme0,serial=GENQEMU-NVME0 \
+    -blockdev driver=qcow2,node-name=drive-ns0,file.driver=file,file.filename=/var/lib/genqemu/nvme-ns1.qcow2 \
+    -device nvme-ns,id=ns0,bus=nvme0,drive=drive-ns0,nsid=1 \
     -device pvpanic-pci,id=panic0 \
     -device loader,id=loader0,file=/var/lib/genqemu/riscv64.blob,addr=0x88000000,force-raw=on \
     "$@"
