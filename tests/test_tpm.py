@@ -276,3 +276,35 @@ def test_the_script_puts_the_tap_on_a_real_bridge(tmp_path: Path) -> None:
     master, flags = done.stdout.split()
     assert master.endswith("/gqbr0"), (done.stdout, done.stderr)
     assert int(flags, 16) & 1, "the tap is not up"  # IFF_UP
+
+
+@pytest.mark.parametrize(
+    "tpm",
+    [
+        {"backend": "emulator", "socket": "/run/swtpm.sock"},
+        {"backend": "passthrough", "path": "/dev/tpm1", "cancel_path": "/sys/c"},
+    ],
+)
+@pytest.mark.parametrize(("arch", "machine"), [("amd64", "pc"), ("ppc64le", "pseries")])
+def test_import_types_the_tpm(tpm: dict[str, Any], arch: str, machine: str) -> None:
+    """`genqemu import` gives back the [tpm] table (with its socket: the state
+    folder is the script's, not QEMU's), not extra_args."""
+    from genqemu.importer import import_text
+    from genqemu.output import to_args
+
+    raw = {"machine": {"type": machine}, "tpm": tpm}
+    result = import_text(to_args(plan(build(raw, arch))), arch)
+    assert result.config["tpm"] == tpm
+    assert "extra_args" not in result.config
+
+
+def test_import_leaves_a_tpm_of_another_model_as_written() -> None:
+    from genqemu.importer import import_text
+
+    text = (
+        "qemu-system-x86_64 -machine q35 -tpmdev passthrough,id=tpmdev-tpm0,path=/dev/tpm0 "
+        "-device tpm-tis,id=tpm0,tpmdev=tpmdev-tpm0"
+    )
+    result = import_text(text, "amd64")
+    assert "tpm" not in result.config
+    assert result.config["extra_args"][-2:] == ["-device", "tpm-tis,id=tpm0,tpmdev=tpmdev-tpm0"]
