@@ -308,3 +308,20 @@ def test_import_leaves_a_tpm_of_another_model_as_written() -> None:
     result = import_text(text, "amd64")
     assert "tpm" not in result.config
     assert result.config["extra_args"][-2:] == ["-device", "tpm-tis,id=tpm0,tpmdev=tpmdev-tpm0"]
+
+
+def test_every_arch_with_a_tpm_has_an_example_with_one() -> None:
+    """As every device kind appears in an example for every arch where it exists."""
+    from conftest import ARCHES, EXAMPLE_CASES, example_path
+
+    from genqemu.profiles import load_profile
+    from genqemu.tomlfile import read_toml
+
+    with_tpm = {
+        arch
+        for example, arch in (c.values for c in EXAMPLE_CASES)
+        if "tpm" in read_toml(example_path(str(example)))
+    }
+    having = {a for a in ARCHES if any(m.tpm for m in load_profile(a).machines.values())}
+    assert having == {"amd64", "arm64", "ppc64le", "riscv64"}
+    assert with_tpm == having
