@@ -92,6 +92,14 @@ for watchdog in /sys/class/watchdog/*; do
     [ -c "/dev/$name" ] && node=yes || node=no
     echo "watchdog $name identity=$(tr ' ' _ <"$watchdog/identity") dev=$node"
 done
+for tpm in /sys/class/tpm/tpm*; do
+    # Its TPM version (2 from swtpm --tpm2), the driver that bound it, the node.
+    [ -e "$tpm" ] || continue
+    name=${tpm##*/}
+    [ -c "/dev/$name" ] && node=yes || node=no
+    echo "tpm $name version=$(cat "$tpm/tpm_version_major" 2>/dev/null || echo none)" \
+        "driver=$(name_of "$tpm/device/driver") dev=$node"
+done
 for unit in /sys/class/iommu/*; do
     [ -e "$unit" ] && echo "iommu ${unit##*/}"
 done
