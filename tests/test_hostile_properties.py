@@ -200,7 +200,9 @@ def test_hostile_config(arch: str, data: st.DataObject, runners: dict[str, Shell
     verbatim = len(passthrough(extra))  # extra_args: options as written, at the end
     options = launch.options[: len(launch.options) - verbatim]
     problems = compare_twin(launch, meant, tokens, verbatim)
-    problems += carried(raw, options, [launch.binary, *launch.prefix])
+    # What the launch runs before QEMU carries values too (swtpm's state, a tap's bridge).
+    before = [word for step in launch.prestart for word in step.argv]
+    problems += carried(raw, options, [launch.binary, *launch.prefix, *before])
     problems += duplicate_keys(options)
     assert not problems, "\n".join(problems)
     assert launch.argv[len(launch.argv) - len(extra) :] == extra

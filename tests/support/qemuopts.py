@@ -65,6 +65,7 @@ SYNTAX: dict[str, tuple[Syntax, str | None, bool]] = {
     "-action": ("qemuopts", None, False),  # vl.c: qemu_opts_parse_noisily(..., false)
     "-incoming": ("plain", None, False),  # a URI: fd:N, exec:CMD, tcp:..., defer
     "-fw_cfg": ("qemuopts", "name", False),
+    "-tpmdev": ("qemuopts", "type", False),  # tpm.c: qemu_opts_parse_noisily(..., true)
 }
 
 
