@@ -15,9 +15,11 @@ PYTHON ?= python3
 # and its key, with which sbsigntool (sbsign, sbattach) signs the kernel that
 # tests/test_secure_boot.py boots. These give QEMU 7.2; the tests fetch
 # QEMU 10.0 themselves (tests/support/qemu_debian.py), into their cache.
-QEMU_PACKAGES = qemu-system-x86 qemu-system-misc qemu-system-ppc qemu-system-arm qemu-utils ipxe-qemu qemu-efi-aarch64 ovmf sbsigntool
+# swtpm (and swtpm-tools, its setup helpers) is the TPM the examples' [tpm]
+# tables start: the launch runs it before QEMU.
+QEMU_PACKAGES = qemu-system-x86 qemu-system-misc qemu-system-ppc qemu-system-arm qemu-utils ipxe-qemu qemu-efi-aarch64 ovmf sbsigntool swtpm swtpm-tools
 QEMU_BINARIES = qemu-system-x86_64 qemu-system-s390x qemu-system-ppc64 qemu-system-aarch64 qemu-system-riscv64 qemu-img
-QEMU_FILES = /usr/share/AAVMF/AAVMF_CODE.fd /usr/share/OVMF/OVMF_CODE_4M.snakeoil.fd /usr/bin/sbsign
+QEMU_FILES = /usr/share/AAVMF/AAVMF_CODE.fd /usr/share/OVMF/OVMF_CODE_4M.snakeoil.fd /usr/bin/sbsign /usr/bin/swtpm
 
 .PHONY: demo test python qemu shells check bench man
 

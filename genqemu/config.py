@@ -18,6 +18,7 @@ from genqemu.process import INCOMING, Incoming, RunAs
 from genqemu.qemu_facts import VERSION_PATTERN
 from genqemu.schema import Model, Problems, Table, key
 from genqemu.smbios import Smbios
+from genqemu.tpm import TPM, Tpm
 from genqemu.values import Boolean, Integer, ListOf, MapOf, Scalar, Size, Text, format_size
 
 MIB = 1 << 20
@@ -367,6 +368,12 @@ class Config(Model):
     )
     incoming: Incoming | None = key(
         INCOMING, default=None, doc="wait for an incoming migration (by type)"
+    )
+    tpm: Tpm | None = key(
+        TPM,
+        default=None,
+        doc="a TPM 2.0 (by backend): swtpm (emulator) or the host's (passthrough); the "
+        "device model is the machine's (tpm-crb on q35, tpm-tis on pc, ...)",
     )
     run_as: RunAs | None = key(Table(RunAs), default=None, doc="user and groups QEMU runs as")
     device: tuple[Device, ...] = key(ListOf(DEVICE), default=[], doc="guest devices, in bus order")

@@ -10,6 +10,7 @@ options passed through as written.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from shlex import quote
 from typing import TYPE_CHECKING
 
 from genqemu.escape import prop
@@ -124,6 +125,15 @@ def explain(vm: Vm, launch: Launch, source: str) -> str:
         notes = [f"  {d.id}: {note}" for d in vm.devices for note in d.notes]
         if notes:
             lines += ["", "Added for this arch:", *notes]
+    if vm.tpm is not None and vm.tpm_driver:
+        t = vm.tpm.config
+        where = getattr(t, "socket_path", None) or getattr(t, "path", "")
+        lines += [
+            "",
+            "TPM:",
+            f"  {vm.tpm.id}: {vm.tpm_driver} (profile: machine {vm.machine_type}), "
+            f"backend {t.backend} at {where}",
+        ]
     if launch.fds:
         lines += ["", "Files QEMU inherits (opened by the script):"]
         lines += [
@@ -133,6 +143,12 @@ def explain(vm: Vm, launch: Launch, source: str) -> str:
     if launch.passed:
         lines += ["", "Descriptors the caller passes (the script opens none of them):"]
         lines += [f"  fd {n} listening QMP socket ({path})" for path, n in launch.passed.items()]
+    if launch.prestart:
+        lines += ["", "Run before QEMU (by the script and genqemu run):"]
+        for step in launch.prestart:
+            lines.append(f"  {step.why}")
+            if step.argv:
+                lines.append("    " + " ".join(quote(word) for word in step.argv))
     if launch.prefix:
         lines += ["", f"Runs as: {' '.join(launch.prefix)}"]
     if vm.config.extra_args:

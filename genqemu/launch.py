@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from genqemu.prestart import Step, steps
 from genqemu.settings import SHIPPED, Settings
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ class Launch:
         self.copies: list[tuple[str, str]] = list(vm.copies)
         run_as = vm.config.run_as
         self.owner = f"{run_as.user}:{run_as.group}" if run_as else None
+        # Commands run before QEMU (swtpm, a tap put on its bridge): genqemu/prestart.py.
+        self.prestart: list[Step] = steps(vm, self.prefix, self.owner)
         # Descriptors the caller must pass (listening QMP sockets), by TOML path.
         self.passed = {q.toml_path: q.fd for q in vm.config.qmp if q.fd is not None}
 

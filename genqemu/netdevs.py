@@ -87,6 +87,21 @@ class TapNetdev(QueuedNetdev):
         PATH, default="no", doc='script run when it goes down; default "no" (none)'
     )
     vhost: bool | None = key(Boolean(), default=None, doc="move the data path into the kernel")
+    bridge: str | None = key(
+        _BRIDGE,
+        default=None,
+        doc="host bridge the tap joins: the launch (as root) creates the tap ifname when "
+        "missing, owned by [run_as], and runs `ip link set dev TAP master BRIDGE` and "
+        "`up` before QEMU starts",
+    )
+
+    def validate(self, problems: Problems) -> None:
+        if self.bridge is not None and self.ifname is None:
+            problems.add(
+                f"{self.toml_path}.ifname",
+                "required with bridge: the launch puts the tap on the bridge by its name "
+                "before QEMU opens it; set ifname (e.g. 'tap0')",
+            )
 
 
 class MacvtapNetdev(QueuedNetdev):

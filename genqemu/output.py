@@ -46,6 +46,15 @@ def copy_commands(launch: Launch) -> list[str]:
     return lines
 
 
+def prestart_lines(launch: Launch) -> list[str]:
+    """sh for the commands run before QEMU (genqemu/prestart.py), if any."""
+    if not launch.prestart:
+        return []
+    from genqemu.prestart import sh_lines
+
+    return sh_lines(launch.prestart)
+
+
 def to_sh(launch: Launch, source: str) -> str:
     """A POSIX sh launch script: one QEMU option per line, extra arguments passed on."""
     from shlex import quote
@@ -68,6 +77,7 @@ def to_sh(launch: Launch, source: str) -> str:
         ),
         "set -eu",
         *copy_commands(launch),
+        *prestart_lines(launch),
     ]
     for fd in launch.fds:
         redirect = "<>" if fd.mode == "rw" else "<"
@@ -81,7 +91,8 @@ def to_sh(launch: Launch, source: str) -> str:
 
 def to_json(launch: Launch) -> str:
     """One JSON object: arch, binary, argv (argv[0] is the binary), fds, the files
-    to create from a template before the start (copies), and prefix."""
+    to create from a template before the start (copies), prefix, and the commands
+    to run before QEMU, in order (prestart)."""
     import json
 
     document = {
@@ -94,6 +105,7 @@ def to_json(launch: Launch) -> str:
             for template, target in launch.copies
         ],
         "prefix": launch.prefix,
+        "prestart": [step.as_json() for step in launch.prestart],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 

@@ -89,6 +89,12 @@ class MachineProfile(Model):
         doc="the firmware this machine always runs (SLOF, s390-ccw), named when a "
         "[firmware] type it lacks is refused",
     )
+    tpm: str | None = key(
+        Text(pattern=_KIND, hint="a QEMU device driver such as tpm-crb"),
+        default=None,
+        doc="the TPM device a [tpm] table gives the guest on this machine (tpm-crb, "
+        "tpm-tis, tpm-tis-device, tpm-spapr); none: [tpm] is refused",
+    )
     vga: tuple[str, ...] = key(
         _NAMES,
         default=["none"],

@@ -124,6 +124,7 @@ def _top_level(profiles: dict[str, Any]) -> list[str]:
     from genqemu.config import Config
     from genqemu.process import INCOMING
     from genqemu.qemu_facts import CONFIDENTIAL_PROPERTIES
+    from genqemu.tpm import TPM
 
     vm = spellings("vm.j2", "c")
     tables = frozenset(
@@ -158,6 +159,7 @@ def _top_level(profiles: dict[str, Any]) -> list[str]:
     for name, tagged, own in (
         ("confidential", CONFIDENTIAL, properties),
         ("incoming", INCOMING, spellings("vm.j2", "g")),
+        ("tpm", TPM, spellings("tpm.j2", "t")),
     ):
         where = ", ".join(
             a for a, p in profiles.items() if any(t in p.devices for t in tagged.models)
@@ -165,14 +167,27 @@ def _top_level(profiles: dict[str, Any]) -> list[str]:
         out += [
             f"## [{name}]",
             "",
-            Config.fields[name].doc.capitalize()
+            Config.fields[name].doc[:1].upper()
+            + Config.fields[name].doc[1:]
             + "."
             + (f" Shipped profiles: {where}." if name == "confidential" else ""),
             "",
+            *(_tpm_models(profiles) if name == "tpm" else []),
         ]
         spell = _merged(own, spellings("vm.j2", "c"))
         out += _variants("###", tagged, spell, prefix="incoming." if name == "incoming" else "")
     return out
+
+
+def _tpm_models(profiles: dict[str, Any]) -> list[str]:
+    """Which TPM device each machine of the shipped profiles gives the guest."""
+    found = [
+        f"{arch} {name} (`{machine.tpm}`)"
+        for arch, profile in profiles.items()
+        for name, machine in profile.machines.items()
+        if machine.tpm
+    ]
+    return ["The device is the machine's: " + ", ".join(found) + "; elsewhere none.", ""]
 
 
 def _devices(profiles: dict[str, Any]) -> list[str]:

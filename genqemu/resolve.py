@@ -25,6 +25,7 @@ from genqemu.profiles import MachineProfile, Profile, accel_chain
 from genqemu.records import Entry, Named, Placed
 from genqemu.schema import Problems, suggest
 from genqemu.settings import SHIPPED, Settings
+from genqemu.tpm import Tpm, resolve_tpm
 
 RAM_BACKEND_ID = "ram0"
 
@@ -69,6 +70,8 @@ class Vm:
             if config.confidential is not None
             else None
         )
+        self.tpm = Named[Tpm](config.tpm, "") if config.tpm is not None else None
+        self.tpm_driver: str | None = None  # the machine's TPM device (profile)
         self.pflash: list[FlashDrive] = []  # in unit order
         self.firmware: FirmwareChoice | None = None  # what [firmware] resolved to
         self.copies: list[tuple[str, str]] = []  # (template, file) the launch creates
@@ -115,7 +118,10 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
     ]
     if vm.confidential is not None:
         entries.append((vm.confidential, vm.confidential.config.type, "confidential"))
+    if vm.tpm is not None:
+        entries.append((vm.tpm, "tpm", vm.tpm.config.id_prefix))
     ids = assign_ids(entries, vm.devices, problems)
+    resolve_tpm(vm, machine, ids, problems)
     uses: dict[str, str] = {}
     root_bus = machine.root_bus if machine else None
     for device in vm.devices:

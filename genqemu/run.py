@@ -30,9 +30,9 @@ def command(launch: Launch, extra: Sequence[str] = ()) -> list[str]:
 
 def dry_run_text(launch: Launch, extra: Sequence[str] = ()) -> str:
     """The dry run: the script's copies and fd redirections, then the command, shell-quoted."""
-    from genqemu.output import copy_commands
+    from genqemu.output import copy_commands, prestart_lines
 
-    lines = copy_commands(launch)
+    lines = copy_commands(launch) + prestart_lines(launch)
     lines += [f"exec {fd.number}{_redirect(fd)}{quote(fd.path)}" for fd in launch.fds]
     lines.append("exec " + " ".join(quote(part) for part in command(launch, extra)))
     return "\n".join(lines) + "\n"
@@ -115,6 +115,10 @@ def execute(launch: Launch, extra: Sequence[str] = ()) -> None:
     program = find_program(argv[0])
     check_passed(launch.passed)
     copy_templates(launch)
+    if launch.prestart:
+        from genqemu.prestart import run
+
+        run(launch.prestart)
     open_fds(launch.fds)
     sys.stdout.flush()
     sys.stderr.flush()

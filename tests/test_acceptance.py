@@ -31,6 +31,7 @@ from support.qemu_help import (
 )
 from support.qemuopts import parse_dict
 from support.qmp import Qmp, paused_qemu
+from support.swtpm import prestarted
 
 from genqemu.build import build
 from genqemu.devices.console import Serial
@@ -82,7 +83,7 @@ def test_example_starts_with_every_device(
     # script's read-only open does not block and QEMU waits for data.
     writers = [os.open(path, os.O_RDWR) for _, path, _ in fds if Path(path).is_fifo()]
     try:
-        with paused_qemu([binary, *launch.argv[1:]], fds=fds) as qmp:
+        with prestarted(launch), paused_qemu([binary, *launch.argv[1:]], fds=fds) as qmp:
             found = qmp.devices()
             chardevs = {entry["label"] for entry in qmp.execute("query-chardev")}
             nodes = {entry["node-name"] for entry in qmp.execute("query-named-block-nodes")}
@@ -97,6 +98,9 @@ def test_example_starts_with_every_device(
         for writer in writers:
             os.close(writer)
 
+    if vm.tpm is not None:
+        assert found.get(vm.tpm.id) == vm.tpm_driver, (vm.tpm.id, found)
+        assert f"chr-{vm.tpm.id}" in chardevs
     for device in vm.devices:
         if isinstance(device.config, Serial):
             chardev = device.refs["chardev"]
@@ -114,7 +118,8 @@ def test_example_starts_with_every_device(
         assert vm.ram_backend in objects
     assert status == ("inmigrate" if vm.config.incoming else "prelaunch")
     passed_through = {parse_dict(arg, implied="driver").get("id") for arg in vm.config.extra_args}
-    assert set(found) - {d.id for d in vm.devices} <= passed_through
+    tpm = {vm.tpm.id} if vm.tpm else set()
+    assert set(found) - {d.id for d in vm.devices} - tpm <= passed_through
 
 
 @pytest.mark.parametrize(("example", "arch"), EXAMPLE_CASES)

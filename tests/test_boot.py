@@ -16,6 +16,7 @@ fails fails the tests, unless GENQEMU_SKIP_BOOT=1 says to skip them.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import time
@@ -47,9 +48,10 @@ from support.boot_view import (
     unmatched,
 )
 from support.localize import localize
+from support.swtpm import prestarted
 
 from genqemu.build import build
-from genqemu.launch import plan
+from genqemu.launch import Launch, plan
 from genqemu.run import copy_templates
 from genqemu.tomlfile import read_toml
 
@@ -110,19 +112,29 @@ ON_EVERY_VERSION = DOCUMENTED_EXAMPLE
 PANIC = "Kernel panic - not syncing"
 
 
-def boot(argv: list[str], cwd: Path, log: Path, label: str) -> tuple[str, str, str]:
+def boot(
+    argv: list[str], cwd: Path, log: Path, label: str, launch: Launch | None = None
+) -> tuple[str, str, str]:
     """Run QEMU to the guest's power-off: its exit status, the guest's console,
     and both with QEMU's stderr as the text a failure shows. A guest kernel
-    panic is retried once (see PANIC)."""
-    status, console, context = _boot_once(argv, cwd, log)
+    panic is retried once (see PANIC). Each run starts what the `launch`'s
+    script starts before QEMU (swtpm), and ends it if QEMU did not."""
+    status, console, context = _boot_once(argv, cwd, log, launch)
     if PANIC in console:
         RETRIED.append(f"{label}: {console[console.index(PANIC) :].splitlines()[0]}")
         log.unlink(missing_ok=True)
-        status, console, context = _boot_once(argv, cwd, log)
+        status, console, context = _boot_once(argv, cwd, log, launch)
     return status, console, context
 
 
-def _boot_once(argv: list[str], cwd: Path, log: Path) -> tuple[str, str, str]:
+def _boot_once(
+    argv: list[str], cwd: Path, log: Path, launch: Launch | None = None
+) -> tuple[str, str, str]:
+    with prestarted(launch) if launch else contextlib.nullcontext():
+        return _run_qemu(argv, cwd, log)
+
+
+def _run_qemu(argv: list[str], cwd: Path, log: Path) -> tuple[str, str, str]:
     try:
         result = subprocess.run(
             argv,
@@ -179,7 +191,7 @@ def test_guest_sees_the_declared_devices(
         argv[0] = binary  # not on PATH: unpacked by tests/support/qemu_debian.py
 
     started = time.monotonic()
-    status, console, context = boot(argv, short_tmp, log, f"{example} {qemu} {arch}")
+    status, console, context = boot(argv, short_tmp, log, f"{example} {qemu} {arch}", launch)
     BOOT_TIMES.append((f"{example} {qemu}", arch, time.monotonic() - started))
     assert status == "0", context
     try:
@@ -192,7 +204,12 @@ def test_guest_sees_the_declared_devices(
     uefi, secure_boot = uefi_boot(config)
     guest = Guest(arch, vm.machine_type, uefi, kit.has, secure_boot, vm.config)
     expected = expected_view(
-        vm.devices, guest, serial_ports, config.get("extra_args", []), config.get("smbios")
+        vm.devices,
+        guest,
+        serial_ports,
+        config.get("extra_args", []),
+        config.get("smbios"),
+        vm.tpm_driver,
     )
     missing, unexpected = unmatched(expected, guest_view(block))
     assert (missing, unexpected) == ([], []), "\n".join(

@@ -101,7 +101,7 @@ def test_unknown_arch_lists_the_valid_ones() -> None:
 
 def test_json_format() -> None:
     document = json.loads(run("--arch", "arm64", "--format", "json", MINIMAL).stdout)
-    assert set(document) == {"arch", "binary", "argv", "fds", "copies", "prefix"}
+    assert set(document) == {"arch", "binary", "argv", "fds", "copies", "prefix", "prestart"}
     assert document["arch"] == "arm64"
     assert document["argv"][0] == document["binary"] == "qemu-system-aarch64"
     assert document["fds"] == []

@@ -137,6 +137,18 @@ def test_every_listed_driver_exists_and_no_other_transport_does(qemu: str, arch:
 @pytest.mark.qemu
 @pytest.mark.parametrize("arch", ARCHES)
 @BY_VERSION
+def test_each_machines_tpm_exists(qemu: str, arch: str) -> None:
+    """The [tpm] device of every machine that has one (the pause-start of each
+    is in test_acceptance, through the examples, and test_tpm)."""
+    profile = load_profile(arch)
+    drivers = device_drivers(qemu_binary(profile.binary, qemu))
+    for name, machine in profile.machines.items():
+        assert machine.tpm is None or machine.tpm in drivers, f"{arch} {name}: no {machine.tpm}"
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("arch", ARCHES)
+@BY_VERSION
 def test_kinds_left_out_do_not_exist(qemu: str, arch: str) -> None:
     """A device kind another arch has is either listed here or missing from QEMU."""
     profile = load_profile(arch)

@@ -54,6 +54,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     from genqemu.importer.source import read_invocation
     from genqemu.importer.syntax import split_options
     from genqemu.importer.toplevel import machine_claim, machine_type, simple_claims
+    from genqemu.importer.tpm import tpm_claims
     from genqemu.profiles import load_profile
 
     invocation = read_invocation(text)
@@ -79,6 +80,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
         pool, target, confidential[0] if confidential else None, settings
     )
     claims += qmp_claims(pool)
+    claims += tpm_claims(pool, target)
     names = _serial_names(options, given)
     devices = device_claims(pool, target, names)
     action_claims(pool, devices)

@@ -169,9 +169,11 @@ def compare_twin(hostile: Launch, twin: Launch, tokens: dict[str, str], verbatim
         if mine[-verbatim:] != meant[-verbatim:]:
             return [f"extra_args changed: {mine[-verbatim:]!r} vs {meant[-verbatim:]!r}"]
         mine, meant = mine[:-verbatim], meant[:-verbatim]
-    # Files the launch names outside the argv: inherited fds, and the templates
-    # and targets of the files it creates (a UEFI variable store).
+    # Files the launch names outside the argv: inherited fds, the templates
+    # and targets of the files it creates (a UEFI variable store), and the words
+    # of the commands it runs before QEMU (swtpm's state, a tap's bridge).
     twin_files = [fd.path for fd in twin.fds] + [path for pair in twin.copies for path in pair]
+    twin_files += [word for step in twin.prestart for word in step.argv]
     found = _compare(hostile.binary, mine, twin.binary, meant, tokens, twin_files)
     if hostile.prefix != twin.prefix:
         found.append(f"command prefix {hostile.prefix!r}, meant {twin.prefix!r}")
@@ -184,6 +186,17 @@ def compare_twin(hostile: Launch, twin: Launch, tokens: dict[str, str], verbatim
     copies = [tuple(TOKEN.sub(lambda m: tokens[m.group()], p) for p in c) for c in twin.copies]
     if hostile.copies != copies:
         found.append(f"files created {hostile.copies!r}, meant {copies!r}")
+
+    def restore(text: str | None) -> str | None:
+        return None if text is None else TOKEN.sub(lambda m: tokens[m.group()], text)
+
+    steps = [(s.argv, s.unless_exists, s.wait_for_socket) for s in hostile.prestart]
+    meant_steps = [
+        ([restore(w) for w in s.argv], restore(s.unless_exists), restore(s.wait_for_socket))
+        for s in twin.prestart
+    ]
+    if steps != meant_steps:
+        found.append(f"commands before QEMU {steps!r}, meant {meant_steps!r}")
     return found
 
 

@@ -119,6 +119,14 @@ for entry in /sys/firmware/dmi/entries/11-*; do
         [ -n "$string" ] && echo "oem $string"
     done
 done
+for tpm in /sys/class/tpm/tpm*; do
+    # Its TPM version (2 from swtpm --tpm2), the driver that bound it, the node.
+    [ -e "$tpm" ] || continue
+    name=${tpm##*/}
+    [ -c "/dev/$name" ] && node=yes || node=no
+    echo "tpm $name version=$(cat "$tpm/tpm_version_major" 2>/dev/null || echo none)" \
+        "driver=$(name_of "$tpm/device/driver") dev=$node"
+done
 for unit in /sys/class/iommu/*; do
     [ -e "$unit" ] && echo "iommu ${unit##*/}"
 done

@@ -53,6 +53,18 @@ BASE_MODULES = ("virtio_pci", "virtio_mmio")
 # through UEFI (a module in Debian's amd64 and arm64 kernels; none elsewhere).
 FIRMWARE_MODULES = ("efivarfs?",)
 
+# The [tpm] device (the profile's per machine) and the guest driver that binds
+# it. Debian builds tpm_crb, tpm_tis (amd64) and tpm_ibmvtpm (ppc64el) into
+# the kernel; its arm64 and riscv64 kernels have no TIS MMIO driver, so there
+# tpm-tis-device is a platform device no driver binds, and the guest has no TPM.
+TPM_DRIVER = {
+    "tpm-crb": "tpm_crb",
+    "tpm-tis": "tpm_tis",
+    "tpm-spapr": "tpm_ibmvtpm",
+    "tpm-tis-device": "tpm_tis",
+}
+TPM_MODULES = tuple(f"{driver}?" for driver in dict.fromkeys(TPM_DRIVER.values()))
+
 # The sysfs bus of a virtio device's parent, per genqemu transport.
 GUEST_BUS = {"pci": "pci", "ccw": "ccw", "mmio": "platform"}
 
@@ -264,7 +276,7 @@ class UnknownKind(Exception):
 
 def guest_modules() -> list[str]:
     """Every module the initramfs loads: the transports, then each kind's."""
-    modules = list(BASE_MODULES) + list(FIRMWARE_MODULES)
+    modules = list(BASE_MODULES) + list(FIRMWARE_MODULES) + list(TPM_MODULES)
     for view in GUEST_VIEW.values():
         modules += [m for m in view.modules if m not in modules]
     return modules
@@ -282,16 +294,31 @@ def smbios_view(smbios: Any, guest: Guest) -> list[str]:
     return lines
 
 
+def tpm_view(tpm_driver: str | None, guest: Guest) -> list[str]:
+    """The guest's line for the VM's [tpm] device (a swtpm TPM 2.0), where it has the driver."""
+    driver = TPM_DRIVER.get(tpm_driver or "")
+    if driver is None or not guest.has(driver):
+        return []
+    # The TPM core also offers the chip's random numbers as a hwrng (tpm-rng-N),
+    # but not a CRB TPM's on an AMD CPU (Linux's workaround for AMD's fTPM, in
+    # Debian's 6.1 kernels), and QEMU's x86 CPUs under TCG say AuthenticAMD:
+    # the amd64 guest (q35, OVMF) lists no tpm-rng, the ppc64le one does.
+    rng = [] if driver == "tpm_crb" and guest.arch == "amd64" else ["rng tpm-rng-"]
+    return [f"tpm version=2 driver={driver} dev=yes", *rng]
+
+
 def expected_view(
     devices: Sequence[Any],
     guest: Guest,
     serial_ports: int,
     extra_args: Sequence[str] = (),
     smbios: Any = None,
+    tpm_driver: str | None = None,
 ) -> list[str]:
-    """The guest's lines for these devices (and the raw [smbios]), sorted; `*` in a
-    line matches anything."""
+    """The guest's lines for these devices (and the raw [smbios], and the VM's TPM
+    device, if any), sorted; `*` in a line matches anything."""
     lines = [f"console {CONSOLE[guest.arch]}", *SERIAL_PORTS[guest.arch](serial_ports)]
+    lines += tpm_view(tpm_driver, guest)
     if guest.firmware:
         lines += ["firmware efi", f"secure-boot {'on' if guest.secure_boot else 'off'}"]
     lines += smbios_view(smbios, guest)
@@ -345,6 +372,7 @@ def normalize(line: str) -> str:
         "nvme",
         "nvme-ns",
         "data",
+        "tpm",
     ):
         if kind == "virtio" and " bus=ccw " not in f" {details} ":
             details = re.sub(r" at=\S*", "", details)

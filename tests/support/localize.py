@@ -137,6 +137,13 @@ def localize(
         incoming["path"] = str(folder / "migration")
     if "confidential" in config:
         removed.append(config.pop("confidential"))
+    tpm = config.get("tpm", {})
+    if tpm.get("backend") == "emulator" and "state" in tpm:
+        # swtpm, started on this state folder by the launch (genqemu.prestart).
+        tpm["state"] = str(folder / "tpm")
+        tpm.pop("socket", None)
+    elif tpm:  # a host TPM, or a swtpm the user runs: not here
+        removed.append(config.pop("tpm"))
     kept = []
     for index, device in enumerate(config.get("device", [])):
         if not _startable(device):

@@ -66,6 +66,7 @@ SYNTAX: dict[str, tuple[Syntax, str | None, bool]] = {
     "-incoming": ("plain", None, False),  # a URI: fd:N, exec:CMD, tcp:..., defer
     "-fw_cfg": ("qemuopts", "name", False),
     "-smbios": ("qemuopts", None, False),  # vl.c: qemu_opts_parse_noisily(..., false)
+    "-tpmdev": ("qemuopts", "type", False),  # tpm.c: qemu_opts_parse_noisily(..., true)
 }
 
 

@@ -6,6 +6,18 @@ if [ ! -e /var/lib/genqemu/secure-desktop.vars.fd ]; then
     cp -- /usr/share/OVMF/OVMF_VARS_4M.ms.fd /var/lib/genqemu/secure-desktop.vars.fd.genqemu-new
     mv -- /var/lib/genqemu/secure-desktop.vars.fd.genqemu-new /var/lib/genqemu/secure-desktop.vars.fd
 fi
+mkdir -p -- /var/lib/genqemu/secure-desktop.tpm
+rm -f -- /var/lib/genqemu/secure-desktop.tpm/swtpm.sock
+swtpm socket --tpm2 --tpmstate dir=/var/lib/genqemu/secure-desktop.tpm --ctrl type=unixio,path=/var/lib/genqemu/secure-desktop.tpm/swtpm.sock --terminate --daemon --pid file=/var/lib/genqemu/secure-desktop.tpm/swtpm.pid
+i=0
+while [ ! -S /var/lib/genqemu/secure-desktop.tpm/swtpm.sock ]; do
+    if [ $i -ge 100 ]; then
+        echo 'genqemu: no socket /var/lib/genqemu/secure-desktop.tpm/swtpm.sock' >&2
+        exit 1
+    fi
+    i=$((i + 1))
+    sleep 0.1
+done
 exec qemu-system-x86_64 \
     -name guest=secure-desktop \
     -machine q35,accel=kvm,smm=on \
@@ -16,6 +28,9 @@ exec qemu-system-x86_64 \
     -drive if=pflash,format=raw,unit=0,file.driver=file,file.filename=/usr/share/OVMF/OVMF_CODE_4M.ms.fd,readonly=on \
     -drive if=pflash,format=raw,unit=1,file.driver=file,file.filename=/var/lib/genqemu/secure-desktop.vars.fd \
     -global driver=cfi.pflash01,property=secure,value=on \
+    -chardev socket,id=chr-tpm0,path=/var/lib/genqemu/secure-desktop.tpm/swtpm.sock \
+    -tpmdev emulator,id=tpmdev-tpm0,chardev=chr-tpm0 \
+    -device tpm-crb,id=tpm0,tpmdev=tpmdev-tpm0 \
     -chardev stdio,id=console \
     -serial chardev:console \
     -blockdev driver=qcow2,node-name=drive-disk0,file.driver=file,file.filename=/var/lib/genqemu/secure-desktop.qcow2 \

@@ -6,6 +6,18 @@ if [ ! -e /var/lib/genqemu/arm-topology.vars.fd ]; then
     cp -- /usr/share/AAVMF/AAVMF_VARS.fd /var/lib/genqemu/arm-topology.vars.fd.genqemu-new
     mv -- /var/lib/genqemu/arm-topology.vars.fd.genqemu-new /var/lib/genqemu/arm-topology.vars.fd
 fi
+mkdir -p -- /var/lib/genqemu/arm-topology.tpm
+rm -f -- /var/lib/genqemu/arm-topology.tpm/swtpm.sock
+swtpm socket --tpm2 --tpmstate dir=/var/lib/genqemu/arm-topology.tpm --ctrl type=unixio,path=/var/lib/genqemu/arm-topology.tpm/swtpm.sock --terminate --daemon --pid file=/var/lib/genqemu/arm-topology.tpm/swtpm.pid
+i=0
+while [ ! -S /var/lib/genqemu/arm-topology.tpm/swtpm.sock ]; do
+    if [ $i -ge 100 ]; then
+        echo 'genqemu: no socket /var/lib/genqemu/arm-topology.tpm/swtpm.sock' >&2
+        exit 1
+    fi
+    i=$((i + 1))
+    sleep 0.1
+done
 exec qemu-system-aarch64 \
     -name guest=arm-topology \
     -machine virt,accel=kvm,nvdimm=on,gic-version=max \
@@ -19,6 +31,9 @@ exec qemu-system-aarch64 \
     -smbios type=11,value=role=edge \
     -fw_cfg name=opt/com.example/role,string=edge \
     -incoming 'exec:cat /var/lib/genqemu/arm-topology.migration' \
+    -chardev socket,id=chr-tpm0,path=/var/lib/genqemu/arm-topology.tpm/swtpm.sock \
+    -tpmdev emulator,id=tpmdev-tpm0,chardev=chr-tpm0 \
+    -device tpm-tis-device,id=tpm0,tpmdev=tpmdev-tpm0 \
     -device pcie-root-port,id=rp0,chassis=1,hotplug=on \
     -device pcie-root-port,id=rp1,chassis=2,pref32-reserve=64M \
     -device pcie-pci-bridge,id=pcibr0,bus=rp1 \
