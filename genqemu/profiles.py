@@ -208,6 +208,9 @@ class Profile(Model):
         default="numa",
         doc="how a guest RAM backend is attached: -numa node,memdev= or -machine memory-backend=",
     )
+    numa: bool = key(
+        Boolean(), default=True, doc="the machines take NUMA nodes (`-numa`, [[numa]])"
+    )
     fw_cfg: bool = key(Boolean(), default=False, doc="the machines have a fw_cfg device")
     descriptor_arch: str | None = key(
         NAME,

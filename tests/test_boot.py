@@ -43,6 +43,7 @@ from support.boot_view import (
     expected_view,
     guest_block,
     guest_view,
+    numa_view,
     uefi_boot,
     unmatched,
 )
@@ -192,6 +193,7 @@ def test_guest_sees_the_declared_devices(
     uefi, secure_boot = uefi_boot(config)
     guest = Guest(arch, vm.machine_type, uefi, kit.has, secure_boot)
     expected = expected_view(vm.devices, guest, serial_ports, config.get("extra_args", []))
+    expected = sorted([*expected, *numa_view(vm.config, guest)])
     missing, unexpected = unmatched(expected, guest_view(block))
     assert (missing, unexpected) == ([], []), "\n".join(
         ["(declared but not seen, seen but not declared)", *block]

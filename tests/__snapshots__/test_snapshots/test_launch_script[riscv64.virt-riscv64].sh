@@ -7,6 +7,11 @@ exec qemu-system-riscv64 \
     -machine virt,accel=tcg \
     -smp cpus=2 \
     -m size=1G \
+    -object memory-backend-ram,id=ram-node0,size=512M \
+    -numa node,nodeid=0,cpus=0,memdev=ram-node0 \
+    -object memory-backend-ram,id=ram-node1,size=512M \
+    -numa node,nodeid=1,cpus=1,memdev=ram-node1 \
+    -numa dist,src=0,dst=1,val=20 \
     -no-user-config \
     -nodefaults \
     -kernel /var/lib/genqemu/riscv64.Image \
