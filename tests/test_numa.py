@@ -193,3 +193,30 @@ def test_an_expander_bus_needs_pcie(arch: str, machine: str | None) -> None:
     ((path, message),) = problems(raw, arch)
     assert path == "device[0].kind"
     assert "pxb-pcie" in message
+
+
+def test_import_types_the_nodes_genqemu_writes() -> None:
+    from genqemu.importer import import_text
+
+    line = " ".join(
+        [
+            "qemu-system-x86_64 -M q35 -smp 4 -m 2G",
+            "-object memory-backend-ram,id=ram-node0,size=1G",
+            "-numa node,nodeid=0,cpus=0-1,memdev=ram-node0",
+            "-object memory-backend-ram,id=ram-node1,size=1G",
+            "-numa node,nodeid=1,cpus=2,cpus=3,memdev=ram-node1",
+            "-numa dist,src=0,dst=1,val=20",
+        ]
+    )
+    result = import_text(line)
+    assert result.passthrough == []
+    assert result.config["numa"] == [
+        {"cpus": "0-1", "memory": "1G", "distance": {"1": 20}},
+        {"cpus": "2,3", "memory": "1G"},
+    ]
+    # Another backend than genqemu's: every node passes through, as written.
+    other = import_text(
+        line.replace("memory-backend-ram,id=ram-node1", "memory-backend-memfd,id=ram-node1")
+    )
+    assert "numa" not in other.config
+    assert other.passthrough.count("-numa node") == 2

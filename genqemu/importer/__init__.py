@@ -49,6 +49,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     from genqemu.importer.claims import Pool, Target
     from genqemu.importer.devices import device_claims
     from genqemu.importer.flash import pflash_claims
+    from genqemu.importer.numa import numa_claims
     from genqemu.importer.source import read_invocation
     from genqemu.importer.syntax import split_options
     from genqemu.importer.toplevel import machine_claim, machine_type, simple_claims
@@ -77,6 +78,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
         pool, target, confidential[0] if confidential else None, settings
     )
     claims += qmp_claims(pool)
+    claims += numa_claims(pool)
     names = _serial_names(options, given)
     claims += device_claims(pool, target, names)
     claims += chardev_claims(pool, names)
