@@ -14,6 +14,7 @@ from genqemu.checks import ID, NAME, PATH, PROPERTY, PROPERTY_HINT
 from genqemu.confidential import CONFIDENTIAL, Confidential
 from genqemu.devices import DEVICE, Device
 from genqemu.flash import Firmware, FlashImage, PathOrImage
+from genqemu.numa import NumaNode
 from genqemu.process import INCOMING, Incoming, RunAs
 from genqemu.qemu_facts import VERSION_PATTERN
 from genqemu.schema import Model, Problems, Table, key
@@ -306,6 +307,12 @@ class Config(Model):
     cpu: Cpu | None = key(Table(Cpu), default=None, doc="CPU model and features")
     smp: Smp | None = key(Table(Smp), default=None, doc="CPU topology")
     memory: Memory | None = key(Table(Memory), default=None, doc="guest RAM")
+    numa: tuple[NumaNode, ...] = key(
+        ListOf(Table(NumaNode)),
+        default=[],
+        doc="NUMA nodes, numbered in this order (`-numa node`), each with its vCPUs, its "
+        "share of memory.size (its own RAM backend, with [memory]'s options) and distances",
+    )
     kernel: Kernel | None = key(Table(Kernel), default=None, doc="direct kernel boot")
     firmware: Firmware | None = key(
         Table(Firmware),

@@ -136,4 +136,6 @@ def _generated_ids(vm: Vm) -> dict[str, str]:
         owners[vm.confidential.id] = "confidential"
     if vm.ram_backend is not None:
         owners[vm.ram_backend] = "the guest RAM backend (memory)"
+    for node in (n for n in vm.numa if n.config.memory):
+        owners[node.id] = f"the RAM backend of {node.config.toml_path}"
     return owners

@@ -214,6 +214,9 @@ class Profile(Model):
         default="numa",
         doc="how a guest RAM backend is attached: -numa node,memdev= or -machine memory-backend=",
     )
+    numa: bool = key(
+        Boolean(), default=True, doc="the machines take NUMA nodes (`-numa`, [[numa]])"
+    )
     fw_cfg: bool = key(Boolean(), default=False, doc="the machines have a fw_cfg device")
     smbios: bool = key(Boolean(), default=False, doc="QEMU takes -smbios for this arch")
     descriptor_arch: str | None = key(

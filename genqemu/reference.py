@@ -139,6 +139,7 @@ def _top_level(profiles: dict[str, Any]) -> list[str]:
         "iothread": settled_spellings("vm.j2", "t", "thread"),
         "global": spellings("vm.j2", "g"),
         "fw_cfg": spellings("vm.j2", "item"),
+        "numa": spellings("vm.j2", "n"),
     }
     for name in sorted(tables - {"device", "chardev"}):
         check = Config.fields[name].check

@@ -20,6 +20,7 @@ from genqemu.errors import ConfigError
 from genqemu.firmware_resolve import FirmwareChoice, FlashDrive, resolve_flash
 from genqemu.ids import assign_ids, resolve_references
 from genqemu.launch import InheritedFd
+from genqemu.numa import NumaNode, check_numa
 from genqemu.placement import place
 from genqemu.profiles import MachineProfile, Profile, accel_chain
 from genqemu.records import Entry, Named, Placed
@@ -77,6 +78,8 @@ class Vm:
         self.copies: list[tuple[str, str]] = []  # (template, file) the launch creates
         self.ram_backend: str | None = None  # id of the guest RAM backend object
         self.ram_backend_via = "numa"  # or "machine"
+        # [[numa]] nodes, each with the id of its RAM backend object.
+        self.numa = [Named[NumaNode](n, f"ram-node{i}") for i, n in enumerate(config.numa)]
         self.fds: list[InheritedFd] = []  # files QEMU inherits, numbered from 3
         self.incoming_fds: dict[str, list[int]] = {}  # the incoming stream's, by role
         self.privilege_drop: list[str] = []  # command prefix that drops privileges
@@ -130,6 +133,7 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
             place(device, config, profile, machine_type, machine, problems, settings)
         device.config.check_config(config, problems)
     _check_host_features(config, profile, problems)
+    check_numa(config, profile, problems)
     _check_qemu_version(vm, problems)
     allocate_devnos(vm.devices, profile, problems)
     allocate_chassis(vm.devices, problems)
@@ -275,9 +279,10 @@ def _too_old(vm: Vm, what: str, needed: str) -> str:
 
 
 def _memory_backend(vm: Vm, machine: MachineProfile | None) -> None:
-    """Guest RAM gets an explicit backend when it is file-backed, shared or preallocated."""
+    """Guest RAM gets an explicit backend when it is file-backed, shared or preallocated
+    (with NUMA nodes, each node has a backend of its own instead)."""
     memory = vm.config.memory
-    if memory is not None and memory.backed:
+    if memory is not None and memory.backed and not vm.numa:
         vm.ram_backend = RAM_BACKEND_ID
         vm.ram_backend_via = (machine and machine.ram_backend) or vm.profile.ram_backend
 

@@ -44,6 +44,7 @@ from support.boot_view import (
     expected_view,
     guest_block,
     guest_view,
+    numa_view,
     uefi_boot,
     unmatched,
 )
@@ -211,6 +212,7 @@ def test_guest_sees_the_declared_devices(
         config.get("smbios"),
         vm.tpm_driver,
     )
+    expected = sorted([*expected, *numa_view(vm.config, guest)])
     missing, unexpected = unmatched(expected, guest_view(block))
     assert (missing, unexpected) == ([], []), "\n".join(
         ["(declared but not seen, seen but not declared)", *block]

@@ -223,12 +223,13 @@ def test_a_port_without_a_bus_is_typed_only_when_there_is_one_controller() -> No
 def test_shared_ram_is_typed_only_as_the_backend_genqemu_writes() -> None:
     """Shared RAM without a file renders as a memfd: a memfd imports as share = true,
     a shared memory-backend-ram (which genqemu would not write) passes through."""
-    line = "qemu-system-x86_64 -m 1G -object {},id=ram0,size=1G -numa node,memdev=ram0"
+    line = "qemu-system-x86_64 -M q35,memory-backend=ram0 -m 1G -object {},id=ram0,size=1G"
     memfd = typed(line.format("memory-backend-memfd,share=on"))
     assert memfd["memory"] == {"size": "1G", "share": True}
     ram = import_text(line.format("memory-backend-ram,share=on"))
     assert ram.config["memory"] == {"size": "1G"}
-    assert ram.passthrough == ["-object memory-backend-ram", "-numa node"]
+    assert ram.config["machine"]["options"] == {"memory-backend": "ram0"}
+    assert ram.passthrough == ["-object memory-backend-ram"]
 
 
 def test_qemus_own_defaults_are_written_where_genqemus_differ() -> None:

@@ -111,6 +111,8 @@ def _base(kind: str, folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]
         nvdimm.write_bytes(b"")
         os.truncate(nvdimm, 16 << 20)
         table.update(file=str(nvdimm), size="16M")
+    if kind == "pxb-pcie":
+        table["bus_nr"] = 128  # required: past the root bus's numbers
     if kind == "loader":
         (folder / "blob").write_bytes(bytes(64))
         table.update(file=str(folder / "blob"), addr=0x1000000)

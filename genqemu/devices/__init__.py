@@ -5,6 +5,7 @@ Importing this package defines every kind; `DEVICE` checks a device table.
 
 from genqemu.devices import (
     console,
+    expander,
     memory,
     misc,
     network,
@@ -22,6 +23,7 @@ __all__ = [
     "PciDevice",
     "VirtioDevice",
     "console",
+    "expander",
     "memory",
     "misc",
     "network",

@@ -29,7 +29,7 @@ PCI_ADDR = Text(
     hint="a PCI address is SLOT[.FUNCTION] in hex, slot 0-1f, function 0-7, e.g. '0x3' or '1f.2'",
 )
 # Devices a PCI device can sit behind, besides the machine's root bus.
-PCI_BUSES = ("pcie-root-port", "pci-bridge", "pcie-pci-bridge")
+PCI_BUSES = ("pcie-root-port", "pci-bridge", "pcie-pci-bridge", "pxb-pcie")
 
 
 class PciBus(Ref):

@@ -50,6 +50,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     from genqemu.importer.claims import Pool, Target
     from genqemu.importer.devices import device_claims
     from genqemu.importer.flash import pflash_claims
+    from genqemu.importer.numa import numa_claims
     from genqemu.importer.smbios import smbios_claims
     from genqemu.importer.source import read_invocation
     from genqemu.importer.syntax import split_options
@@ -81,6 +82,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     )
     claims += qmp_claims(pool)
     claims += tpm_claims(pool, target)
+    claims += numa_claims(pool)
     names = _serial_names(options, given)
     devices = device_claims(pool, target, names)
     action_claims(pool, devices)

@@ -127,6 +127,16 @@ for tpm in /sys/class/tpm/tpm*; do
     echo "tpm $name version=$(cat "$tpm/tpm_version_major" 2>/dev/null || echo none)" \
         "driver=$(name_of "$tpm/device/driver") dev=$node"
 done
+if [ -d /sys/devices/system/node/node1 ]; then
+    # NUMA nodes, listed only where there are several (every kernel has a
+    # node0): each one's vCPUs and its memory in MiB, rounded up to 128 MiB
+    # (MemTotal is what the kernel manages: the node less what it reserved).
+    for node in /sys/devices/system/node/node[0-9]*; do
+        kib=$(awk '/MemTotal/ { print $4 }' "$node/meminfo")
+        echo "numa ${node##*/} cpus=$(grep . "$node/cpulist" || echo none)" \
+            "mem=$(((kib + 131071) / 131072 * 128))M"
+    done
+fi
 for unit in /sys/class/iommu/*; do
     [ -e "$unit" ] && echo "iommu ${unit##*/}"
 done

@@ -231,8 +231,11 @@ class Generator:
         if isinstance(check, MapOf):
             # Sometimes a name some model uses (type, accel, id): the template may
             # emit that key itself, and a table must not set it a second time.
+            # (None for keys no name matches: [[numa]] distance keys are node numbers.)
             known = [name for name in self.vocabulary if check.key_pattern.match(name)]
-            keys = st.one_of(matching(check.key_pattern), st.sampled_from(known))
+            keys = matching(check.key_pattern)
+            if known:
+                keys = st.one_of(keys, st.sampled_from(known))
             return st.dictionaries(keys, self.check(check.value), max_size=LIST_MAX)
         if isinstance(check, Scalar):
             return st.one_of(self.check(check.text), st.integers(), st.booleans())

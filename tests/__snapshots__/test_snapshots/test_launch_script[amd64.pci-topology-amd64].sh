@@ -6,6 +6,11 @@ exec qemu-system-x86_64 \
     -name guest=pci-topology \
     -machine q35,accel=kvm,kernel-irqchip=split,nvdimm=on \
     -m size=2G,slots=2,maxmem=8G \
+    -object memory-backend-ram,id=ram-node0,size=1G \
+    -numa node,nodeid=0,cpus=0,memdev=ram-node0 \
+    -object memory-backend-ram,id=ram-node1,size=1G \
+    -numa node,nodeid=1,memdev=ram-node1 \
+    -numa dist,src=0,dst=1,val=20 \
     -no-user-config \
     -nodefaults \
     -no-shutdown \
@@ -48,6 +53,8 @@ exec qemu-system-x86_64 \
     -device pvpanic,id=panic0,events=3 \
     -serial chardev:console \
     -device loader,id=loader0,file=/var/lib/genqemu/blob.bin,addr=0x40000000,force-raw=on \
-    -device qemu-xhci,id=xhci \
+    -device pxb-pcie,id=pxb0,bus_nr=128,numa_node=1 \
+    -device pcie-root-port,id=rp9,chassis=3,bus=pxb0 \
+    -device qemu-xhci,id=xhci,bus=pcie.0 \
     -device usb-tablet,bus=xhci.0,id=tablet \
     "$@"

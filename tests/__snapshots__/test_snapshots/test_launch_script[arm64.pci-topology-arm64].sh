@@ -23,6 +23,11 @@ exec qemu-system-aarch64 \
     -machine virt,accel=kvm,nvdimm=on,gic-version=max \
     -cpu max \
     -m size=2G,slots=2,maxmem=4G \
+    -object memory-backend-ram,id=ram-node0,size=1G \
+    -numa node,nodeid=0,cpus=0,memdev=ram-node0 \
+    -object memory-backend-ram,id=ram-node1,size=1G \
+    -numa node,nodeid=1,memdev=ram-node1 \
+    -numa dist,src=0,dst=1,val=20 \
     -no-user-config \
     -nodefaults \
     -drive if=pflash,format=raw,unit=0,file.driver=file,file.filename=/usr/share/AAVMF/AAVMF_CODE.fd,readonly=on \
@@ -59,4 +64,6 @@ exec qemu-system-aarch64 \
     -device nvme-ns,id=ns0,bus=nvme0,drive=drive-ns0,nsid=1 \
     -device pvpanic-pci,id=panic0 \
     -device loader,id=loader0,file=/var/lib/genqemu/arm-topology.dtb,addr=0x48000000 \
+    -device pxb-pcie,id=pxb0,bus_nr=128,numa_node=1 \
+    -device pcie-root-port,id=rp9,chassis=4,bus=pxb0 \
     "$@"

@@ -4,11 +4,10 @@
 set -eu
 exec qemu-system-ppc64 \
     -name guest=memory \
-    -machine pseries,accel=tcg,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off \
+    -machine pseries,accel=tcg,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off,memory-backend=ram0 \
     -smp cpus=2,maxcpus=4 \
     -m size=1G,slots=2,maxmem=4G \
     -object memory-backend-file,id=ram0,size=1G,mem-path=/dev/shm,share=on,prealloc=on \
-    -numa node,memdev=ram0 \
     -overcommit mem-lock=off \
     -no-user-config \
     -nodefaults \

@@ -4,11 +4,10 @@
 set -eu
 exec qemu-system-riscv64 \
     -name guest=memory \
-    -machine virt,accel=tcg \
+    -machine virt,accel=tcg,memory-backend=ram0 \
     -smp cpus=2,maxcpus=4 \
     -m size=1G,slots=2,maxmem=4G \
     -object memory-backend-file,id=ram0,size=1G,mem-path=/dev/shm,share=on,prealloc=on \
-    -numa node,memdev=ram0 \
     -overcommit mem-lock=off \
     -no-user-config \
     -nodefaults \

@@ -18,6 +18,11 @@ exec qemu-system-ppc64 \
     -name guest=pseries \
     -machine pseries,accel=kvm,nvdimm=on,confidential-guest-support=cgs0 \
     -m size=2G,slots=2,maxmem=4G \
+    -object memory-backend-ram,id=ram-node0,size=1G \
+    -numa node,nodeid=0,cpus=0,memdev=ram-node0 \
+    -object memory-backend-ram,id=ram-node1,size=1G \
+    -numa node,nodeid=1,memdev=ram-node1 \
+    -numa dist,src=0,dst=1,val=20 \
     -object pef-guest,id=cgs0 \
     -no-user-config \
     -nodefaults \

@@ -4,10 +4,9 @@
 set -eu
 exec qemu-system-ppc64 \
     -name guest=vhost-user \
-    -machine pseries,accel=kvm:tcg \
+    -machine pseries,accel=kvm:tcg,memory-backend=ram0 \
     -m size=2G \
     -object memory-backend-file,id=ram0,size=2G,mem-path=/dev/shm,share=on \
-    -numa node,memdev=ram0 \
     -no-user-config \
     -nodefaults \
     -kernel /var/lib/genqemu/vmlinuz \
