@@ -89,6 +89,20 @@ class MachineProfile(Model):
         doc="the firmware this machine always runs (SLOF, s390-ccw), named when a "
         "[firmware] type it lacks is refused",
     )
+    ata_bus: str | None = key(
+        NAME,
+        default=None,
+        doc="the built-in ATA controller's bus name before the port number (ide: "
+        "ide.0, ide.1, ...), where the machine has one; ATA disks and CD-ROMs attach there",
+    )
+    ata_ports: int = key(
+        Integer(min=1), default=1, doc="ports (IDE channels, AHCI ports) of the built-in controller"
+    )
+    ata_units: int = key(
+        Integer(min=1, max=2),
+        default=1,
+        doc="devices per port of the built-in controller: 2 on IDE (master, slave), 1 on AHCI",
+    )
     vga: tuple[str, ...] = key(
         _NAMES,
         default=["none"],

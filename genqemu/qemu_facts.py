@@ -42,6 +42,10 @@ CONFIDENTIAL_PROPERTIES: dict[str, tuple[str, ...]] = {
 # older -watchdog-action takes the same values). One action for the VM.
 WATCHDOG_ACTIONS = ("reset", "shutdown", "poweroff", "pause", "debug", "none", "inject-nmi")
 
+# An added AHCI controller (ich9-ahci) has six SATA ports, buses ID.0 to ID.5,
+# one device on each.
+AHCI_PORTS = 6
+
 # The QEMU versions the test suite starts every example on, every arch
 # (tests/test_acceptance.py): Debian 12's and the newest Debian builds for it.
 CHECKED_VERSIONS = ("7.2", "10.0")

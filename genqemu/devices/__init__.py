@@ -4,6 +4,7 @@ Importing this package defines every kind; `DEVICE` checks a device table.
 """
 
 from genqemu.devices import (
+    ata,
     console,
     memory,
     misc,
@@ -20,6 +21,7 @@ __all__ = [
     "Device",
     "PciDevice",
     "VirtioDevice",
+    "ata",
     "console",
     "memory",
     "misc",
