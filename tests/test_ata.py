@@ -254,3 +254,28 @@ def test_ide_disks_and_cdroms_start_on_pc(tmp_path: Path) -> None:
     with paused_qemu([qemu_binary(vm.binary), *plan(vm).argv[1:]]) as qmp:
         found = qmp.devices()
     assert found == {"disk0": "ide-hd", "cd0": "ide-cd", "cd1": "ide-cd"}
+
+def test_import_types_ata_disks_and_both_cdrom_drivers() -> None:
+    """ide-cd and scsi-cd both become a cdrom; bus=NAME.N becomes controller and
+    port (the machine's built-in controller left out), an empty tray stays empty."""
+    from genqemu.importer import import_text
+
+    result = import_text(
+        "qemu-system-x86_64 -M q35 "
+        "-blockdev driver=raw,node-name=d0,file.driver=file,file.filename=/i/d.img "
+        "-device ide-hd,drive=d0,bus=ide.4,serial=S1 "
+        "-device ich9-ahci,id=sata1 -device ide-cd,id=cd0,bus=sata1.3 "
+        "-device virtio-scsi-pci,id=scsi0 "
+        "-blockdev driver=raw,node-name=c1,file.driver=file,file.filename=/i/a.iso,read-only=on "
+        "-device scsi-cd,drive=c1,bus=scsi0.0"
+    )
+    assert result.passthrough == []
+    devices = [{k: v for k, v in d.items() if k != "backend_id"} for d in result.config["device"]]
+    assert devices == [
+        {"kind": "ide-hd", "file": "/i/d.img", "serial": "S1", "port": 4},
+        {"kind": "ahci", "id": "sata1"},
+        {"kind": "cdrom", "controller": "sata1", "port": 3},
+        {"kind": "virtio-scsi", "id": "scsi0"},
+        {"kind": "cdrom", "file": "/i/a.iso", "read_only": True, "controller": "scsi0"},
+    ]
+
