@@ -16,7 +16,7 @@ from genqemu.devices.ata import AtaAttached
 from genqemu.ids import article
 
 if TYPE_CHECKING:
-    from genqemu.profiles import MachineProfile
+    from genqemu.profiles import MachineProfile, Profile
     from genqemu.records import Placed
     from genqemu.schema import Problems
 
@@ -35,7 +35,9 @@ class _Bus:
         return next((slot for slot in slots if slot not in self.holders), None)
 
 
-def place_ata(devices: list[Placed], machine: MachineProfile | None, problems: Problems) -> None:
+def place_ata(
+    devices: list[Placed], profile: Profile, machine: MachineProfile | None, problems: Problems
+) -> None:
     """Give every ATA disk and CD-ROM its controller (refs.controller) and slot."""
     by_id = {d.id: d for d in devices}
     buses: dict[str, _Bus] = {}
@@ -51,7 +53,9 @@ def place_ata(devices: list[Placed], machine: MachineProfile | None, problems: P
         device = placed.config
         if not isinstance(device, AtaAttached) or not placed.driver:
             continue  # not an ATA device, or one that cannot exist here (said already)
-        bus = _controller(placed, device, by_id, buses, machine, problems)
+        if device.file is None:  # an empty CD-ROM tray: no -blockdev node
+            placed.backend_id = None
+        bus = _controller(placed, device, by_id, buses, profile, machine, problems)
         placed.driver = device.scsi_driver if placed.scsi else device.ata_driver
         if bus is None:
             continue
@@ -77,6 +81,7 @@ def _controller(
     device: AtaAttached,
     by_id: dict[str, Placed],
     buses: dict[str, _Bus],
+    profile: Profile,
     machine: MachineProfile | None,
     problems: Problems,
 ) -> _Bus | None:
@@ -89,10 +94,11 @@ def _controller(
             name = machine.ata_bus
         else:
             found = [d.id for d in by_id.values() if d.kind in targets and d.driver]
-            wanted = " or ".join(targets)
+            here = [t for t in targets if t in profile.devices] or list(targets)
+            wanted = " or ".join(here)
             if len(found) != 1:
                 fix = (
-                    f"add a [[device]] with kind = {targets[-1]!r} (this machine has "
+                    f"add a [[device]] with kind = {here[-1]!r} (this machine has "
                     "no built-in ATA controller)"
                     if not found
                     else f"there are several ({', '.join(found)}): say which in controller"

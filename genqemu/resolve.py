@@ -124,7 +124,7 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
         if machine is not None:
             place(device, config, profile, machine_type, machine, problems, settings)
         device.config.check_config(config, problems)
-    place_ata(vm.devices, machine, problems)
+    place_ata(vm.devices, profile, machine, problems)
     _check_host_features(config, profile, problems)
     _check_qemu_version(vm, problems)
     allocate_devnos(vm.devices, profile, problems)

@@ -213,6 +213,16 @@ def test_a_cdrom_goes_on_scsi_where_there_is_no_ata() -> None:
                 )
             ],
         ),
+        (
+            {"device": [{"kind": "cdrom", "backend_id": "cd"}]},
+            "amd64",
+            [
+                (
+                    "device[0].backend_id",
+                    "applies to the medium, and the tray is empty: set file, or remove backend_id",
+                )
+            ],
+        ),
     ],
 )
 def test_refused(raw: dict[str, Any], arch: str, expected: list[tuple[str, str]]) -> None:
@@ -255,6 +265,7 @@ def test_ide_disks_and_cdroms_start_on_pc(tmp_path: Path) -> None:
         found = qmp.devices()
     assert found == {"disk0": "ide-hd", "cd0": "ide-cd", "cd1": "ide-cd"}
 
+
 def test_import_types_ata_disks_and_both_cdrom_drivers() -> None:
     """ide-cd and scsi-cd both become a cdrom; bus=NAME.N becomes controller and
     port (the machine's built-in controller left out), an empty tray stays empty."""
@@ -279,3 +290,45 @@ def test_import_types_ata_disks_and_both_cdrom_drivers() -> None:
         {"kind": "cdrom", "file": "/i/a.iso", "read_only": True, "controller": "scsi0"},
     ]
 
+
+def test_pseries_vscsi_takes_scsi_disks_and_cdroms() -> None:
+    raw = {
+        "device": [
+            {"kind": "spapr-vscsi"},
+            {"kind": "scsi-hd", "file": "/i/d.img"},
+            {"kind": "cdrom", "file": "/i/a.iso"},
+        ]
+    }
+    assert devices(raw, "ppc64le") == [
+        {"driver": "spapr-vscsi", "id": "vscsi0"},
+        {"driver": "scsi-hd", "id": "disk0", "bus": "vscsi0.0", "drive": "drive-disk0"},
+        {"driver": "scsi-cd", "id": "cd0", "bus": "vscsi0.0", "drive": "drive-cd0"},
+    ]
+    assert problems(raw, "amd64")[0] == (
+        "device[0].kind",
+        "spapr-vscsi does not exist on amd64; it exists on ppc64le",
+    )
+
+
+@pytest.mark.qemu
+def test_scsi_cdroms_start_on_pseries_vscsi(tmp_path: Path) -> None:
+    (tmp_path / "d.img").write_bytes(bytes(1 << 20))
+    (tmp_path / "a.iso").write_bytes(iso_image("A"))
+    raw = {
+        "machine": {"accel": "tcg"},
+        "device": [
+            {"kind": "spapr-vscsi"},
+            {"kind": "scsi-hd", "file": str(tmp_path / "d.img")},
+            {"kind": "cdrom", "file": str(tmp_path / "a.iso")},
+            {"kind": "cdrom"},
+        ],
+    }
+    vm = build(raw, "ppc64le")
+    with paused_qemu([qemu_binary(vm.binary), *plan(vm).argv[1:]]) as qmp:
+        found = qmp.devices()
+    assert found == {
+        "vscsi0": "spapr-vscsi",
+        "disk0": "scsi-hd",
+        "cd0": "scsi-cd",
+        "cd1": "scsi-cd",
+    }

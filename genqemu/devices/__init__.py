@@ -12,6 +12,7 @@ from genqemu.devices import (
     platform,
     storage,
     topology,
+    vscsi,
     watchdog,
 )
 from genqemu.devices.base import DEVICE, Device, PciDevice, VirtioDevice
@@ -29,5 +30,6 @@ __all__ = [
     "platform",
     "storage",
     "topology",
+    "vscsi",
     "watchdog",
 ]

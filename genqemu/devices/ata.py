@@ -76,7 +76,7 @@ class IdeHd(AtaAttached):
 
 class Cdrom(AtaAttached):
     """A read-only CD-ROM/DVD drive, with a medium or an empty tray: ide-cd on an
-    ATA port, or scsi-cd on a virtio-scsi controller."""
+    ATA port, or scsi-cd on a SCSI controller (virtio-scsi, spapr-vscsi)."""
 
     kind = "cdrom"
     id_prefix = "cd"
@@ -90,10 +90,10 @@ class Cdrom(AtaAttached):
         Boolean(), default=True, doc="always true: the guest cannot write a CD-ROM"
     )
     controller: str | None = key(
-        Ref("ahci", "virtio-scsi"),
+        Ref("ahci", "virtio-scsi", "spapr-vscsi"),
         default=None,
-        doc="id of the ahci or virtio-scsi controller; default: the machine's built-in "
-        "ATA controller (q35's AHCI, pc's IDE), else the only ahci or virtio-scsi",
+        doc="id of the ahci, virtio-scsi or spapr-vscsi controller; default: the machine's "
+        "built-in ATA controller (q35's AHCI, pc's IDE), else the only such controller",
     )
 
     def validate(self, problems: Problems) -> None:
@@ -107,7 +107,7 @@ class Cdrom(AtaAttached):
 
     def check_config(self, config: Config, problems: Problems) -> None:
         if self.file is None:
-            for name in ("cache", "aio", "discard", "share_rw"):
+            for name in ("cache", "aio", "discard", "share_rw", "backend_id"):
                 if getattr(self, name) is not None:
                     problems.add(
                         f"{self.toml_path}.{name}",

@@ -210,6 +210,8 @@ GUEST_VIEW: dict[str, View] = {
     "ahci": View(lambda d, g: [], ("ahci",)),
     "ide-hd": View(_ide_hd, ("sd_mod", "ahci", "ata_piix?")),
     "cdrom": View(_cdrom, ("sr_mod",)),
+    # On pseries' VIO bus, which the init does not list: what sits on it shows.
+    "spapr-vscsi": View(lambda d, g: [], ("ibmvscsi?",)),
     "virtio-9p": View(
         lambda d, g: [virtio(d, 9, "9pnet_virtio"), f"9p {d.config.mount_tag} mounted=yes"],
         ("9pnet_virtio", "9p"),
