@@ -39,6 +39,11 @@ def _allocated(device: Placed) -> str:
         parts.append(f"devno {device.devno}")
     if device.chassis is not None:
         parts.append(f"{device.config.chassis_key} {device.chassis}")
+    if device.port is not None:  # an ATA disk or CD-ROM (genqemu/ata.py)
+        unit = f" unit {device.unit}" if device.unit is not None else ""
+        parts.append(f"{device.refs['controller']} port {device.port}{unit}")
+    elif device.scsi:
+        parts.append(f"on SCSI controller {device.refs['controller']}")
     for role, numbers in device.fds.items():
         parts.append(f"{role} {','.join(map(str, numbers))}")
     if device.backend_id is not None:

@@ -95,6 +95,20 @@ class MachineProfile(Model):
         doc="the TPM device a [tpm] table gives the guest on this machine (tpm-crb, "
         "tpm-tis, tpm-tis-device, tpm-spapr); none: [tpm] is refused",
     )
+    ata_bus: str | None = key(
+        NAME,
+        default=None,
+        doc="the built-in ATA controller's bus name before the port number (ide: "
+        "ide.0, ide.1, ...), where the machine has one; ATA disks and CD-ROMs attach there",
+    )
+    ata_ports: int = key(
+        Integer(min=1), default=1, doc="ports (IDE channels, AHCI ports) of the built-in controller"
+    )
+    ata_units: int = key(
+        Integer(min=1, max=2),
+        default=1,
+        doc="devices per port of the built-in controller: 2 on IDE (master, slave), 1 on AHCI",
+    )
     vga: tuple[str, ...] = key(
         _NAMES,
         default=["none"],

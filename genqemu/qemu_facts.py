@@ -47,6 +47,9 @@ WATCHDOG_ACTIONS = ("reset", "shutdown", "poweroff", "pause", "debug", "none", "
 # numbers, the importer reads them back.
 SMBIOS_TYPES: dict[str, int] = {"bios": 0, "system": 1, "baseboard": 2, "chassis": 3}
 SMBIOS_OEM_TYPE = 11
+# An added AHCI controller (ich9-ahci) has six SATA ports, buses ID.0 to ID.5,
+# one device on each.
+AHCI_PORTS = 6
 
 # The QEMU versions the test suite starts every example on, every arch
 # (tests/test_acceptance.py): Debian 12's and the newest Debian builds for it.

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 E = TypeVar("E")
 # Record fields that settle the config key of the same name.
-_SETTLES = frozenset({"id", "backend_id", "devno", "iommu_platform", "disable_legacy"})
+_SETTLES = frozenset(
+    {"id", "backend_id", "devno", "iommu_platform", "disable_legacy", "port", "unit"}
+)
 
 
 def settled_key(field: str, chassis_key: str = "") -> str | None:
@@ -59,9 +61,12 @@ class Placed:
         "id",
         "iommu_platform",
         "notes",
+        "port",
         "refs",
+        "scsi",
         "transport",
         "transport_rule",
+        "unit",
     )
 
     def __init__(self, config: Device, id: str) -> None:
@@ -78,6 +83,11 @@ class Placed:
         self.disable_legacy: bool | None = None
         self.fds: dict[str, list[int]] = {}
         self.notes: list[str] = []
+        # Where an ATA disk or CD-ROM sits (genqemu/ata.py): the port on its
+        # controller and, on IDE, the unit; `scsi` when a CD-ROM is on SCSI instead.
+        self.port: int | None = None
+        self.unit: int | None = None
+        self.scsi = False
 
     @property
     def kind(self) -> str:

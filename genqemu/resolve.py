@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from genqemu.allocate import allocate_chassis, allocate_devnos, allocate_fds, check_passed_fds
+from genqemu.ata import place_ata
 from genqemu.chardevs import Chardev
 from genqemu.confidential import Confidential
 from genqemu.config import Config, Iothread, Qmp
@@ -132,6 +133,7 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
         if machine is not None:
             place(device, config, profile, machine_type, machine, problems, settings)
         device.config.check_config(config, problems)
+    place_ata(vm.devices, profile, machine, problems)
     _check_host_features(config, profile, problems)
     check_numa(config, profile, problems)
     _check_qemu_version(vm, problems)

@@ -76,6 +76,13 @@ _SAMPLES: dict[str, list[Any]] = {
     "pcie-pci-bridge.romfile": [""],
     "loader.addr": [0x1000000, 0x2000000],
     "cpu_num": [0, 1],  # the audit VM has two CPUs
+    # ATA disks and CD-ROMs: the file is the base config's (a CD-ROM's is optional),
+    # a CD-ROM is read-only (false is refused), ports of an AHCI are 0-5, units IDE's.
+    "cdrom.file": [None],
+    "cdrom.read_only": [True, None],
+    "ide-hd.read_only": [False, None],  # QEMU refuses a read-only ATA disk
+    "port": [0, 5, 3],
+    "unit": [None],
 }
 # Keys the base config sets or that choose the transport or backend, not a property.
 _BASE_KEYS = {"id", "transport", "fsdriver", "socket", "bus", "path"}
@@ -90,7 +97,7 @@ def _base(kind: str, folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]
         os.truncate(image, 8 << 20)
     table: dict[str, Any] = {"kind": kind, "id": "dut"}
     extra: list[dict[str, Any]] = []
-    if kind in ("virtio-blk", "scsi-hd", "nvme-ns"):
+    if kind in ("virtio-blk", "scsi-hd", "nvme-ns", "ide-hd", "cdrom"):
         table["file"] = str(image)
     if kind == "nvme-ns":
         extra.append({"kind": "nvme", "id": "nvme0"})
@@ -183,9 +190,11 @@ def _config(
 ) -> dict[str, Any]:
     table, extra = _base(kind, folder)
     table.update(keys)
+    profile = load_profile(arch)
+    if kind in ("ide-hd", "cdrom"):  # an AHCI where the machine has no ATA, else SCSI
+        extra.append({"kind": "ahci"} if "ahci" in profile.devices else {"kind": "virtio-scsi"})
     if transport is not None and DEVICE.models[kind].virtio:
         table["transport"] = transport
-    profile = load_profile(arch)
     config: dict[str, Any] = {
         "machine": {"accel": "tcg"},
         "smp": {"cpus": 2},

@@ -13,6 +13,7 @@ from support.qemu_help import device_drivers, object_types
 
 from genqemu.confidential import CONFIDENTIAL
 from genqemu.devices import DEVICE
+from genqemu.devices.ata import AtaAttached
 from genqemu.errors import ConfigError, UsageError
 from genqemu.profiles import Profile, arch_names, load_profile
 from genqemu.qemu_facts import lacks
@@ -122,7 +123,14 @@ def test_every_listed_driver_exists_and_no_other_transport_does(qemu: str, arch:
             )
         if kind in CONFIDENTIAL.models:
             continue
-        if not DEVICE.models[kind].virtio:
+        model = DEVICE.models[kind]
+        if isinstance(model, type) and issubclass(model, AtaAttached):
+            # Its driver follows the bus (genqemu/ata.py): ATA where the arch has AHCI.
+            ata = "ahci" in profile.devices
+            for driver in (model.ata_driver if ata else "", model.scsi_driver):
+                assert not driver or driver in drivers, f"{arch}: no {driver}"
+            continue
+        if not model.virtio:
             driver = profile.drivers.get(kind, kind)
             assert driver in drivers, f"{arch}: no {driver}"
             continue

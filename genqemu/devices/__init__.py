@@ -4,6 +4,7 @@ Importing this package defines every kind; `DEVICE` checks a device table.
 """
 
 from genqemu.devices import (
+    ata,
     console,
     expander,
     memory,
@@ -13,6 +14,7 @@ from genqemu.devices import (
     platform,
     storage,
     topology,
+    vscsi,
     watchdog,
 )
 from genqemu.devices.base import DEVICE, Device, PciDevice, VirtioDevice
@@ -22,6 +24,7 @@ __all__ = [
     "Device",
     "PciDevice",
     "VirtioDevice",
+    "ata",
     "console",
     "expander",
     "memory",
@@ -31,5 +34,6 @@ __all__ = [
     "platform",
     "storage",
     "topology",
+    "vscsi",
     "watchdog",
 ]

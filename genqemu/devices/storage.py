@@ -95,13 +95,13 @@ class VirtioScsi(VirtioDevice):
 
 
 class ScsiHd(BlockDevice):
-    """A SCSI disk on a virtio-scsi controller."""
+    """A SCSI disk on a virtio-scsi (or pseries' spapr-vscsi) controller."""
 
     kind = "scsi-hd"
     bus: str = key(
-        Ref("virtio-scsi", single_default=True),
+        Ref("virtio-scsi", "spapr-vscsi", single_default=True),
         default=None,
-        doc="virtio-scsi controller id; default: the only one",
+        doc="virtio-scsi or spapr-vscsi controller id; default: the only one",
     )
     scsi_id: int | None = key(Integer(min=0, max=255), default=None, doc="SCSI target id")
     lun: int | None = key(Integer(min=0, max=16383), default=None, doc="logical unit number")

@@ -50,7 +50,10 @@ def driver_kind(driver: str, target: Target) -> tuple[str, str | None] | None:
         for transport in transports:
             if driver == kind + profile.transports[transport].suffix:
                 return kind, transport
-    return None
+    from genqemu.importer.ata import ata_kind
+
+    ata = ata_kind(driver, target)
+    return (ata, None) if ata is not None else None
 
 
 def device_claims(pool: Pool, target: Target, names: dict[int, str]) -> list[Claim]:
@@ -91,6 +94,15 @@ def _device(pool: Pool, piece: Piece, target: Target) -> Claim | None:
             if given_id(value):
                 table["id"] = value
             continue
+        if name == "bus" and "controller" in model.fields:  # an ATA disk or CD-ROM
+            from genqemu.importer.ata import ata_bus_keys
+
+            scsi = piece.get("driver") == getattr(model, "scsi_driver", None)
+            keys = ata_bus_keys(value, target, scsi)
+            if keys is None:
+                return None
+            table.update(keys)
+            continue
         field = model.fields.get(name.replace("-", "_"))
         if field is None or field.name in ("kind", "transport", "backend_id"):
             continue
@@ -100,8 +112,10 @@ def _device(pool: Pool, piece: Piece, target: Target) -> Claim | None:
     controller = getattr(bus.check, "targets", ("",))[0] if bus is not None else ""
     if "bus" not in table and controller in _CONTROLLERS and _only_one(pool, target, controller):
         claim.optional = frozenset({"bus"})  # QEMU puts it on the only such bus too
-    if backend is not None and not _backend(pool, piece, backend, claim):
-        return None
+    file = model.fields.get("file")
+    empty = backend is not None and piece.get(backend[0]) is None and file and not file.required
+    if backend is not None and not empty and not _backend(pool, piece, backend, claim):
+        return None  # (an empty CD-ROM tray has no backend to take)
     return claim
 
 

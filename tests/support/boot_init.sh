@@ -87,6 +87,19 @@ for controller in /sys/class/nvme/*; do
         echo "nvme-ns ${namespace##*/} nsid=$(cat "$namespace/nsid") size=$(cat "$namespace/size")"
     done
 done
+for disk in /sys/block/sr*; do
+    # A CD-ROM: the volume label of its medium (ISO 9660: sector 16, bytes 40-71).
+    [ -e "$disk" ] || continue
+    label=$(dd if="/dev/${disk##*/}" bs=2048 skip=16 count=1 2>/dev/null | dd bs=1 skip=40 count=32 2>/dev/null | tr -d ' \0')
+    echo "cdrom ${disk##*/} label=${label:-none}"
+done
+for disk in /sys/block/sd*; do
+    # A disk behind libata (its SCSI vendor is ATA): the serial its IDENTIFY gives,
+    # which libata shows as the unit serial number page (VPD 0x80, after 4 bytes).
+    [ -e "$disk" ] && [ "$(tr -d " " <"$disk/device/vendor")" = ATA ] || continue
+    serial=$(tail -c +5 "$disk/device/vpd_pg80" 2>/dev/null | tr -d ' \0')
+    echo "ata ${disk##*/} serial=${serial:-none}"
+done
 for device in /sys/bus/pci/devices/*; do
     # QEMU's own PCI devices (vendor 1b36: bridges, root ports, pvpanic-pci)
     # but the host bridge; virtio devices are listed above.

@@ -179,6 +179,24 @@ def _watchdog(module: str, identity: str) -> Callable[[Any, Guest], list[str]]:
     return lambda d, g: [f"watchdog identity={identity} dev=yes"] if g.has(module) else []
 
 
+def _cdrom(device: Any, guest: Guest) -> list[str]:
+    """A CD-ROM drive (sr, through libata on ATA or on SCSI), read-only, and the
+    volume label of its medium; an empty tray has nothing to read."""
+    from .iso import iso_label
+
+    file = device.config.file
+    readable = "yes" if file else "no"
+    label = iso_label(file) if file else "none"
+    return [f"block bus=scsi ro=1 readable={readable}", f"cdrom label={label}"]
+
+
+def _ide_hd(device: Any, guest: Guest) -> list[str]:
+    """An ATA disk, a SCSI disk to Linux (libata), with the serial QEMU gives it
+    (QM000NN, after the IDE unit, when the config sets none)."""
+    serial = device.config.serial or "QM*"
+    return [f"block bus=scsi ro={_ro(device)} readable=yes", f"ata serial={serial}"]
+
+
 GUEST_VIEW: dict[str, View] = {
     "virtio-blk": View(
         lambda d, g: [
@@ -200,6 +218,13 @@ GUEST_VIEW: dict[str, View] = {
     "spapr-vlan": _card("ibmveth"),
     "virtio-scsi": View(lambda d, g: [virtio(d, 8, "virtio_scsi")], ("virtio_scsi",)),
     "scsi-hd": View(lambda d, g: [f"block bus=scsi ro={_ro(d)} readable=yes"], ("sd_mod",)),
+    # AHCI (Intel 8086:2922 on an added one) is not one of QEMU's own PCI
+    # devices: the guest lists what sits on its ports.
+    "ahci": View(lambda d, g: [], ("ahci",)),
+    "ide-hd": View(_ide_hd, ("sd_mod", "ahci", "ata_piix?")),
+    "cdrom": View(_cdrom, ("sr_mod",)),
+    # On pseries' VIO bus, which the init does not list: what sits on it shows.
+    "spapr-vscsi": View(lambda d, g: [], ("ibmvscsi?",)),
     "virtio-9p": View(
         lambda d, g: [virtio(d, 9, "9pnet_virtio"), f"9p {d.config.mount_tag} mounted=yes"],
         ("9pnet_virtio", "9p"),
@@ -410,6 +435,8 @@ def normalize(line: str) -> str:
         "nvme-ns",
         "data",
         "tpm",
+        "cdrom",
+        "ata",
     ):
         if kind == "virtio" and " bus=ccw " not in f" {details} ":
             details = re.sub(r" at=\S*", "", details)

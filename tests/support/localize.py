@@ -24,6 +24,8 @@ from typing import Any
 from genqemu.schema import Problems
 from genqemu.values import Size
 
+from .iso import iso_image
+
 _MIB = 1 << 20
 # Flash images: virt maps each as 64 MiB; x86 allows 8 MiB of flash in all.
 _PFLASH_SIZE = {"arm64": 64 * _MIB}
@@ -154,6 +156,9 @@ def localize(
         elif device.get("kind") == "loader":
             (folder / f"blob{index}").write_bytes(bytes(64))
             device["file"] = str(folder / f"blob{index}")
+        elif device.get("kind") == "cdrom" and "file" in device:
+            (folder / f"cd{index}.iso").write_bytes(iso_image(f"GENQEMU_CD{index}"))
+            device["file"] = str(folder / f"cd{index}.iso")
         elif "file" in device:
             device["file"] = _image(folder / f"disk{index}.img", device.get("format", "raw"))
         netdev = device.get("netdev", {})

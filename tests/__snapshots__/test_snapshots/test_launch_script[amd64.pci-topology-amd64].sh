@@ -43,6 +43,12 @@ exec qemu-system-x86_64 \
     -device e1000,id=net2,netdev=netdev-net2,mac=52:54:00:00:10:02,bus=pcibr1,addr=0x4 \
     -netdev user,id=netdev-net3 \
     -device rtl8139,id=net3,netdev=netdev-net3,mac=52:54:00:00:10:03,romfile= \
+    -blockdev driver=raw,node-name=drive-cd0,file.driver=file,file.filename=/var/lib/genqemu/install.iso,read-only=on \
+    -device ide-cd,id=cd0,bus=ide.0,drive=drive-cd0,bootindex=1 \
+    -blockdev driver=raw,node-name=drive-disk0,file.driver=file,file.filename=/var/lib/genqemu/sata.img \
+    -device ide-hd,id=disk0,bus=ide.1,drive=drive-disk0,serial=SATA-DATA-1 \
+    -device ich9-ahci,id=sata1 \
+    -device ide-cd,id=cd1,bus=sata1.2 \
     -object memory-backend-file,id=mem-nvdimm0,mem-path=/var/lib/genqemu/pmem.img,size=4G,share=on,readonly=on \
     -device nvdimm,id=nvdimm0,memdev=mem-nvdimm0,unarmed=on \
     -device i6300esb,id=watchdog0,bus=pcibr1,addr=0x5 \

@@ -57,6 +57,9 @@ exec qemu-system-aarch64 \
     -device rtl8139,id=net3,netdev=netdev-net3,mac=52:54:00:00:20:03,romfile= \
     -object memory-backend-file,id=mem-nvdimm0,mem-path=/var/lib/genqemu/arm.pmem,size=512M,share=on \
     -device nvdimm,id=nvdimm0,memdev=mem-nvdimm0 \
+    -device ich9-ahci,id=ahci0 \
+    -blockdev driver=raw,node-name=drive-disk1,file.driver=file,file.filename=/var/lib/genqemu/sata.img \
+    -device ide-hd,id=disk1,bus=ahci0.0,drive=drive-disk1,serial=SATA-DATA-1 \
     -device i6300esb,id=watchdog0 \
     -action watchdog=reset \
     -device nvme,id=nvme0,serial=GENQEMU-NVME0 \

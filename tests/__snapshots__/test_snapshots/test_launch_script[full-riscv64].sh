@@ -33,6 +33,8 @@ exec qemu-system-riscv64 \
     -device virtio-scsi-pci,id=scsi0,iothread=io0,num_queues=2 \
     -blockdev driver=raw,node-name=drive-data,file.driver=file,file.filename=/var/lib/genqemu/data.img \
     -device scsi-hd,id=data,bus=scsi0.0,drive=drive-data,share-rw=on,scsi-id=0,lun=0 \
+    -blockdev driver=raw,node-name=drive-install,file.driver=file,file.filename=/var/lib/genqemu/install.iso,read-only=on \
+    -device scsi-cd,id=install,bus=scsi0.0,drive=drive-install \
     -netdev user,id=netdev-net0,net=10.0.2.0/24,hostname=full,hostfwd=tcp::2222-:22,hostfwd=udp::5353-:53 \
     -device virtio-net-pci,id=net0,netdev=netdev-net0,mac=52:54:00:12:34:56 \
     -netdev tap,id=netdev-net1,ifname=tap-full,script=no,downscript=no,vhost=on \

@@ -47,6 +47,12 @@ exec qemu-system-ppc64 \
     -device rtl8139,id=net3,netdev=netdev-net3,mac=52:54:00:00:40:03,romfile= \
     -object memory-backend-file,id=mem-nvdimm0,mem-path=/var/lib/genqemu/pseries.pmem,size=262272K \
     -device nvdimm,id=nvdimm0,memdev=mem-nvdimm0,label-size=128K,uuid=3b3c4dd6-4d0b-4e33-9a2a-1b8a3f6c9e10 \
+    -device spapr-vscsi,id=vscsi0 \
+    -blockdev driver=raw,node-name=drive-cd0,file.driver=file,file.filename=/var/lib/genqemu/install.iso,read-only=on \
+    -device scsi-cd,id=cd0,bus=vscsi0.0,drive=drive-cd0 \
+    -device ich9-ahci,id=ahci0 \
+    -blockdev driver=raw,node-name=drive-disk1,file.driver=file,file.filename=/var/lib/genqemu/sata.img \
+    -device ide-hd,id=disk1,bus=ahci0.0,drive=drive-disk1,serial=SATA-DATA-1 \
     -device i6300esb,id=watchdog0 \
     -action watchdog=shutdown \
     -device nvme,id=nvme0,serial=GENQEMU-NVME0 \

@@ -40,6 +40,9 @@ exec qemu-system-riscv64 \
     -device e1000,id=net1,netdev=netdev-net1,mac=52:54:00:00:30:02,bus=pcibr0,addr=0x2 \
     -netdev user,id=netdev-net2 \
     -device rtl8139,id=net2,netdev=netdev-net2,mac=52:54:00:00:30:03,romfile= \
+    -device ich9-ahci,id=ahci0 \
+    -blockdev driver=raw,node-name=drive-disk1,file.driver=file,file.filename=/var/lib/genqemu/sata.img \
+    -device ide-hd,id=disk1,bus=ahci0.0,drive=drive-disk1,serial=SATA-DATA-1 \
     -device i6300esb,id=watchdog0 \
     -action watchdog=none \
     -device nvme,id=nvme0,serial=GENQEMU-NVME0 \
