@@ -125,6 +125,9 @@ def _connect(path: Path, process: subprocess.Popen[bytes], timeout: float) -> so
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
                 sock.connect(os.fspath(path))
+                # A QEMU that stops answering (seen once: a qemu-system-ppc64
+                # 10.0 that hung, ignoring SIGTERM) fails the test, not the suite.
+                sock.settimeout(timeout)
                 return sock
             except OSError:
                 sock.close()
