@@ -149,10 +149,12 @@ def _claim(placed: Placed, device: AtaAttached, bus: _Bus, problems: Problems) -
             "leave port out for the first free one",
         )
         return
-    _record(placed, bus, (port, unit))
+    _record(placed, bus, (port, unit), device.unit is not None)
 
 
-def _record(placed: Placed, bus: _Bus, slot: tuple[int, int]) -> None:
+def _record(placed: Placed, bus: _Bus, slot: tuple[int, int], given: bool = False) -> None:
+    """The unit is written where the bus has several, and where the config
+    gave it: a `unit = 0` that vanished would say nothing of what was asked."""
     placed.refs["controller"] = bus.name
     placed.port = slot[0]
-    placed.unit = slot[1] if bus.units > 1 else None
+    placed.unit = slot[1] if bus.units > 1 or given else None

@@ -97,7 +97,7 @@ def _swtpm(path: str, state: str, socket: str, prefix: list[str], owner: str | N
         "--terminate",
         "--daemon",
         "--pid",
-        f"file={state.rstrip('/')}/swtpm.pid",
+        f"file={state}/swtpm.pid",
     ]
     return [
         *made,

@@ -56,7 +56,7 @@ class EmulatorTpm(Tpm):
     @property
     def socket_path(self) -> str:
         """Where QEMU connects (validation guarantees one of the two keys)."""
-        return self.socket or f"{(self.state or '').rstrip('/') or '/'}/swtpm.sock"
+        return self.socket or f"{self.state}/swtpm.sock"
 
     def validate(self, problems: Problems) -> None:
         if self.state is None and self.socket is None:

@@ -82,6 +82,13 @@ def test_pc_has_two_ide_channels_of_two_units() -> None:
     assert message.startswith("every port of 'ide' is taken (4 devices): add a [[device]]")
 
 
+def test_a_unit_the_config_gives_is_written_even_where_ports_take_one() -> None:
+    """AHCI ports take one device: unit 0 is implied, but a `unit = 0` the
+    config gives is written (a key that vanished would not say what was asked)."""
+    raw = {"device": [disk(unit=0), {"kind": "cdrom", "port": 2}]}
+    assert [(d["bus"], d.get("unit")) for d in devices(raw)] == [("ide.0", "0"), ("ide.2", None)]
+
+
 def test_an_added_ahci_has_six_ports_on_any_pci_arch() -> None:
     raw = {
         "device": [

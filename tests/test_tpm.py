@@ -137,6 +137,15 @@ def test_the_state_folder_makes_the_launch_start_swtpm_everywhere() -> None:
     assert "  tpm: start swtpm (it ends when QEMU disconnects)\n    " + swtpm in told
 
 
+def test_the_socket_and_pid_file_sit_in_the_state_folder_as_written() -> None:
+    """STATE/swtpm.sock and STATE/swtpm.pid, STATE as written: a trailing '/' is
+    kept (a doubled '/' names the same file) so that both are built one way."""
+    raw = {"tpm": {"backend": "emulator", "state": "/var/lib/vm/tpm/"}}
+    [swtpm] = [s.argv for s in plan(build(raw, "amd64")).prestart if "swtpm" in s.argv]
+    assert "type=unixio,path=/var/lib/vm/tpm//swtpm.sock" in swtpm
+    assert "file=/var/lib/vm/tpm//swtpm.pid" in swtpm
+
+
 def _pid_ended(pid_file: Path) -> bool:
     try:
         os.kill(int(pid_file.read_text()), 0)

@@ -277,7 +277,9 @@ def _leaves(check: Any, value: Any) -> Iterator[tuple[Any, Any, bool]]:
 
 
 def carried(raw: Raw, hostile: list[OptionWords], extra: list[str]) -> list[str]:
-    """Values the twin cannot swap must appear intact: as a value, or a table key as a key.
+    """Values the twin cannot swap must appear intact: as a value, or a table key as a
+    key (or as a value, where the table names things: [[numa]] distance's node
+    numbers are -numa dist's dst=).
 
     `extra` is the rest of the argv: the binary, the command prefix (setpriv's
     --reuid=USER ...), which count as values here.
@@ -292,10 +294,12 @@ def carried(raw: Raw, hostile: list[OptionWords], extra: list[str]) -> list[str]
             keys.add(key)
             if value is not None:
                 values.add(value)
+                if key == "bus":  # an ATA port is the bus's number: bus=ide.2
+                    values.add(value.rpartition(".")[2])
     found = []
     for check, value, is_key in leaves(Config, raw):
         if is_key:
-            if value not in keys:
+            if value not in keys and value not in values:
                 found.append(f"key {value!r} is in the config but in no option")
             continue
         if isinstance(check, Scalar):
