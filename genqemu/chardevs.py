@@ -14,6 +14,11 @@ class Chardev(Model):
 
     backend: ClassVar[str] = ""
     id: str = key(ID, doc="id that devices name in their chardev key")
+    mux: bool | None = key(
+        Boolean(),
+        default=None,
+        doc="share it between up to four devices and [[monitor]]s (Ctrl-A C switches)",
+    )
 
 
 class SocketChardev(Chardev):

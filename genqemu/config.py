@@ -14,6 +14,7 @@ from genqemu.checks import ID, NAME, PATH, PROPERTY, PROPERTY_HINT
 from genqemu.confidential import CONFIDENTIAL, Confidential
 from genqemu.devices import DEVICE, Device
 from genqemu.flash import Firmware, FlashImage, PathOrImage
+from genqemu.monitor import Monitor
 from genqemu.numa import NumaNode
 from genqemu.process import INCOMING, Incoming, RunAs
 from genqemu.qemu_facts import VERSION_PATTERN
@@ -362,6 +363,9 @@ class Config(Model):
     pidfile: str | None = key(PATH, default=None, doc="file QEMU writes its pid to")
     logfile: str | None = key(PATH, default=None, doc="QEMU's debug log (`-D`)")
     qmp: tuple[Qmp, ...] = key(ListOf(Table(Qmp)), default=[], doc="QMP monitor sockets")
+    monitor: tuple[Monitor, ...] = key(
+        ListOf(Table(Monitor)), default=[], doc="HMP or QMP monitors on a [[chardev]]"
+    )
     global_: tuple[Global, ...] = key(
         ListOf(Table(Global)), default=[], toml="global", doc="driver property defaults (`-global`)"
     )

@@ -3,7 +3,8 @@
 User ids are claimed first, then automatic ids (`disk0`, `net1`, ...) fill the
 gaps, then each device's backend id (`drive-disk0`) is derived. A key declared
 with a Ref check names another entry; it must exist and be of the right kind,
-and a chardev carries one device only.
+and a chardev carries one device or monitor only, unless it is a mux
+(`mux = true`), which carries up to four.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from genqemu.devices.base import PciBus
+from genqemu.qemu_facts import MUX_MAX_USERS
 from genqemu.schema import Problems, suggest
 
 if TYPE_CHECKING:
@@ -61,6 +63,34 @@ class Ids:
         return found
 
 
+class ChardevUses:
+    """Who uses each chardev (devices, monitors): one user, or up to
+    MUX_MAX_USERS for a chardev with mux on (its ids are `mux`)."""
+
+    def __init__(self, mux: Iterable[str]) -> None:
+        self.mux = frozenset(mux)
+        self.users: dict[str, list[str]] = {}
+
+    def use(self, chardev: str, user: str, path: str, problems: Problems) -> None:
+        """Record `user` (a TOML path) on `chardev`; `path` is the key that names it."""
+        users = self.users.setdefault(chardev, [])
+        if chardev not in self.mux and users:
+            problems.add(
+                path,
+                f"chardev {chardev!r} is already used by {users[0]}; a chardev "
+                "carries one device or monitor: add another [[chardev]], or set "
+                "mux = true on it to share it",
+            )
+        elif len(users) >= MUX_MAX_USERS:
+            problems.add(
+                path,
+                f"mux chardev {chardev!r} already carries {MUX_MAX_USERS} users "
+                f"({', '.join(users)}) and QEMU allows {MUX_MAX_USERS}: add another [[chardev]]",
+            )
+        else:
+            users.append(user)
+
+
 def article(word: str) -> str:
     """'an' before a vowel sound as device kinds are read (an iothread, a virtio-scsi)."""
     return "an" if word[:1] in "aeiou" else "a"
@@ -99,7 +129,7 @@ def assign_ids(entries: list[Entry], devices: list[Placed], problems: Problems) 
 
 
 def resolve_references(
-    device: Placed, ids: Ids, uses: dict[str, str], root_bus: str | None, problems: Problems
+    device: Placed, ids: Ids, uses: ChardevUses, root_bus: str | None, problems: Problems
 ) -> None:
     """Check every key of `device` that names another entry by id, and record in
     `device.refs` the id each names (defaulted where the key allows it)."""
@@ -138,10 +168,4 @@ def resolve_references(
                 f"not {article(wanted)} {wanted}",
             )
         elif owner[0] == "chardev":
-            first = uses.setdefault(target, device.toml_path)
-            if first != device.toml_path:
-                problems.add(
-                    path,
-                    f"chardev {target!r} is already used by {first}; a chardev "
-                    "carries one device: add another [[chardev]]",
-                )
+            uses.use(target, device.toml_path, path, problems)

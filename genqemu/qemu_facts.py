@@ -50,6 +50,12 @@ SMBIOS_OEM_TYPE = 11
 # An added AHCI controller (ich9-ahci) has six SATA ports, buses ID.0 to ID.5,
 # one device on each.
 AHCI_PORTS = 6
+# A chardev with mux=on carries at most this many frontends (devices and
+# monitors): QEMU 7.2 and 10.0 refuse a fifth ("too many uses").
+MUX_MAX_USERS = 4
+# -mon mode= for each monitor mode genqemu knows ([[monitor]] mode, and the
+# qmp key's sockets): the templates write it, the importer reads it back.
+MONITOR_MODES: dict[str, str] = {"hmp": "readline", "qmp": "control"}
 
 # The QEMU versions the test suite starts every example on, every arch
 # (tests/test_acceptance.py): Debian 12's and the newest Debian builds for it.
@@ -84,6 +90,7 @@ def lacks(target: str, spelling: str) -> str | None:
 GLOBALS: dict[str, object] = {
     "cache_modes": CACHE_MODES,
     "confidential_properties": CONFIDENTIAL_PROPERTIES,
+    "monitor_modes": MONITOR_MODES,
     "smbios_types": SMBIOS_TYPES,
     "smbios_oem_type": SMBIOS_OEM_TYPE,
 }

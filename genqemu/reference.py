@@ -140,6 +140,7 @@ def _top_level(profiles: dict[str, Any]) -> list[str]:
         "global": spellings("vm.j2", "g"),
         "fw_cfg": spellings("vm.j2", "item"),
         "numa": spellings("vm.j2", "n"),
+        "monitor": spellings("monitor.j2", "m"),
     }
     for name in sorted(tables - {"device", "chardev"}):
         check = Config.fields[name].check

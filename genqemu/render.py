@@ -71,6 +71,9 @@ def _render(vm: Vm, env: jinja2.Environment) -> list[OptionWords]:
     chardev = env.get_template("chardev.j2")
     for record in vm.chardevs:
         result += options(chardev.render(c=record.config, r=record))
+    monitor = env.get_template("monitor.j2")
+    for entry in vm.config.monitor:
+        result += options(monitor.render(m=entry))
     templates: dict[str, jinja2.Template] = {}
     for device in vm.devices:
         name = device.config.template

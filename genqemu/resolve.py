@@ -19,8 +19,9 @@ from genqemu.confidential import Confidential
 from genqemu.config import Config, Iothread, Qmp
 from genqemu.errors import ConfigError
 from genqemu.firmware_resolve import FirmwareChoice, FlashDrive, resolve_flash
-from genqemu.ids import assign_ids, resolve_references
+from genqemu.ids import ChardevUses, assign_ids, resolve_references
 from genqemu.launch import InheritedFd
+from genqemu.monitor import resolve_monitors
 from genqemu.numa import NumaNode, check_numa
 from genqemu.placement import place
 from genqemu.profiles import MachineProfile, Profile, accel_chain
@@ -126,13 +127,14 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
         entries.append((vm.tpm, "tpm", vm.tpm.config.id_prefix))
     ids = assign_ids(entries, vm.devices, problems)
     resolve_tpm(vm, machine, ids, problems)
-    uses: dict[str, str] = {}
+    uses = ChardevUses(c.id for c in config.chardev if c.mux)
     root_bus = machine.root_bus if machine else None
     for device in vm.devices:
         resolve_references(device, ids, uses, root_bus, problems)
         if machine is not None:
             place(device, config, profile, machine_type, machine, problems, settings)
         device.config.check_config(config, problems)
+    resolve_monitors(config.monitor, ids, uses, problems)
     place_ata(vm.devices, profile, machine, problems)
     _check_host_features(config, profile, problems)
     check_numa(config, profile, problems)

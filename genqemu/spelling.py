@@ -1,9 +1,10 @@
 """Which QEMU option or property each config key becomes, read from the templates.
 
 The templates are the only place QEMU spellings live, so the docs read them
-there instead of keeping a second copy: `prop("NAME", ...d.key...)` and
-`NAME={{ d.key }}` give a property of the option on that line, `{{ d.key }}`
-alone the option itself, and `{% if c.key %}` the option on the next line.
+there instead of keeping a second copy: `prop("NAME", ...d.key...)`,
+`NAME={{ d.key }}` and `NAME={{ table[d.key] }}` give a property of the option
+on that line, `{{ d.key }}` alone the option itself, and `{% if c.key %}`
+the option on the next line.
 A key whose value resolution settles (an id, a reference, a devno) is read
 from the record, `r.id` or `r.refs.bus`, and listed under the key it settles.
 Where a template loops over a table of genqemu/qemu_facts.py instead (the
@@ -25,7 +26,7 @@ def spellings(template: str, var: str) -> dict[str, list[str]]:
     text = (data_dir("templates") / template).read_text()
     ref = rf"\b{var}\.([\w.]+)"
     prop_call = re.compile(r'prop\("([^"]+)",([^)]*)')
-    assign = re.compile(rf"([\w.-]+)=\{{\{{\s*{ref}")
+    assign = re.compile(rf"([\w.-]+)=\{{\{{\s*(?:[\w.]+\[)?{ref}")
     alone = re.compile(rf"\{{\{{\s*{ref}")
     option = ""
     guarded: list[str] = []

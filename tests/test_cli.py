@@ -271,7 +271,8 @@ INVALID = {
         '[[device]]\nkind = "serial"\nchardev = "c"\n',
         [
             "device[1].chardev: chardev 'c' is already used by device[0]; a "
-            "chardev carries one device: add another [[chardev]]"
+            "chardev carries one device or monitor: add another [[chardev]], or set "
+            "mux = true on it to share it"
         ],
     ),
     "no-controller": (

@@ -44,6 +44,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
         chardev_claims,
         confidential_claims,
         memory_claims,
+        monitor_claims,
         qmp_claims,
     )
     from genqemu.importer.canon import Context, expand
@@ -87,7 +88,8 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     devices = device_claims(pool, target, names)
     action_claims(pool, devices)
     claims += devices
-    claims += chardev_claims(pool, names)
+    chardevs = chardev_claims(pool, names)
+    claims += chardevs + monitor_claims(pool, chardevs)
     claims += simple_claims(pool, target) + smbios_claims(pool)
     order_claims(claims, options)
     fixed: dict[str, Any] = {}

@@ -1,5 +1,6 @@
 """Mappers for what several options make together: guest RAM and its backend, the
-confidential-guest object, QMP sockets and chardevs (flash: importer/flash.py)."""
+confidential-guest object, QMP sockets, chardevs and the monitors on them
+(flash: importer/flash.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from genqemu.config import HUGEPAGES
 from genqemu.importer.canon import GENERATED, Piece, size_bytes
 from genqemu.importer.claims import Claim, Pool, Target, convert, given_id, to_int
 from genqemu.importer.syntax import to_bool
-from genqemu.qemu_facts import CONFIDENTIAL_PROPERTIES
+from genqemu.qemu_facts import CONFIDENTIAL_PROPERTIES, MONITOR_MODES
 from genqemu.resolve import RAM_BACKEND_ID
 from genqemu.values import format_size
 
-_CHARDEV_KEYS = {"path", "server", "wait", "append", "signal"}
+_CHARDEV_KEYS = {"path", "server", "wait", "append", "signal", "mux"}
 
 
 def memory_claims(pool: Pool, target: Target) -> list[Claim]:
@@ -154,4 +155,22 @@ def chardev_claims(pool: Pool, names: dict[int, str]) -> list[Claim]:
         for name, value in values.items():
             table[name] = value if name == "path" else to_bool(value)
         claims.append(pool.take(Claim("chardev", table, [piece])))
+    return claims
+
+
+def monitor_claims(pool: Pool, chardevs: list[Claim]) -> list[Claim]:
+    """Every remaining -mon on a chardev typed as a [[chardev]], in a mode genqemu
+    names (QEMU's default mode is readline: HMP)."""
+    typed = {c.value["id"] for c in chardevs}
+    modes = {spelling: name for name, spelling in MONITOR_MODES.items()}
+    claims: list[Claim] = []
+    for mon in pool.free("mon"):
+        values = dict(mon.props)
+        mode = modes.get(values.get("mode", MONITOR_MODES["hmp"]))
+        if mode is None or not set(values) <= {"chardev", "mode"}:
+            continue
+        ident = given_id(values.get("chardev"))
+        if ident is None or ident not in typed:
+            continue
+        claims.append(pool.take(Claim("monitor", {"chardev": ident, "mode": mode}, [mon])))
     return claims

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from genqemu.escape import onoff
 from genqemu.importer.syntax import Option, Props, parse_qemuopts, to_bool, value_of
-from genqemu.qemu_facts import CACHE_MODES
+from genqemu.qemu_facts import CACHE_MODES, MONITOR_MODES
 
 GENERATED = "*"
 _INTEGER = re.compile(r"[+-]?(0[xX][0-9a-fA-F]+|[1-9][0-9]*|0)\Z")
@@ -153,6 +153,8 @@ def _expand_one(option: Option, context: Context) -> list[Piece]:
                 Piece("chardev", chardev, origin),
                 Piece("mon", [("chardev", GENERATED), ("mode", "control")], origin),
             ]
+    if name == "mon" and option.get("mode") is None:  # QEMU's default: the human monitor
+        return [Piece(name, [*props, ("mode", MONITOR_MODES["hmp"])], origin)]
     if name == "global" and "=" in arg and "." in arg.split("=", 1)[0] and "driver=" not in arg:
         target, _, value = arg.partition("=")
         driver, _, prop = target.partition(".")

@@ -87,7 +87,16 @@ class Pool:
         return [p for p in self.pieces if p.origin == piece.origin and p is not piece]
 
 
-LIST_SECTIONS = ("qmp", "global", "iothread", "chardev", "fw_cfg", "device", "numa")
+LIST_SECTIONS = (
+    "qmp",
+    "global",
+    "iothread",
+    "chardev",
+    "monitor",
+    "fw_cfg",
+    "device",
+    "numa",
+)
 
 
 def to_int(value: str) -> int | str:

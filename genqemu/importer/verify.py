@@ -26,7 +26,7 @@ _OPTIONAL = {
     "device": {"id", "devno", "chassis", "chassis_nr", "rng"},
     "netdev": {"script", "downscript"},
 }
-DEVICE_SECTIONS = ("device", "chardev")
+DEVICE_SECTIONS = ("device", "chardev", "monitor")
 
 
 def rendered(options: Iterable[tuple[str, ...]], context: Context) -> list[Piece]:
@@ -37,7 +37,8 @@ def rendered(options: Iterable[tuple[str, ...]], context: Context) -> list[Piece
 def failed_devices(
     vm: Vm, claims: list[Claim], given: frozenset[str], context: Context, settings: Settings
 ) -> list[tuple[Claim, str]]:
-    """Device and chardev claims whose entry renders differently, with the difference."""
+    """Device, chardev and monitor claims whose entry renders differently, with the
+    difference."""
     from genqemu.render import environment, options
 
     env = environment("qemuopts", settings)
@@ -50,6 +51,11 @@ def failed_devices(
     template = env.get_template("chardev.j2")
     for claim, chardev in zip(chardevs, vm.chardevs, strict=True):
         text = template.render(c=chardev.config, r=chardev)
+        failures += _compare(claim, rendered(options(text), context), given)
+    template = env.get_template("monitor.j2")
+    monitors = [c for c in claims if c.section == "monitor"]
+    for claim, monitor in zip(monitors, vm.config.monitor, strict=True):
+        text = template.render(m=monitor)
         failures += _compare(claim, rendered(options(text), context), given)
     return failures
 

@@ -8,7 +8,7 @@ when the multisets of (option, parsed properties) are equal after:
 - reading each option as QEMU does: QemuOpts (tests/support/qemuopts.py) or
   JSON, short forms in their long form (-M, -enable-kvm, -accel, -m 1G, -smp 4,
   -drive if=virtio|none, -drive if=pflash,file=F, -virtfs, -nic, -serial stdio, -qmp unix:, -global
-  D.P=V), booleans on/off, integers decimal, sizes in bytes;
+  D.P=V, -mon without mode= is mode=readline), booleans on/off, integers decimal, sizes in bytes;
 - ids: a value naming an id that no input option defines (QEMU or genqemu
   made it up) compares equal to any other such value;
 - what genqemu adds where the input had nothing and QEMU does the same by
@@ -215,6 +215,8 @@ def _long_form(
         return [(name, [(k, v + virtio if k == "driver" else v) for k, v in props])]
     if name in ("serial", "qmp") and arg is not None:
         return _chardev_short_form(name, arg)
+    if name == "mon" and "mode" not in values:  # QEMU's default: the human monitor
+        return [(name, [*props, ("mode", "readline")])]
     if name == "global" and arg is not None and "driver=" not in arg:
         target, _, value = arg.partition("=")
         driver, _, prop = target.partition(".")

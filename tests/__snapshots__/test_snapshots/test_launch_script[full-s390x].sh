@@ -26,6 +26,8 @@ exec qemu-system-s390x \
     -chardev socket,id=console,path=/run/genqemu/full.console,server=on,wait=off \
     -chardev socket,id=agent,path=/run/genqemu/full.agent,server=on,wait=off \
     -chardev file,id=serial-log,path=/var/log/genqemu/full.serial \
+    -chardev socket,id=hmp,path=/run/genqemu/full.hmp,server=on,wait=off \
+    -mon chardev=hmp,mode=readline \
     -blockdev driver=qcow2,node-name=drive-root,file.driver=file,file.filename=/var/lib/genqemu/root.qcow2,file.aio=native,cache.direct=on,cache.no-flush=off,discard=unmap \
     -device virtio-blk-ccw,id=root,drive=drive-root,serial=root-disk,bootindex=1,write-cache=on,iothread=io0,num-queues=2,devno=fe.0.0001 \
     -blockdev driver=raw,node-name=drive-seed,file.driver=file,file.filename=/var/lib/genqemu/seed.img,read-only=on \
