@@ -50,6 +50,10 @@ SMBIOS_OEM_TYPE = 11
 # An added AHCI controller (ich9-ahci) has six SATA ports, buses ID.0 to ID.5,
 # one device on each.
 AHCI_PORTS = 6
+# virtio-mem's default (and least) block size on x86_64 and aarch64 hosts, the
+# transparent huge page size: "'block-size' property is smaller than the
+# default block size (2 MiB)"; size and requested-size are multiples of it.
+VIRTIO_MEM_BLOCK = 2 << 20
 
 # The QEMU versions the test suite starts every example on, every arch
 # (tests/test_acceptance.py): Debian 12's and the newest Debian builds for it.
