@@ -56,6 +56,10 @@ MUX_MAX_USERS = 4
 # -mon mode= for each monitor mode genqemu knows ([[monitor]] mode, and the
 # qmp key's sockets): the templates write it, the importer reads it back.
 MONITOR_MODES: dict[str, str] = {"hmp": "readline", "qmp": "control"}
+# virtio-mem's default (and least) block size on x86_64 and aarch64 hosts, the
+# transparent huge page size: "'block-size' property is smaller than the
+# default block size (2 MiB)"; size and requested-size are multiples of it.
+VIRTIO_MEM_BLOCK = 2 << 20
 
 # The QEMU versions the test suite starts every example on, every arch
 # (tests/test_acceptance.py): Debian 12's and the newest Debian builds for it.

@@ -64,6 +64,12 @@ _SAMPLES: dict[str, list[Any]] = {
     "pref32_reserve": ["2M", None],  # one prefetchable window at a time
     "pref64_reserve": [None, "64M"],
     "label_size": ["128K", "1M"],
+    # share needs a file (QEMU creates it); requested_size a multiple of block_size.
+    "virtio-mem.file": ["{rom}.vmem", None],
+    "virtio-mem.share": [True, None],
+    "requested_size": ["4M", "8M"],
+    "block_size": ["4M", "2M"],
+    "node": [0],
     "aw_bits": [39, 48],
     "iothread": ["io0"],
     # Never both disable_* true (no virtio interface left), and disable_legacy
@@ -113,11 +119,13 @@ def _base(kind: str, folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]
     if kind == "virtio-9p":
         (folder / "share").mkdir(exist_ok=True)
         table.update(path=str(folder / "share"), security_model="none", mount_tag="t")
-    if kind == "nvdimm":
+    if kind in ("nvdimm", "virtio-pmem"):
         nvdimm = folder / "nvdimm"
         nvdimm.write_bytes(b"")
         os.truncate(nvdimm, 16 << 20)
         table.update(file=str(nvdimm), size="16M")
+    if kind == "virtio-mem":
+        table["size"] = "16M"
     if kind == "pxb-pcie":
         table["bus_nr"] = 128  # required: past the root bus's numbers
     if kind == "loader":

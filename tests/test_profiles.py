@@ -200,6 +200,7 @@ NOT_HERE = {
         "e1000e": "not built by qemu-system-s390x 7.2 (10.0 has it, on zPCI)",
         "nvme": "not built by qemu-system-s390x 7.2 (10.0 has it, on zPCI)",
         "nvme-ns": "not built by qemu-system-s390x 7.2 (10.0 has it, on an nvme)",
+        "virtio-mem": "not built by qemu-system-s390x 7.2 (10.0 has it, -ccw and -pci)",
     },
 }
 

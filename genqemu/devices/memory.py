@@ -56,16 +56,22 @@ class Nvdimm(Device):
             )
 
     def check_config(self, config: Config, problems: Problems) -> None:
-        memory = config.memory
-        if memory is None or memory.maxmem is None or memory.slots is None:
-            problems.add(
-                self.toml_path,
-                "an NVDIMM is hotpluggable memory: set memory.slots and memory.maxmem",
-            )
-        elif memory.maxmem - memory.size < self.size:
-            problems.add(
-                f"{self.toml_path}.size",
-                f"{format_size(self.size)} does not fit between memory.size and "
-                f"memory.maxmem ({format_size(memory.maxmem - memory.size)} free): "
-                "raise memory.maxmem",
-            )
+        check_room(self, self.size, config, problems, "an NVDIMM", slots=True)
+
+
+def check_room(
+    device: Device, size: int, config: Config, problems: Problems, what: str, *, slots: bool
+) -> None:
+    """Hotpluggable memory needs memory.maxmem (and memory.slots where it takes
+    a DIMM slot) with room for `size` above memory.size."""
+    memory = config.memory
+    if memory is None or memory.maxmem is None or (slots and memory.slots is None):
+        needed = "memory.slots and memory.maxmem" if slots else "memory.maxmem"
+        problems.add(device.toml_path, f"{what} is hotpluggable memory: set {needed}")
+    elif memory.maxmem - memory.size < size:
+        problems.add(
+            f"{device.toml_path}.size",
+            f"{format_size(size)} does not fit between memory.size and "
+            f"memory.maxmem ({format_size(memory.maxmem - memory.size)} free): "
+            "raise memory.maxmem",
+        )

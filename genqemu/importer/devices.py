@@ -331,6 +331,9 @@ def _object(obj: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str, An
                 return None
             keys[name] = to_bool(value)
         return keys if size else None
+    if kind == "memory-backend-ram" and set(values) == {"size"}:
+        size = size_bytes(values["size"])
+        return {"size": format_size(int(size))} if size else None
     return None
 
 

@@ -151,7 +151,7 @@ def localize(
         if not _startable(device):
             removed.append(device)
             continue
-        if device.get("kind") == "nvdimm":
+        if device.get("kind") in ("nvdimm", "virtio-pmem"):
             device["file"] = _sparse(folder / f"nvdimm{index}", _size(device["size"]))
         elif device.get("kind") == "loader":
             (folder / f"blob{index}").write_bytes(bytes(64))

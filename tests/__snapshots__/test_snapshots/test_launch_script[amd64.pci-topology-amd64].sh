@@ -51,6 +51,10 @@ exec qemu-system-x86_64 \
     -device ide-cd,id=cd1,bus=sata1.2 \
     -object memory-backend-file,id=mem-nvdimm0,mem-path=/var/lib/genqemu/pmem.img,size=4G,share=on,readonly=on \
     -device nvdimm,id=nvdimm0,memdev=mem-nvdimm0,unarmed=on \
+    -object memory-backend-ram,id=mem-vmem0,size=1G \
+    -device virtio-mem-pci,id=vmem0,memdev=mem-vmem0,requested-size=256M,node=1 \
+    -object memory-backend-file,id=mem-vpmem0,mem-path=/var/lib/genqemu/virtio.pmem,size=256M,share=on \
+    -device virtio-pmem-pci,id=vpmem0,memdev=mem-vpmem0 \
     -device i6300esb,id=watchdog0,bus=pcibr1,addr=0x5 \
     -action watchdog=poweroff \
     -device nvme,id=nvme0,serial=GENQEMU-NVME0 \

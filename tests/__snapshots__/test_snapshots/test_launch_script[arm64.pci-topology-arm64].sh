@@ -57,6 +57,8 @@ exec qemu-system-aarch64 \
     -device rtl8139,id=net3,netdev=netdev-net3,mac=52:54:00:00:20:03,romfile= \
     -object memory-backend-file,id=mem-nvdimm0,mem-path=/var/lib/genqemu/arm.pmem,size=512M,share=on \
     -device nvdimm,id=nvdimm0,memdev=mem-nvdimm0 \
+    -object memory-backend-ram,id=mem-vmem0,size=512M \
+    -device virtio-mem-pci,id=vmem0,memdev=mem-vmem0,requested-size=128M,block-size=2M,node=1 \
     -device ich9-ahci,id=ahci0 \
     -blockdev driver=raw,node-name=drive-disk1,file.driver=file,file.filename=/var/lib/genqemu/sata.img \
     -device ide-hd,id=disk1,bus=ahci0.0,drive=drive-disk1,serial=SATA-DATA-1 \
