@@ -253,11 +253,11 @@ GUEST_VIEW: dict[str, View] = {
     "intel-iommu": View(lambda d, g: ["iommu dmar"]),
     "nvdimm": View(_nvdimm, ("nfit?", "nd_pmem?")),
     # virtio-mem's RAM shows in MemTotal only once the guest plugs it.
-    "virtio-mem": View(lambda d, g: [virtio(d, 24, "virtio_mem")], ("virtio_mem",)),
+    "virtio-mem": View(lambda d, g: [virtio(d, 24, "virtio_mem")], ("virtio_mem?",)),
     # The device's region on the nd bus, a /dev/pmemN disk through nd_pmem.
     "virtio-pmem": View(
         lambda d, g: [virtio(d, 27, "virtio_pmem"), "block bus=nd ro=0 readable=yes"],
-        ("virtio_pmem", "nd_pmem"),
+        ("virtio_pmem?", "nd_pmem?"),
     ),
     # A blob in guest memory: nothing for the guest to list.
     "loader": View(lambda d, g: []),
