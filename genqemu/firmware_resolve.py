@@ -135,6 +135,13 @@ def _default_vars(source: str, problems: Problems) -> str:
         )
         return ""
     config = Path(source).absolute()
+    if not config.name:
+        problems.add(
+            "firmware.vars",
+            f"the config path {source!r} names no file, so there is no default place "
+            "for the UEFI variable store: set vars to this VM's own file",
+        )
+        return ""
     return str(config.with_name(config.stem + ".vars.fd"))
 
 

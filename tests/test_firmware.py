@@ -127,6 +127,19 @@ def test_no_default_variable_store_without_a_config_file() -> None:
     ]
 
 
+def test_no_default_variable_store_for_a_path_without_a_file_name() -> None:
+    """Found by CI's hostile run: a source of '/' crashed in Path.with_name."""
+    with pytest.raises(ConfigError) as caught:
+        build({"firmware": {"type": "uefi"}}, "amd64", source="/", settings=TEST_SETTINGS)
+    assert caught.value.problems == [
+        (
+            "firmware.vars",
+            "the config path '/' names no file, so there is no default place for the "
+            "UEFI variable store: set vars to this VM's own file",
+        )
+    ]
+
+
 def test_no_matching_descriptor_lists_why_each_lost() -> None:
     """pc (i440fx) has no Secure Boot OVMF in Debian: every descriptor is named."""
     found = problems({"firmware": {**UEFI, "secure_boot": True}, "machine": {"type": "pc"}})
