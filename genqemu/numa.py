@@ -19,7 +19,7 @@ from genqemu.values import Integer, MapOf, Size, Text, format_size
 
 if TYPE_CHECKING:
     from genqemu.config import Config
-    from genqemu.profiles import Profile
+    from genqemu.profiles import MachineProfile, Profile
 
 MIB = 1 << 20
 # QEMU's MAX_NODES.
@@ -57,6 +57,14 @@ class NumaNode(Model):
         "{ 1 = 20 }; given at all, every pair of nodes needs one (the other way is the same)",
     )
 
+    initiator: int | None = key(
+        Integer(min=0, max=MAX_NODES - 1),
+        default=None,
+        doc="for a node without vCPUs, the node whose vCPUs access its memory best "
+        "(`initiator=`; QEMU then builds ACPI's HMAT table: `-machine hmat=on`); a node "
+        "with vCPUs is its own",
+    )
+
     @property
     def cpu_ranges(self) -> tuple[tuple[int, int], ...]:
         """The cpus key as (first, last) pairs, as QEMU takes them (`cpus=0-1,cpus=4`)."""
@@ -67,7 +75,9 @@ class NumaNode(Model):
         return tuple(ranges)
 
 
-def check_numa(config: Config, profile: Profile, problems: Problems) -> None:
+def check_numa(
+    config: Config, profile: Profile, machine: MachineProfile | None, problems: Problems
+) -> None:
     """What QEMU would refuse (or only warn about) in the [[numa]] tables as a whole."""
     nodes = config.numa
     if not nodes:
@@ -85,6 +95,7 @@ def check_numa(config: Config, profile: Profile, problems: Problems) -> None:
     _check_memory(config, problems)
     _check_cpus(config, problems)
     _check_distances(nodes, problems)
+    _check_initiators(nodes, machine, problems)
 
 
 def _check_memory(config: Config, problems: Problems) -> None:
@@ -170,6 +181,43 @@ def _check_distances(nodes: tuple[NumaNode, ...], problems: Problems) -> None:
                     f"pair once any is given: set numa[{a}].distance.{b} or "
                     f"numa[{b}].distance.{a}",
                 )
+
+
+def _check_initiators(
+    nodes: tuple[NumaNode, ...], machine: MachineProfile | None, problems: Problems
+) -> None:
+    """QEMU's rules for `initiator=`, and the machines that build the HMAT table it
+    goes into (elsewhere QEMU takes hmat=on and builds nothing)."""
+    for index, node in enumerate(nodes):
+        initiator = node.initiator
+        if initiator is None:
+            continue
+        path = f"{node.toml_path}.initiator"
+        if machine is not None and not machine.hmat:
+            problems.add(
+                path,
+                "this machine builds no ACPI HMAT table, where an initiator is told to the "
+                "guest: remove initiator",
+            )
+        elif node.cpus and initiator != index:
+            problems.add(
+                path,
+                f"a node with vCPUs is its own initiator (QEMU: 'should be itself'): "
+                f"remove initiator or make it {index}",
+            )
+        elif initiator >= len(nodes):
+            problems.add(path, f"there is no node {initiator}: nodes are 0-{len(nodes) - 1}")
+        elif not nodes[initiator].cpus:
+            problems.add(
+                path,
+                f"numa[{initiator}] has no vCPUs to access memory with: name a node whose "
+                "cpus are set",
+            )
+
+
+def uses_hmat(nodes: tuple[NumaNode, ...]) -> bool:
+    """Whether the machine must build the HMAT table: some node names an initiator."""
+    return any(node.initiator is not None for node in nodes)
 
 
 def _range_text(first: int, last: int) -> str:

@@ -109,6 +109,12 @@ class MachineProfile(Model):
         default=1,
         doc="devices per port of the built-in controller: 2 on IDE (master, slave), 1 on AHCI",
     )
+    hmat: bool = key(
+        Boolean(),
+        default=False,
+        doc="the machine builds ACPI's HMAT table (`-machine hmat=on`), which [[numa]] "
+        "initiator needs; false: initiator is refused",
+    )
     vga: tuple[str, ...] = key(
         _NAMES,
         default=["none"],

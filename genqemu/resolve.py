@@ -22,7 +22,7 @@ from genqemu.firmware_resolve import FirmwareChoice, FlashDrive, resolve_flash
 from genqemu.ids import ChardevUses, assign_ids, resolve_references
 from genqemu.launch import InheritedFd
 from genqemu.monitor import resolve_monitors
-from genqemu.numa import NumaNode, check_numa
+from genqemu.numa import NumaNode, check_numa, uses_hmat
 from genqemu.placement import place
 from genqemu.profiles import MachineProfile, Profile, accel_chain
 from genqemu.records import Entry, Named, Placed
@@ -137,7 +137,7 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
     resolve_monitors(config.monitor, ids, uses, problems)
     place_ata(vm.devices, profile, machine, problems)
     _check_host_features(config, profile, problems)
-    check_numa(config, profile, problems)
+    check_numa(config, profile, machine, problems)
     _check_qemu_version(vm, problems)
     allocate_devnos(vm.devices, profile, problems)
     allocate_chassis(vm.devices, problems)
@@ -183,6 +183,8 @@ def _machine_options(vm: Vm, machine: MachineProfile) -> dict[str, Any]:
         put(vm.firmware.machine_options, vm.firmware.machine_option_source)
     if vm.ram_backend is not None and vm.ram_backend_via == "machine":
         put({"memory-backend": vm.ram_backend}, "profile: RAM backend on the machine")
+    if uses_hmat(vm.config.numa):
+        put({"hmat": True}, "[[numa]] initiator: the ACPI HMAT table")
     if vm.config.machine:
         put(vm.config.machine.options, "the config")
     for name in options:

@@ -220,3 +220,73 @@ def test_import_types_the_nodes_genqemu_writes() -> None:
     )
     assert "numa" not in other.config
     assert other.passthrough.count("-numa node") == 2
+
+
+def initiator_nodes(**second: Any) -> dict[str, Any]:
+    return {
+        "smp": {"cpus": 2},
+        "memory": {"size": "2G"},
+        "numa": [{"cpus": "0-1", "memory": "1G"}, {"memory": "1G", **second}],
+    }
+
+
+@pytest.mark.parametrize(("arch", "machine"), [("amd64", "q35"), ("amd64", "pc"), ("arm64", None)])
+def test_an_initiator_turns_the_hmat_table_on(arch: str, machine: str | None) -> None:
+    raw = initiator_nodes(initiator=0)
+    if machine:
+        raw["machine"] = {"type": machine}
+    found = options(raw, arch)
+    assert ("-numa", "node,nodeid=1,memdev=ram-node1,initiator=0") in found
+    assert next(o for o in found if o[0] == "-machine")[1].endswith(",hmat=on")
+    # Without an initiator, no HMAT table.
+    plain = options(initiator_nodes(), arch)
+    assert "hmat" not in next(o for o in plain if o[0] == "-machine")[1]
+
+
+@pytest.mark.parametrize("arch", ["ppc64le", "riscv64"])
+def test_an_initiator_needs_a_machine_with_hmat(arch: str) -> None:
+    """QEMU takes hmat=on on pseries and riscv64 virt too, and builds no table there."""
+    assert problems(initiator_nodes(initiator=0), arch) == [
+        (
+            "numa[1].initiator",
+            "this machine builds no ACPI HMAT table, where an initiator is told to the "
+            "guest: remove initiator",
+        )
+    ]
+
+
+def test_an_initiator_is_a_node_with_vcpus_and_a_cpu_node_is_its_own() -> None:
+    raw = initiator_nodes(initiator=1)
+    raw["numa"].append({"memory": "1G", "initiator": 5})
+    raw["memory"]["size"] = "3G"
+    raw["numa"][0]["initiator"] = 1
+    assert problems(raw) == [
+        (
+            "numa[0].initiator",
+            "a node with vCPUs is its own initiator (QEMU: 'should be itself'): "
+            "remove initiator or make it 0",
+        ),
+        (
+            "numa[1].initiator",
+            "numa[1] has no vCPUs to access memory with: name a node whose cpus are set",
+        ),
+        ("numa[2].initiator", "there is no node 5: nodes are 0-2"),
+    ]
+
+
+def test_import_types_an_initiator_with_the_hmat_table() -> None:
+    from genqemu.importer import import_text
+
+    line = " ".join(
+        [
+            "qemu-system-x86_64 -M q35,hmat=on -smp 2 -m 2G",
+            "-object memory-backend-ram,id=ram-node0,size=1G",
+            "-numa node,nodeid=0,cpus=0-1,memdev=ram-node0",
+            "-object memory-backend-ram,id=ram-node1,size=1G",
+            "-numa node,nodeid=1,memdev=ram-node1,initiator=0",
+        ]
+    )
+    result = import_text(line)
+    assert result.passthrough == []
+    assert result.config["numa"][1] == {"memory": "1G", "initiator": 0}
+    assert "options" not in result.config.get("machine", {})

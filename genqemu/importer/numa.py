@@ -7,9 +7,10 @@ from typing import Any
 
 from genqemu.importer.canon import Piece, size_bytes
 from genqemu.importer.claims import Claim, Pool, to_int
+from genqemu.importer.syntax import to_bool
 from genqemu.values import format_size
 
-_NODE_KEYS = {"type", "nodeid", "cpus", "memdev"}
+_NODE_KEYS = {"type", "nodeid", "cpus", "memdev", "initiator"}
 _DIST_KEYS = {"type", "src", "dst", "val"}
 
 
@@ -36,6 +37,13 @@ def numa_claims(pool: Pool) -> list[Claim]:
             return []
         claims[src].value.setdefault("distance", {})[str(dst)] = val
         claims[src].pieces.append(piece)
+    if any("initiator" in claim.value for claim in claims):
+        # genqemu turns the HMAT table on for initiators: the input must have too.
+        machine = next((p for p in pool.pieces if p.option == "machine"), None)
+        hmat = machine.get("hmat") if machine else None
+        if hmat is None or to_bool(hmat) is not True:
+            return []
+        claims[0].machine_keys["hmat"] = hmat
     return [pool.take(claim) for claim in claims]
 
 
@@ -47,6 +55,11 @@ def _node(pool: Pool, index: int, piece: Piece) -> Claim | None:
     cpus = [value for name, value in piece.props if name == "cpus"]
     if cpus:
         table["cpus"] = ",".join(cpus)
+    initiator = piece.get("initiator")
+    if initiator is not None:
+        table["initiator"] = to_int(initiator)
+        if not isinstance(table["initiator"], int):
+            return None
     pieces = [piece]
     memdev = piece.get("memdev")
     if memdev is not None:

@@ -143,11 +143,13 @@ done
 if [ -d /sys/devices/system/node/node1 ]; then
     # NUMA nodes, listed only where there are several (every kernel has a
     # node0): each one's vCPUs and its memory in MiB, rounded up to 128 MiB
-    # (MemTotal is what the kernel manages: the node less what it reserved).
+    # (MemTotal is what the kernel manages: the node less what it reserved),
+    # and the nodes ACPI's HMAT names as its best initiators (access class 0).
     for node in /sys/devices/system/node/node[0-9]*; do
         kib=$(awk '/MemTotal/ { print $4 }' "$node/meminfo")
+        initiators=$(cd "$node/access0/initiators" 2>/dev/null && ls -d node* 2>/dev/null)
         echo "numa ${node##*/} cpus=$(grep . "$node/cpulist" || echo none)" \
-            "mem=$(((kib + 131071) / 131072 * 128))M"
+            "mem=$(((kib + 131071) / 131072 * 128))M initiators=$(echo ${initiators:-none} | tr ' ' ,)"
     done
 fi
 for unit in /sys/class/iommu/*; do

@@ -393,12 +393,17 @@ def numa_view(config: Any, guest: Guest) -> list[str]:
         return []
     started = config.smp.cpus if config.smp else 1
     placed = any(node.cpus for node in nodes)
+    hmat = any(node.initiator is not None for node in nodes)
     lines = []
     for index, node in enumerate(nodes):
         cpus = [c for f, last in node.cpu_ranges for c in range(f, last + 1) if c < started]
         listed = _cpulist(cpus) if placed else "*"
         mib = -(-(node.memory or 0) // (128 << 20)) * 128
-        lines.append(f"numa node{index} cpus={listed} mem={mib}M")
+        # With the HMAT table, a node with memory has an initiator: the one named,
+        # or itself where it has vCPUs.
+        initiator = node.initiator if node.initiator is not None else index if cpus else None
+        shown = f"node{initiator}" if hmat and node.memory and initiator is not None else "none"
+        lines.append(f"numa node{index} cpus={listed} mem={mib}M initiators={shown}")
     return lines
 
 

@@ -8,9 +8,13 @@ if [ ! -e /var/lib/genqemu/desktop.vars.fd ]; then
 fi
 exec qemu-system-x86_64 \
     -name guest=desktop \
-    -machine q35,accel=kvm \
+    -machine q35,accel=kvm,hmat=on \
     -smp cpus=2 \
     -m size=2G \
+    -object memory-backend-ram,id=ram-node0,size=1G \
+    -numa node,nodeid=0,cpus=0-1,memdev=ram-node0 \
+    -object memory-backend-ram,id=ram-node1,size=1G \
+    -numa node,nodeid=1,memdev=ram-node1,initiator=0 \
     -no-user-config \
     -nodefaults \
     -drive if=pflash,format=raw,unit=0,file.driver=file,file.filename=/usr/share/OVMF/OVMF_CODE_4M.fd,readonly=on \
