@@ -94,6 +94,7 @@ def check_numa(
         return
     _check_memory(config, problems)
     _check_cpus(config, problems)
+    _check_cpuless(nodes, profile, problems)
     _check_distances(nodes, problems)
     _check_initiators(nodes, machine, problems)
 
@@ -156,6 +157,20 @@ def _check_cpus(config: Config, problems: Problems) -> None:
             f"vCPU(s) {','.join(missing)} are in no node: add them to one "
             "(QEMU calls a partial NUMA mapping obsolete)",
         )
+
+
+def _check_cpuless(nodes: tuple[NumaNode, ...], profile: Profile, problems: Problems) -> None:
+    """Where each node is a socket (riscv64 virt), a node with vCPUs makes every node need some."""
+    if profile.numa_cpuless or not any(node.cpus for node in nodes):
+        return
+    for node in nodes:
+        if not node.cpus:
+            problems.add(
+                f"{node.toml_path}.cpus",
+                f"{profile.arch} makes each NUMA node a socket of vCPUs, and QEMU refuses one "
+                "without any ('discontinuous hartids'): give this node vCPUs, or list "
+                "vCPUs in no node",
+            )
 
 
 def _check_distances(nodes: tuple[NumaNode, ...], problems: Problems) -> None:

@@ -237,6 +237,12 @@ class Profile(Model):
     numa: bool = key(
         Boolean(), default=True, doc="the machines take NUMA nodes (`-numa`, [[numa]])"
     )
+    numa_cpuless: bool = key(
+        Boolean(),
+        default=True,
+        doc="a NUMA node may have memory and no vCPUs once any node lists vCPUs (false on "
+        "riscv64 virt, which makes each node a socket of harts)",
+    )
     fw_cfg: bool = key(Boolean(), default=False, doc="the machines have a fw_cfg device")
     smbios: bool = key(Boolean(), default=False, doc="QEMU takes -smbios for this arch")
     descriptor_arch: str | None = key(

@@ -246,7 +246,9 @@ def test_an_initiator_turns_the_hmat_table_on(arch: str, machine: str | None) ->
 @pytest.mark.parametrize("arch", ["ppc64le", "riscv64"])
 def test_an_initiator_needs_a_machine_with_hmat(arch: str) -> None:
     """QEMU takes hmat=on on pseries and riscv64 virt too, and builds no table there."""
-    assert problems(initiator_nodes(initiator=0), arch) == [
+    raw = initiator_nodes(cpus="1", initiator=1)
+    raw["numa"][0]["cpus"] = "0"
+    assert problems(raw, arch) == [
         (
             "numa[1].initiator",
             "this machine builds no ACPI HMAT table, where an initiator is told to the "
@@ -290,3 +292,18 @@ def test_import_types_an_initiator_with_the_hmat_table() -> None:
     assert result.passthrough == []
     assert result.config["numa"][1] == {"memory": "1G", "initiator": 0}
     assert "options" not in result.config.get("machine", {})
+
+
+def test_riscv64_nodes_are_sockets_and_none_may_be_empty_of_vcpus() -> None:
+    """QEMU 7.2 and 10.0: 'discontinuous hartids in socket1' for a CPU-less node."""
+    raw = initiator_nodes()
+    assert problems(raw, "riscv64") == [
+        (
+            "numa[1].cpus",
+            "riscv64 makes each NUMA node a socket of vCPUs, and QEMU refuses one without "
+            "any ('discontinuous hartids'): give this node vCPUs, or list vCPUs in no node",
+        )
+    ]
+    options(raw, "arm64")  # elsewhere a memory-only node is fine
+    del raw["numa"][0]["cpus"]
+    options(raw, "riscv64")  # and QEMU places the vCPUs itself when no node lists them
