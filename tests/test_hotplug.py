@@ -1,0 +1,168 @@
+"""genqemu hotplug and unplug: the QMP commands, their errors, and QEMU 7.2 taking them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import ARCHES, REPO, qemu_binary
+from support.qmp import paused_qemu
+from syrupy.assertion import SnapshotAssertion
+from typer.testing import CliRunner
+
+from genqemu.build import build_file
+from genqemu.cli import app
+from genqemu.errors import ConfigError
+from genqemu.hotplug import dumps, hotplug_commands, unplug_commands
+from genqemu.render import argv
+
+FIXTURES = REPO / "tests" / "fixtures" / "hotplug"
+NEW = FIXTURES / "new.toml"
+# The arches whose machine has pcie-root-ports get the VM with two spare ones.
+NO_PORTS = {"ppc64le", "s390x"}
+
+
+def vm_for(arch: str) -> Path:
+    return FIXTURES / ("vm-noport.toml" if arch in NO_PORTS else "vm.toml")
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_disk_nic_and_serial_port(arch: str, text_snapshot: SnapshotAssertion) -> None:
+    commands = hotplug_commands(vm_for(arch), NEW, arch)
+    names = [c["execute"] for c in commands]
+    assert names == [
+        "chardev-add",
+        "blockdev-add",
+        "device_add",
+        "netdev_add",
+        "device_add",
+        "device_add",
+    ]
+    adds = {c["arguments"]["id"]: c["arguments"] for c in commands if c["execute"] == "device_add"}
+    if arch in NO_PORTS:
+        assert all("bus" not in adds[i] for i in ("data", "nic1"))
+    else:  # each PCI device on a spare root port of its own
+        assert (adds["data"]["bus"], adds["nic1"]["bus"]) == ("spare1", "spare2")
+    assert adds["agentport"]["bus"] == "vser0.0"
+    assert dumps(commands) == text_snapshot
+
+
+def test_ccw_devnos_follow_the_running_vms() -> None:
+    commands = hotplug_commands(vm_for("s390x"), NEW, "s390x")
+    devnos = [c["arguments"].get("devno") for c in commands if c["execute"] == "device_add"]
+    assert devnos == ["fe.0.0003", "fe.0.0004", None]  # disk0 and vser0 have 1 and 2
+
+
+def problems(config: Path, new: Path, arch: str) -> list[tuple[str, str]]:
+    with pytest.raises(ConfigError) as error:
+        hotplug_commands(config, new, arch)
+    assert error.value.source == str(new)
+    return error.value.problems
+
+
+def test_no_free_port(tmp_path: Path) -> None:
+    new = write(tmp_path, "new.toml", '[[device]]\nkind = "virtio-rng"\n' * 3)
+    found = problems(vm_for("amd64"), new, "amd64")
+    assert [p for p, _ in found] == ["device[2]"]
+    assert "no free pcie-root-port in CONFIG" in found[0][1]
+
+
+def test_id_already_used(tmp_path: Path) -> None:
+    new = write(tmp_path, "new.toml", '[[device]]\nkind = "virtio-rng"\nid = "disk0"\n')
+    [(path, message)] = problems(vm_for("amd64"), new, "amd64")
+    assert path == "device[0].id"
+    assert "'disk0' is already used in the running VM by CONFIG's device[0]" in message
+
+
+@pytest.mark.parametrize(
+    ("arch", "text", "path", "why"),
+    [
+        ("amd64", 'kind = "pcie-root-port"', "device[0].kind", "cannot be hot-plugged"),
+        ("ppc64le", 'kind = "spapr-vscsi"', "device[0].kind", "spapr-vio"),
+        ("arm64", 'kind = "virtio-rng"\ntransport = "mmio"', "device[0]", "mmio transport"),
+        ("amd64", 'kind = "virtio-rng"\nbus = "pcie.0"', "device[0].bus", "has no hot-plug"),
+    ],
+)
+def test_not_hot_pluggable(tmp_path: Path, arch: str, text: str, path: str, why: str) -> None:
+    new = write(tmp_path, "new.toml", f"[[device]]\n{text}\n")
+    [(where, message)] = problems(vm_for(arch), new, arch)
+    assert where == path
+    assert why in message
+
+
+def test_new_paths_are_news_own(tmp_path: Path) -> None:
+    new = write(tmp_path, "new.toml", '[[device]]\nkind = "virtio-rng"\nbogus = 1\n')
+    assert [p for p, _ in problems(vm_for("amd64"), new, "amd64")] == ["device[0].bogus"]
+    new = write(tmp_path, "ref.toml", '[[device]]\nkind = "virtserialport"\nchardev = "none"\n')
+    assert [p for p, _ in problems(vm_for("amd64"), new, "amd64")] == ["device[0].chardev"]
+    new = write(tmp_path, "other.toml", 'name = "x"\n')
+    assert [p for p, _ in problems(vm_for("amd64"), new, "amd64")] == ["name"]
+
+
+def test_unplug_removes_devices_then_backends() -> None:
+    commands = unplug_commands(vm_for("amd64"), ["disk0", "vser0"], "amd64")
+    assert commands == [
+        {"execute": "device_del", "arguments": {"id": "disk0"}},
+        {"execute": "device_del", "arguments": {"id": "vser0"}},
+        {"execute": "blockdev-del", "arguments": {"node-name": "drive-disk0"}},
+    ]
+
+
+def test_cli_prints_one_object_per_line_and_exits_2_on_errors() -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["hotplug", "--arch", "s390x", str(vm_for("s390x")), str(NEW)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines == hotplug_commands(vm_for("s390x"), NEW, "s390x")
+    result = runner.invoke(app, ["unplug", "--arch", "amd64", str(vm_for("amd64")), "nope"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "nope: no device or chardev of CONFIG has this id" in result.stderr
+
+
+def localized(folder: Path, source: Path, names: tuple[str, ...]) -> Path:
+    """A copy of `source` in `folder` whose disk images exist (raw, 1 MiB)."""
+    text = source.read_text()
+    for name in names:
+        (folder / name).write_bytes(b"\0" * (1 << 20))
+        text = text.replace(f'"{name}"', json.dumps(str(folder / name)))
+    text = text.replace('"qcow2"', '"raw"').replace("/run/vm/agent.sock", str(folder / "a.sock"))
+    return write(folder, source.name, text)
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("arch", ARCHES)
+def test_qemu_takes_the_commands(arch: str, short_tmp: Path) -> None:
+    """Started paused from CONFIG, QEMU 7.2 adds the disk, NIC and port on the
+    buses genqemu chose; on s390x (CCW) device_del completes while paused, so
+    CONFIG's own disk is unplugged there (unplug knows CONFIG's devices only; PCI
+    unplug needs a guest that answers). Its blockdev-del is not sent: QEMU 7.2
+    still says "Node drive-disk0 is in use" right after device_del while paused
+    (--qmp will wait for DEVICE_DELETED first)."""
+    config = localized(short_tmp, vm_for(arch), ("root.qcow2",))
+    new = localized(short_tmp, NEW, ("data.qcow2",))
+    vm = build_file(config, arch)
+    with paused_qemu([qemu_binary(vm.binary), *argv(vm)[1:]]) as qmp:
+        for command in hotplug_commands(config, new, arch):
+            qmp.execute(command["execute"], **command["arguments"])
+        devices = qmp.devices()
+        suffix = "-ccw" if arch == "s390x" else "-pci"
+        assert devices["data"] == "virtio-blk" + suffix
+        assert devices["nic1"] == "virtio-net" + suffix
+        assert devices["agentport"] == "virtserialport"
+        assert "drive-data" in {b["inserted"]["node-name"] for b in qmp.execute("query-block")}
+        if arch not in NO_PORTS:
+            bus = qmp.execute("qom-get", path="/machine/peripheral/data", property="parent_bus")
+            assert "spare1" in bus
+        if arch == "s390x":
+            first, *_ = unplug_commands(config, ["disk0"], arch)
+            assert first["execute"] == "device_del"
+            qmp.execute(first["execute"], **first["arguments"])
+            assert "disk0" not in qmp.devices()
