@@ -68,7 +68,8 @@ def hotplug_commands(
         raise ConfigError(new_source, problems.items)
     offsets = {table: len(getattr(running.config, table)) for table in _TABLES}
     vm = _merged(config, added, arch, settings, new_source, offsets)
-    devices = vm.devices[offsets["device"] :]
+    # After them come machine.spare_root_ports' ports, which are CONFIG's.
+    devices = vm.devices[offsets["device"] : offsets["device"] + len(added["device"])]
     chardevs = vm.chardevs[offsets["chardev"] :]
     from genqemu.hotplug_place import place_new
 

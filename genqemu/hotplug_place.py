@@ -16,6 +16,7 @@ from genqemu.devices.base import PciBus
 from genqemu.schema import Problems
 
 if TYPE_CHECKING:
+    from genqemu.profiles import MachineProfile
     from genqemu.records import Placed
     from genqemu.resolve import Vm
 
@@ -24,11 +25,13 @@ def place_new(vm: Vm, running: Vm, devices: list[Placed], problems: Problems) ->
     """Refuse what cannot be hot-plugged here, give PCI devices a free port."""
     from genqemu.qemu_facts import COLD_PLUG_ONLY
 
+    _chassis_apart(running, devices)
+
     machine = vm.profile.machine(vm.machine_type)
     port_kind = machine.hotplug_port if machine else None
     root_bus = machine.root_bus if machine else None
     taken = {bus for d in vm.devices for bus in _pci_buses(d)}
-    free = [d.id for d in running.devices if d.kind == port_kind and d.id not in taken]
+    free = [port for port in spare_ports(running) if port not in taken]
     ports = {d.id for d in vm.devices if d.kind == port_kind}
     for device in devices:
         why = COLD_PLUG_ONLY.get(device.kind)
@@ -72,12 +75,62 @@ def place_new(vm: Vm, running: Vm, devices: list[Placed], problems: Problems) ->
                 device.notes.append(f"bus {device.refs[attr]}: a free {port_kind} of CONFIG")
 
 
+def spare_root_ports(
+    count: int, vm: Vm, machine: MachineProfile | None, problems: Problems
+) -> list[Placed]:
+    """`[machine] spare_root_ports`: that many ports of the machine's hot-plug
+    port kind, after the config's devices (so that ids and chassis numbers of
+    the devices stay what they would be without them)."""
+    from genqemu.devices import DEVICE
+    from genqemu.records import Placed
+
+    path = "machine.spare_root_ports"
+    kind = machine.hotplug_port if machine else None
+    if machine is None:
+        return []
+    if kind is None:
+        problems.add(
+            path,
+            f"machine {vm.machine_type} on {vm.arch} hot-plugs PCI devices on its root bus "
+            "(or has no PCI Express root ports): remove it",
+        )
+        return []
+    ports = []
+    for _ in range(count):
+        model = DEVICE.models[kind]
+        device = model.load({}, path, problems)
+        if device is not None:
+            ports.append(Placed(device, ""))
+            ports[-1].notes.append(f"spare: {path} (for genqemu hotplug)")
+    return ports
+
+
 def spare_ports(vm: Vm) -> list[str]:
-    """The ids of the hot-plug ports of `vm` that no device uses (for explain)."""
+    """The ids of the hot-plug ports of `vm` that no device uses and that allow
+    hot-plug (a pcie-root-port's `hotplug = false` does not): for explain too."""
     machine = vm.profile.machine(vm.machine_type)
     kind = machine.hotplug_port if machine else None
     taken = {bus for d in vm.devices for bus in _pci_buses(d)}
-    return [d.id for d in vm.devices if d.kind == kind and d.id not in taken]
+    return [
+        d.id
+        for d in vm.devices
+        if d.kind == kind and d.id not in taken and getattr(d.config, "hotplug", None) is not False
+    ]
+
+
+def _chassis_apart(running: Vm, devices: list[Placed]) -> None:
+    """A new bridge's automatic chassis number, away from the running VM's: the
+    spare root ports, which come after every [[device]], took theirs without it."""
+    taken = {d.chassis for d in running.devices if d.chassis is not None}
+    for device in devices:
+        chosen = getattr(device.config, device.config.chassis_key or "", None)
+        if device.chassis is None or chosen is not None:
+            continue
+        number = 1
+        while number in taken:
+            number += 1
+        device.chassis = number
+        taken.add(number)
 
 
 def _pci_bus_fields(device: Placed) -> list[str]:

@@ -166,3 +166,58 @@ def test_qemu_takes_the_commands(arch: str, short_tmp: Path) -> None:
             assert first["execute"] == "device_del"
             qmp.execute(first["execute"], **first["arguments"])
             assert "disk0" not in qmp.devices()
+
+
+SPARE = """
+[machine]
+spare_root_ports = 2
+
+[[device]]
+kind = "virtio-rng"
+
+[[device]]
+kind = "pcie-root-port"
+hotplug = false
+"""
+SPARE_NEW = '[[device]]\nkind = "pci-bridge"\n\n[[device]]\nkind = "virtio-rng"\n'
+
+
+def test_spare_root_ports_take_the_new_devices(tmp_path: Path) -> None:
+    """machine.spare_root_ports adds ports after the devices; a port with
+    hotplug = false is never chosen; a new bridge's chassis stays clear of the
+    running VM's."""
+    config = write(tmp_path, "vm.toml", SPARE)
+    vm = build_file(config, "amd64")
+    assert [(d.id, d.chassis) for d in vm.devices[1:]] == [("rp0", 1), ("rp1", 2), ("rp2", 3)]
+    commands = hotplug_commands(config, write(tmp_path, "new.toml", SPARE_NEW), "amd64")
+    adds = [c["arguments"] for c in commands if c["execute"] == "device_add"]
+    assert [(a["id"], a["bus"]) for a in adds] == [("pci0", "rp1"), ("rng1", "rp2")]
+    assert adds[0]["chassis_nr"] == 4
+
+
+def test_spare_root_ports_only_where_the_root_bus_has_no_hot_plug(tmp_path: Path) -> None:
+    config = write(tmp_path, "vm.toml", "[machine]\nspare_root_ports = 1\n")
+    with pytest.raises(ConfigError) as error:
+        build_file(config, "ppc64le")
+    [(path, message)] = error.value.problems
+    assert path == "machine.spare_root_ports"
+    assert "hot-plugs PCI devices on its root bus" in message
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("arch", ["amd64", "arm64", "riscv64"])
+def test_qemu_takes_a_bridge_on_a_spare_port(arch: str, tmp_path: Path) -> None:
+    config = write(tmp_path, "vm.toml", SPARE)
+    vm = build_file(config, arch)
+    with paused_qemu([qemu_binary(vm.binary), *argv(vm)[1:]]) as qmp:
+        new = write(tmp_path, "new.toml", SPARE_NEW)
+        for command in hotplug_commands(config, new, arch):
+            qmp.execute(command["execute"], **command["arguments"])
+        assert {"pci0": "pci-bridge", "rng1": "virtio-rng-pci"}.items() <= qmp.devices().items()
+
+
+def test_explain_lists_the_free_ports(tmp_path: Path) -> None:
+    config = write(tmp_path, "vm.toml", SPARE)
+    result = CliRunner().invoke(app, ["explain", "--arch", "arm64", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "\nFree ports for genqemu hotplug: rp1, rp2\n" in result.stdout  # rp0: hotplug = false
