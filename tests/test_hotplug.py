@@ -143,9 +143,9 @@ def test_qemu_takes_the_commands(arch: str, short_tmp: Path) -> None:
     """Started paused from CONFIG, QEMU 7.2 adds the disk, NIC and port on the
     buses genqemu chose; on s390x (CCW) device_del completes while paused, so
     CONFIG's own disk is unplugged there (unplug knows CONFIG's devices only; PCI
-    unplug needs a guest that answers). Its blockdev-del is not sent: QEMU 7.2
-    still says "Node drive-disk0 is in use" right after device_del while paused
-    (--qmp will wait for DEVICE_DELETED first)."""
+    unplug needs a guest that answers). Its blockdev-del is not sent here: QEMU
+    refuses it until DEVICE_DELETED ("Node drive-disk0 is in use"), which --qmp
+    waits for (test_qmp_option_sends_and_unplugs)."""
     config = localized(short_tmp, vm_for(arch), ("root.qcow2",))
     new = localized(short_tmp, NEW, ("data.qcow2",))
     vm = build_file(config, arch)
@@ -221,3 +221,87 @@ def test_explain_lists_the_free_ports(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["explain", "--arch", "arm64", str(config)])
     assert result.exit_code == 0, result.output
     assert "\nFree ports for genqemu hotplug: rp1, rp2\n" in result.stdout  # rp0: hotplug = false
+
+
+def with_qmp_socket(folder: Path, config: Path) -> tuple[Path, Path]:
+    """`config` with a [[qmp]] socket of its own, for genqemu --qmp."""
+    sock = folder / "vm.qmp"
+    text = config.read_text() + f'\n[[qmp]]\npath = "{sock}"\nwait = false\n'
+    return write(folder, "vm-qmp.toml", text), sock
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("arch", ["amd64", "s390x"])
+def test_qmp_option_sends_and_unplugs(arch: str, short_tmp: Path) -> None:
+    """--qmp adds the disk, NIC and port; on s390x, unplug --qmp removes CONFIG's
+    disk and, after DEVICE_DELETED, its block node."""
+    config = localized(short_tmp, vm_for(arch), ("root.qcow2",))
+    config, sock = with_qmp_socket(short_tmp, config)
+    new = localized(short_tmp, NEW, ("data.qcow2",))
+    vm = build_file(config, arch)
+    with paused_qemu([qemu_binary(vm.binary), *argv(vm)[1:]]) as qmp:
+        code, out, err = run_cli(
+            "hotplug", "--arch", arch, "--qmp", str(sock), str(config), str(new)
+        )
+        assert (code, out, err) == (0, "", "")
+        assert {"data", "nic1", "agentport"} <= set(qmp.devices())
+        if arch == "s390x":
+            code, out, err = run_cli(
+                "unplug", "--arch", arch, "--qmp", str(sock), str(config), "disk0"
+            )
+            assert (code, err) == (0, "")
+            assert "disk0" not in qmp.devices()
+            nodes = {b["inserted"]["node-name"] for b in qmp.execute("query-block")}
+            assert "drive-disk0" not in nodes
+
+
+@pytest.mark.qemu
+def test_qmp_failure_undoes_what_was_added(short_tmp: Path) -> None:
+    """The NIC's netdev_add fails (a user netdev of that id exists already, added
+    behind genqemu's back): the disk added before it is removed again, exit 1
+    with QEMU's message and the command."""
+    config = localized(short_tmp, vm_for("s390x"), ("root.qcow2",))
+    config, sock = with_qmp_socket(short_tmp, config)
+    new = localized(short_tmp, NEW, ("data.qcow2",))
+    vm = build_file(config, "s390x")
+    with paused_qemu([qemu_binary(vm.binary), *argv(vm)[1:]]) as qmp:
+        qmp.execute("netdev_add", type="user", id="netdev-nic1")
+        before = set(qmp.devices())
+        code, out, err = run_cli(
+            "hotplug",
+            "--arch",
+            "s390x",
+            "--qmp",
+            str(sock),
+            "--timeout",
+            "5",
+            str(config),
+            str(new),
+        )
+        assert (code, out) == (1, "")
+        assert 'QEMU refused {"execute": "netdev_add"' in err
+        assert "Duplicate" in err or "already" in err, err
+        assert "the VM is as it was" in err
+        assert set(qmp.devices()) == before
+        nodes = {b["inserted"]["node-name"] for b in qmp.execute("query-block")}
+        assert "drive-data" not in nodes
+        assert "agent" not in {c["label"] for c in qmp.execute("query-chardev")}
+
+
+def test_qmp_option_without_a_socket(tmp_path: Path) -> None:
+    code, out, err = run_cli(
+        "hotplug",
+        "--arch",
+        "s390x",
+        "--qmp",
+        str(tmp_path / "none"),
+        str(vm_for("s390x")),
+        str(NEW),
+    )
+    assert (code, out) == (1, "")
+    assert "cannot connect to QMP at" in err

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -21,6 +21,26 @@ from genqemu.commands.options import (
 Config = Annotated[
     Path,
     typer.Argument(help="The VM as it was started (TOML).", metavar="CONFIG", show_default=False),
+]
+
+
+QmpSocket = Annotated[
+    Optional[str],  # noqa: UP045 (typer reads the annotation at run time)
+    typer.Option(
+        "--qmp",
+        metavar="SOCKET",
+        help="Send the commands to the VM's QMP unix socket instead of printing them; "
+        "exit 1 with QEMU's message if one fails.",
+        show_default=False,
+    ),
+]
+Timeout = Annotated[
+    float,
+    typer.Option(
+        metavar="SECONDS",
+        min=0.1,
+        help="With --qmp: how long to wait for each answer and each DEVICE_DELETED.",
+    ),
 ]
 
 
@@ -43,17 +63,26 @@ def hotplug(
         ),
     ],
     arch: OneArch = None,
+    qmp: QmpSocket = None,
+    timeout: Timeout = 30.0,
     profile_dir: ProfileDirs = None,
     template_dir: TemplateDirs = None,
     qemu_version: QemuVersionOption = None,
 ) -> None:
     """Print the QMP commands, one JSON object per line, that add NEW's devices
-    to the running VM that CONFIG started (ids, ports and devnos fit that VM)."""
+    to the running VM that CONFIG started (ids, ports and devnos fit that VM);
+    with --qmp, send them, and on a failure remove what was added."""
     from genqemu.hotplug import dumps, hotplug_commands
 
     with errors_exit():
         settings = user_settings(profile_dir, template_dir, qemu_version)
-        sys.stdout.write(dumps(hotplug_commands(config, new, _one_arch(arch), settings)))
+        commands = hotplug_commands(config, new, _one_arch(arch), settings)
+        if qmp is None:
+            sys.stdout.write(dumps(commands))
+        else:
+            from genqemu.qmpsend import send_hotplug
+
+            send_hotplug(qmp, commands, timeout)
 
 
 def unplug(
@@ -65,14 +94,23 @@ def unplug(
         ),
     ],
     arch: OneArch = None,
+    qmp: QmpSocket = None,
+    timeout: Timeout = 30.0,
     profile_dir: ProfileDirs = None,
     template_dir: TemplateDirs = None,
     qemu_version: QemuVersionOption = None,
 ) -> None:
     """Print the QMP commands that remove devices of the running VM that CONFIG
-    started: device_del of each (wait for DEVICE_DELETED), then their backends."""
+    started: device_del of each (wait for DEVICE_DELETED), then their backends;
+    with --qmp, send them and wait."""
     from genqemu.hotplug import dumps, unplug_commands
 
     with errors_exit():
         settings = user_settings(profile_dir, template_dir, qemu_version)
-        sys.stdout.write(dumps(unplug_commands(config, ids, _one_arch(arch), settings)))
+        commands = unplug_commands(config, ids, _one_arch(arch), settings)
+        if qmp is None:
+            sys.stdout.write(dumps(commands))
+        else:
+            from genqemu.qmpsend import send_unplug
+
+            send_unplug(qmp, commands, timeout)
