@@ -3,7 +3,8 @@
     genqemu [--arch ARCH] [--format sh|json|args] [--syntax S] [-o PATH] CONFIG
     genqemu --arch A --arch B -O DIR [--check] CONFIG...
     genqemu run [--arch ARCH] [--dry-run] CONFIG [-- QEMU_ARGS...]
-    genqemu COMMAND ...          (explain, import, schema; each with its own --help)
+    genqemu COMMAND ...          (explain, import, schema, hotplug, unplug; each
+                                 with its own --help)
 
 The first forms are the `generate` command: when the first argument is not a
 command name, `generate` is implied. Users never type it, so it is hidden and
@@ -29,7 +30,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from genqemu.commands import explain, generate, import_, run, schema
+from genqemu.commands import explain, generate, hotplug, import_, run, schema
 from genqemu.commands.options import HELP
 from genqemu.commands.options import complete_arch as _complete_arch
 
@@ -121,11 +122,21 @@ def _make_app(every_command: bool) -> typer.Typer:
             import_.import_command
         )
         made.command(cls=Command, context_settings=HELP)(schema.schema)
+        made.command(
+            cls=Command,
+            context_settings=HELP,
+            short_help="The QMP commands that add devices to a running VM.",
+        )(hotplug.hotplug)
+        made.command(
+            cls=Command,
+            context_settings=HELP,
+            short_help="The QMP commands that remove devices from a running VM.",
+        )(hotplug.unplug)
     return made
 
 
 app = _make_app(every_command=True)
-COMMANDS = frozenset(("generate", "run", "explain", "import", "schema"))
+COMMANDS = frozenset(("generate", "run", "explain", "import", "schema", "hotplug", "unplug"))
 
 
 def app_for(args: Sequence[str]) -> typer.Typer:

@@ -56,6 +56,12 @@ class Machine(Model):
     options: Mapping[str, Any] = key(
         _OPTIONS, default={}, doc="further machine properties, e.g. { dump-guest-core = false }"
     )
+    spare_root_ports: int | None = key(
+        Integer(min=1, max=16),
+        default=None,
+        doc="PCIe root ports no device uses, after the devices, for `genqemu hotplug` "
+        "(q35, arm64 and riscv64 virt, whose root bus has no hot-plug)",
+    )
 
     def validate(self, problems: Problems) -> None:
         # genqemu emits these itself; a second one on the command line would win silently.

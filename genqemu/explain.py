@@ -130,6 +130,10 @@ def explain(vm: Vm, launch: Launch, source: str) -> str:
         notes = [f"  {d.id}: {note}" for d in vm.devices for note in d.notes]
         if notes:
             lines += ["", "Added for this arch:", *notes]
+        from genqemu.hotplug_place import spare_ports
+
+        if spare := spare_ports(vm):
+            lines += ["", f"Free ports for genqemu hotplug: {', '.join(spare)}"]
     if vm.tpm is not None and vm.tpm_driver:
         t = vm.tpm.config
         where = getattr(t, "socket_path", None) or getattr(t, "path", "")

@@ -42,6 +42,12 @@ class TransportProfile(Model):
         doc="the accelerators under which a device here can run in an iothread (it needs "
         "ioeventfd); default: all",
     )
+    hotplug: bool = key(
+        Boolean(),
+        default=True,
+        doc="whether QEMU can hot-plug a device on this transport's bus (virtio-mmio: no, "
+        "'does not support hotplugging'); genqemu hotplug refuses it where not",
+    )
 
 
 class MachineProfile(Model):
@@ -66,6 +72,12 @@ class MachineProfile(Model):
     )
     root_bus: str | None = key(
         NAME, default=None, doc="name of the PCI root bus (pcie.0 or pci.0), if it has one"
+    )
+    hotplug_port: str | None = key(
+        NAME,
+        default=None,
+        doc="the device kind a hot-plugged PCI device needs a free one of, where the root "
+        "bus has no hot-plug (pcie.0: pcie-root-port); default: the root bus takes it",
     )
     ram_backend: str | None = key(
         _RAM_BACKEND, default=None, doc="how a guest RAM backend is attached; default: the arch's"

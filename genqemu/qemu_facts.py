@@ -90,6 +90,52 @@ def lacks(target: str, spelling: str) -> str | None:
     return needed if needed and version(target) < version(needed) else None
 
 
+class QmpCommands(NamedTuple):
+    """How QMP adds and removes what one command-line option creates."""
+
+    add: str  # the command whose arguments are the option's JSON form
+    key: str  # the member of those arguments that names it
+    delete: str  # the command that removes it again
+    delete_key: str  # its argument, holding that name
+
+
+# Each option genqemu hot-plugs, in the order QEMU needs them added (backends
+# before the device that names them); removal runs in the reverse order, the
+# device first. netdev_add and device_add are spelled with '_' in QMP.
+QMP_COMMANDS: dict[str, QmpCommands] = {
+    "-chardev": QmpCommands("chardev-add", "id", "chardev-remove", "id"),
+    "-object": QmpCommands("object-add", "id", "object-del", "id"),
+    "-blockdev": QmpCommands("blockdev-add", "node-name", "blockdev-del", "node-name"),
+    "-netdev": QmpCommands("netdev_add", "id", "netdev_del", "id"),
+    "-device": QmpCommands("device_add", "id", "device_del", "id"),
+}
+# Device kinds `genqemu hotplug` refuses, with why. Measured on QEMU 7.2 with
+# device_add in a paused VM (q35 with root ports, pc, pseries): the rest of
+# the PCI kinds, the virtio-serial ports and SCSI disks hot-plug.
+COLD_PLUG_ONLY: dict[str, str] = {
+    "pcie-root-port": "a root port sits on the root bus, which has no hot-plug here: "
+    "give CONFIG spare root ports instead",
+    "pxb-pcie": 'QEMU: "expects a pluggable device type"',
+    "intel-iommu": 'QEMU: "expects a pluggable device type"',
+    "loader": 'QEMU: "can not be hotplugged on this machine"',
+    "pvpanic": "it is on the ISA bus, which has no hot-plug",
+    "ib700": "it is on the ISA bus, which has no hot-plug",
+    "serial": "the serial port's bus has no hot-plug",
+    "ide-hd": "the IDE and SATA buses have no hot-plug in QEMU",
+    "cdrom": "the IDE and SATA buses have no hot-plug in QEMU",
+    "spapr-vscsi": "QEMU: \"Bus 'spapr-vio' does not support hotplugging\"",
+    "spapr-vlan": "QEMU: \"Bus 'spapr-vio' does not support hotplugging\"",
+    "spapr-tpm-proxy": "it is machine-wide on pseries, not on a hot-pluggable bus",
+    "virtio-9p": "its -fsdev backend has no QMP command to add it",
+    "diag288": "it is s390x's machine-wide watchdog, not on a hot-pluggable bus",
+    "nvdimm": "memory devices are added with --memory (not yet)",
+    "virtio-mem": "memory devices are added with --memory (not yet)",
+    "virtio-pmem": "memory devices are added with --memory (not yet)",
+}
+# The chardev backends chardev-add takes from genqemu hotplug; the others are
+# refused (stdio is QEMU's own, mux has no QMP form; the rest: not yet).
+QMP_CHARDEV_BACKENDS = ("socket", "file", "pty", "null")
+
 # The names the templates know these tables by.
 GLOBALS: dict[str, object] = {
     "cache_modes": CACHE_MODES,

@@ -95,6 +95,10 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
     vm = Vm(config, profile, machine_type, settings)
     vm.source = source
     machine = profile.machine(machine_type)
+    if config.machine and config.machine.spare_root_ports:
+        from genqemu.hotplug_place import spare_root_ports
+
+        vm.devices += spare_root_ports(config.machine.spare_root_ports, vm, machine, problems)
     if machine is None:
         problems.add(
             "machine.type",

@@ -63,6 +63,7 @@ def test_help_loads_nothing_but_the_cli() -> None:
         "genqemu.commands",
         "genqemu.commands.explain",
         "genqemu.commands.generate",
+        "genqemu.commands.hotplug",
         "genqemu.commands.import_",
         "genqemu.commands.options",
         "genqemu.commands.run",

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from genqemu.cli import app
 from genqemu.manpage import manpage
 
-COMMANDS = ["", "run", "explain", "import", "schema"]
+COMMANDS = ["", "run", "explain", "import", "schema", "hotplug", "unplug"]
 
 
 def help_text(command: str) -> str:

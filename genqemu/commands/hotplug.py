@@ -1,0 +1,116 @@
+"""`genqemu hotplug` and `genqemu unplug`: the QMP commands that change a running VM."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from genqemu.commands.options import (
+    OneArch,
+    ProfileDirs,
+    QemuVersionOption,
+    TemplateDirs,
+    errors_exit,
+    host_arch,
+    user_settings,
+)
+
+Config = Annotated[
+    Path,
+    typer.Argument(help="The VM as it was started (TOML).", metavar="CONFIG", show_default=False),
+]
+
+
+QmpSocket = Annotated[
+    Optional[str],  # noqa: UP045 (typer reads the annotation at run time)
+    typer.Option(
+        "--qmp",
+        metavar="SOCKET",
+        help="Send the commands to the VM's QMP unix socket instead of printing them; "
+        "exit 1 with QEMU's message if one fails.",
+        show_default=False,
+    ),
+]
+Timeout = Annotated[
+    float,
+    typer.Option(
+        metavar="SECONDS",
+        min=0.1,
+        help="With --qmp: how long to wait for each answer and each DEVICE_DELETED.",
+    ),
+]
+
+
+def _one_arch(arch: list[str] | None) -> str:
+    from genqemu.errors import UsageError
+
+    if arch and len(arch) > 1:
+        raise UsageError("this command takes one --arch")
+    return arch[0] if arch else host_arch()
+
+
+def hotplug(
+    config: Config,
+    new: Annotated[
+        Path,
+        typer.Argument(
+            help="The [[device]] (and [[chardev]]) tables to add (TOML).",
+            metavar="NEW",
+            show_default=False,
+        ),
+    ],
+    arch: OneArch = None,
+    qmp: QmpSocket = None,
+    timeout: Timeout = 30.0,
+    profile_dir: ProfileDirs = None,
+    template_dir: TemplateDirs = None,
+    qemu_version: QemuVersionOption = None,
+) -> None:
+    """Print the QMP commands, one JSON object per line, that add NEW's devices
+    to the running VM that CONFIG started (ids, ports and devnos fit that VM);
+    with --qmp, send them, and on a failure remove what was added."""
+    from genqemu.hotplug import dumps, hotplug_commands
+
+    with errors_exit():
+        settings = user_settings(profile_dir, template_dir, qemu_version)
+        commands = hotplug_commands(config, new, _one_arch(arch), settings)
+        if qmp is None:
+            sys.stdout.write(dumps(commands))
+        else:
+            from genqemu.qmpsend import send_hotplug
+
+            send_hotplug(qmp, commands, timeout)
+
+
+def unplug(
+    config: Config,
+    ids: Annotated[
+        list[str],
+        typer.Argument(
+            help="Ids of CONFIG's devices or chardevs.", metavar="ID...", show_default=False
+        ),
+    ],
+    arch: OneArch = None,
+    qmp: QmpSocket = None,
+    timeout: Timeout = 30.0,
+    profile_dir: ProfileDirs = None,
+    template_dir: TemplateDirs = None,
+    qemu_version: QemuVersionOption = None,
+) -> None:
+    """Print the QMP commands that remove devices of the running VM that CONFIG
+    started: device_del of each (wait for DEVICE_DELETED), then their backends;
+    with --qmp, send them and wait."""
+    from genqemu.hotplug import dumps, unplug_commands
+
+    with errors_exit():
+        settings = user_settings(profile_dir, template_dir, qemu_version)
+        commands = unplug_commands(config, ids, _one_arch(arch), settings)
+        if qmp is None:
+            sys.stdout.write(dumps(commands))
+        else:
+            from genqemu.qmpsend import send_unplug
+
+            send_unplug(qmp, commands, timeout)
