@@ -147,3 +147,18 @@ def test_import_types_every_adapter_and_its_properties() -> None:
     ]
     ccw = import_text("qemu-system-s390x -device virtio-gpu-ccw,devno=fe.0.0005")
     assert ccw.config["device"] == [{"kind": "virtio-gpu", "devno": "fe.0.0005"}]
+
+
+def test_each_desktop_example_has_its_screenshot_in_the_docs() -> None:
+    """docs/screens/<arch>.png, written by the boot tests (tests/support/boot_screen.py),
+    for every arch with a desktop example, each a PNG that docs/boot.md shows."""
+    from conftest import ARCHES, example_path
+    from support.boot_screen import SCREEN_EXAMPLE, SCREENS
+
+    boot_doc = (SCREENS.parent / "boot.md").read_text()
+    for arch in ARCHES:
+        if not example_path(f"{arch}/{SCREEN_EXAMPLE}").exists():
+            continue
+        picture = SCREENS / f"{arch}.png"
+        assert picture.read_bytes().startswith(b"\x89PNG\r\n\x1a\n"), picture
+        assert f"(screens/{arch}.png)" in boot_doc
