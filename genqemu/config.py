@@ -339,7 +339,7 @@ class Config(Model):
     vga: str | None = key(
         Text(choices=("std", "cirrus", "vmware", "qxl", "virtio", "none")),
         default=None,
-        doc="VGA card (`-vga`)",
+        doc="the machine's VGA card (`-vga`); with graphics [[device]]s only 'none'",
     )
     rtc: Rtc | None = key(Table(Rtc), default=None, doc="real-time clock")
     no_user_config: bool = key(

@@ -38,6 +38,13 @@ from conftest import (
 from support.boot_docs import DOC, DOCUMENTED_EXAMPLE, comparable, render_section, section, sections
 from support.boot_initramfs import BootKit
 from support.boot_run import APPEND, ARCH_APPEND, BOOT_TIMEOUT
+from support.boot_screen import (
+    SCREEN_APPEND,
+    SCREEN_EXAMPLE,
+    check_screens,
+    keep_screen,
+    screen_boot,
+)
 from support.boot_view import (
     CONSOLE,
     Guest,
@@ -182,6 +189,8 @@ def test_guest_sees_the_declared_devices(
     kit = kits(arch)
     raw = read_toml(example_path(example))
     config, log, extra = boot_config(raw, arch, kit, short_tmp)
+    screens = Path(example).name == SCREEN_EXAMPLE  # its console pictured (boot_screen.py)
+    config["kernel"]["append"] += SCREEN_APPEND if screens else ""
     vm = build(config, arch, example, TEST_SETTINGS._replace(qemu_version=qemu))
     launch = plan(vm)
     copy_templates(launch)
@@ -192,7 +201,10 @@ def test_guest_sees_the_declared_devices(
         argv[0] = binary  # not on PATH: unpacked by tests/support/qemu_debian.py
 
     started = time.monotonic()
-    status, console, context = boot(argv, short_tmp, log, f"{example} {qemu} {arch}", launch)
+    if screens:
+        status, console, context, pictures = screen_boot(argv, short_tmp, log, BOOT_TIMEOUT)
+    else:
+        status, console, context = boot(argv, short_tmp, log, f"{example} {qemu} {arch}", launch)
     BOOT_TIMES.append((f"{example} {qemu}", arch, time.monotonic() - started))
     assert status == "0", context
     try:
@@ -218,6 +230,10 @@ def test_guest_sees_the_declared_devices(
         ["(declared but not seen, seen but not declared)", *block]
     )
 
+    if screens:
+        check_screens(pictures, context)
+        if request.config.getoption("--update-boot-docs") and qemu == QEMU_VERSIONS[0]:
+            keep_screen(arch, pictures)
     if example == DOCUMENTED_EXAMPLE and qemu == QEMU_VERSIONS[0]:
         _check_doc(arch, kit, argv, console, short_tmp, request)
 

@@ -193,6 +193,16 @@ NOT_HERE = {
         "vfio-ccw": "s390x channel I/O only",
         "ib700": "pseries: No 'ISA' bus found for device 'ib700'",
     },
+    "arm64": {
+        "vga": "virt has no VGA I/O ports; a VGA framebuffer is not coherent under KVM",
+        "cirrus-vga": "virt has no VGA I/O ports; a VGA framebuffer is not coherent under KVM",
+    },
+    "riscv64": {
+        "vga": "virt has no VGA I/O ports (virtio-gpu and bochs-display instead)",
+        "cirrus-vga": "virt has no VGA I/O ports (virtio-gpu and bochs-display instead)",
+        "virtio-vga": "virt has no VGA I/O ports (virtio-gpu is the same GPU without them)",
+        "ramfb": "virt: 'ramfb device requires fw_cfg with DMA'",
+    },
     "s390x": {
         "nvdimm": "s390-ccw-virtio has no memory hotplug for NVDIMMs",
         # QEMU 10.0 builds e1000e for s390x (zPCI) and starts it; 7.2, whose

@@ -28,6 +28,18 @@ done
 
 name_of() { [ -e "$1" ] && basename "$(readlink "$1")" || echo none; }
 
+# genqemu.screen on the kernel command line (the boot test of an example with
+# a graphics adapter): print a known line on the framebuffer console (fbcon
+# on the first DRM card), cursor hidden, give the deferred flush a second,
+# say so on the serial console, and wait 3 s while the test takes a
+# screenshot. The test pauses the VM meanwhile, and the wait is guest time.
+if grep -qw genqemu.screen /proc/cmdline; then
+    printf '\033[2J\033[H\033[?25lgenqemu: %s guest, %s\n' "$(uname -m)" "$(uname -r)" >/dev/tty1
+    sleep 1
+    echo "genqemu-init: screen ready"
+    sleep 3
+fi
+
 # A line of its own: an early console may have left a line unfinished.
 echo
 echo "=== genqemu guest view ==="
@@ -162,6 +174,15 @@ done
 for port in /sys/class/virtio-ports/*; do
     [ -e "$port/name" ] || continue
     echo "port ${port##*/} name=$(cat "$port/name")"
+done
+for card in /sys/class/drm/card[0-9]*; do
+    # Each graphics adapter's DRM card (card0-Virtual-1 and such are its
+    # connectors) and the driver bound to the adapter: for virtio-gpu, to
+    # the virtio device under the transport's (virtio-pci) device.
+    case ${card##*/} in *-*) continue ;; esac
+    device=$card/device
+    for child in "$device"/virtio[0-9]*; do [ -e "$child/driver" ] && device=$child; done
+    echo "drm ${card##*/} driver=$(name_of "$device/driver")"
 done
 for tty in /sys/class/tty/*; do
     # The machine's own serial ports; 8250 slots without a UART have type 0.

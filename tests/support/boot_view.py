@@ -197,6 +197,20 @@ def _ide_hd(device: Any, guest: Guest) -> list[str]:
     return [f"block bus=scsi ro={_ro(device)} readable=yes", f"ata serial={serial}"]
 
 
+def _drm(driver: str, module: str) -> View:
+    """A graphics adapter that a DRM driver binds, where the kernel has it."""
+    name = module.rstrip("?")
+    return View(lambda d, g: [f"drm driver={driver}"] if g.has(name) else [], (module,))
+
+
+def _virtio_gpu(device: Any, guest: Guest) -> list[str]:
+    """virtio-gpu (virtio id 16) and its DRM card; unbound where the kernel has
+    no DRM (s390x)."""
+    if not guest.has("virtio-gpu"):
+        return [virtio(device, 16, "none")]
+    return [virtio(device, 16, "virtio_gpu"), "drm driver=virtio_gpu"]
+
+
 GUEST_VIEW: dict[str, View] = {
     "virtio-blk": View(
         lambda d, g: [
@@ -281,6 +295,23 @@ GUEST_VIEW: dict[str, View] = {
             f"nvme-ns nsid={d.config.namespace_id(g.config)} size=16384",
         ]
     ),
+    # Graphics adapters: the DRM card each one's driver makes (none on s390x,
+    # whose kernel has no DRM: virtio-gpu-ccw is a virtio device no driver
+    # binds). VGA and bochs-display are Bochs VBE devices (1234:1111) to Linux.
+    "vga": _drm("bochs-drm", "bochs?"),
+    "bochs-display": _drm("bochs-drm", "bochs?"),
+    "cirrus-vga": _drm("cirrus", "cirrus?"),
+    "qxl-vga": View(
+        lambda d, g: (
+            [pci("0100", "qxl"), "drm driver=qxl"] if g.has("qxl") else [pci("0100", "none")]
+        ),
+        ("qxl?",),
+    ),
+    "virtio-gpu": View(_virtio_gpu, ("virtio-gpu?",)),
+    "virtio-vga": View(_virtio_gpu, ("virtio-gpu?",)),
+    # A framebuffer in guest RAM that only firmware sets up: the kernel draws
+    # on it through the firmware's (efifb), no device to list.
+    "ramfb": View(lambda d, g: []),
     "vfio-pci": NEEDS_HOST,
     "vfio-ccw": NEEDS_HOST,
     "vfio-ap": NEEDS_HOST,
@@ -449,6 +480,7 @@ def normalize(line: str) -> str:
         "tpm",
         "cdrom",
         "ata",
+        "drm",
     ):
         if kind == "virtio" and " bus=ccw " not in f" {details} ":
             details = re.sub(r" at=\S*", "", details)

@@ -25,4 +25,5 @@ exec qemu-system-x86_64 \
     -device virtio-blk-pci,id=disk0,drive=drive-disk0,bootindex=1 \
     -netdev user,id=netdev-net0 \
     -device virtio-net-pci,id=net0,netdev=netdev-net0 \
+    -device virtio-vga,id=gpu0,xres=1024,yres=768 \
     "$@"

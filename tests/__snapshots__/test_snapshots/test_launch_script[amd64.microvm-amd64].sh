@@ -21,4 +21,5 @@ exec qemu-system-x86_64 \
     -device ib700,id=watchdog0 \
     -action watchdog=pause \
     -device pvpanic,id=panic0 \
+    -device ramfb,id=gpu0 \
     "$@"

@@ -39,4 +39,6 @@ exec qemu-system-x86_64 \
     -device virtio-net-pci,id=net0,netdev=netdev-net0 \
     -object rng-builtin,id=rng-rng0 \
     -device virtio-rng-pci,id=rng0,rng=rng-rng0 \
+    -device VGA,id=gpu0,vgamem_mb=32 \
+    -device virtio-gpu-pci,id=gpu1,max_outputs=2 \
     "$@"

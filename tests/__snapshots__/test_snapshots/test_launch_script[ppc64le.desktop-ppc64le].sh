@@ -16,4 +16,5 @@ exec qemu-system-ppc64 \
     -device virtio-blk-pci,id=disk0,drive=drive-disk0 \
     -netdev user,id=netdev-net0 \
     -device virtio-net-pci,id=net0,netdev=netdev-net0 \
+    -device VGA,id=gpu0,xres=1024,yres=768 \
     "$@"

@@ -25,4 +25,5 @@ exec qemu-system-s390x \
     -device loader,id=loader0,file=/var/lib/genqemu/s390x.bin,addr=0x8000000 \
     -fsdev proxy,id=fsdev-fs0,socket=/run/genqemu/virtfs-proxy.sock \
     -device virtio-9p-ccw,id=fs0,fsdev=fsdev-fs0,mount_tag=hostshare,devno=fe.0.0004 \
+    -device virtio-gpu-ccw,id=gpu0,devno=fe.0.0005 \
     "$@"
