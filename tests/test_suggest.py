@@ -32,14 +32,15 @@ def test_a_slip_of_the_keyboard_is_suggested(word: str, meant: str) -> None:
         "scsi-cd",  # not scsi-hd: one letter, but all of what "cd" means
         "virtio-gpu",
         "pcnet",  # a network card genqemu does not model
-        "usb-tablet",
+        "u2f-passthru",  # a USB device genqemu does not model
     ],
 )
 def test_a_different_device_is_not_suggested(word: str) -> None:
     assert closest(word, KINDS) is None
     message = suggest(word, KINDS, "UNMODELLED")
     assert message.startswith(
-        "; valid: ahci, cdrom, diag288, e1000, e1000e, i6300esb, ib700, ide-hd, intel-iommu, "
+        "; valid: ahci, cdrom, diag288, e1000, e1000e, i6300esb, ib700, ich9-usb-ehci1, "
+        "ich9-usb-uhci1, ide-hd, intel-iommu, "
     )
     assert message.endswith("; UNMODELLED")
 

@@ -15,6 +15,7 @@ from genqemu.devices import (
     platform,
     storage,
     topology,
+    usb,
     vscsi,
     watchdog,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "platform",
     "storage",
     "topology",
+    "usb",
     "vscsi",
     "watchdog",
 ]
