@@ -50,6 +50,18 @@ SMBIOS_OEM_TYPE = 11
 # An added AHCI controller (ich9-ahci) has six SATA ports, buses ID.0 to ID.5,
 # one device on each.
 AHCI_PORTS = 6
+# The ports of each USB controller's bus (ID.0), numbered from 1, and of a
+# usb-hub (QEMU 7.2 and 10.0: a port past them is "not found"). An xHCI's
+# USB 2 and USB 3 ports share one bus port each: 4 with the default p2 = p3 = 4.
+USB_PORTS = {
+    "qemu-xhci": 4,
+    "nec-usb-xhci": 4,
+    "ich9-usb-ehci1": 6,
+    "ich9-usb-uhci1": 2,
+    "piix3-usb-uhci": 2,
+    "pci-ohci": 3,
+    "usb-hub": 8,
+}
 # A chardev with mux=on carries at most this many frontends (devices and
 # monitors): QEMU 7.2 and 10.0 refuse a fifth ("too many uses").
 MUX_MAX_USERS = 4

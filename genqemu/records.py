@@ -67,6 +67,8 @@ class Placed:
         "transport",
         "transport_rule",
         "unit",
+        "usb_bus",
+        "usb_port",
     )
 
     def __init__(self, config: Device, id: str) -> None:
@@ -88,6 +90,10 @@ class Placed:
         self.port: int | None = None
         self.unit: int | None = None
         self.scsi = False
+        # Where a USB device is plugged in (genqemu/usb.py): its controller's bus
+        # (usb0.0) and the port on it, a dotted path behind hubs (4.1).
+        self.usb_bus: str | None = None
+        self.usb_port: str | None = None
 
     @property
     def kind(self) -> str:

@@ -29,6 +29,7 @@ from genqemu.records import Entry, Named, Placed
 from genqemu.schema import Problems, suggest
 from genqemu.settings import SHIPPED, Settings
 from genqemu.tpm import Tpm, resolve_tpm
+from genqemu.usb import place_usb
 
 RAM_BACKEND_ID = "ram0"
 
@@ -140,6 +141,7 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
         device.config.check_config(config, problems)
     resolve_monitors(config.monitor, ids, uses, problems)
     place_ata(vm.devices, profile, machine, problems)
+    place_usb(vm.devices, problems)
     _check_host_features(config, profile, problems)
     check_numa(config, profile, machine, problems)
     _check_qemu_version(vm, problems)

@@ -295,8 +295,9 @@ def test_devices_that_need_the_host_and_unknown_extra_devices_fail_loudly() -> N
         expected_view([], guest("amd64"), 1, ["-msg", "timestamp=on", "-device", "virtio-gpu-pci"])
     assert expected_view([], guest("amd64"), 1, ["-device", "qemu-xhci,id=x"]) == [
         "console ttyS0",
-        "pci id=1b36:000d driver=none",
+        "pci id=1b36:000d driver=xhci_hcd",
         "tty ttyS",
+        "usbhc id=1b36:000d class=0c0330 driver=xhci_hcd",
     ]
 
 

@@ -103,8 +103,12 @@ def _base(kind: str, folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]
         os.truncate(image, 8 << 20)
     table: dict[str, Any] = {"kind": kind, "id": "dut"}
     extra: list[dict[str, Any]] = []
-    if kind in ("virtio-blk", "scsi-hd", "nvme-ns", "ide-hd", "cdrom"):
+    if kind in ("virtio-blk", "scsi-hd", "nvme-ns", "ide-hd", "cdrom", "usb-storage"):
         table["file"] = str(image)
+    if kind.startswith("usb-"):  # a USB device, on QEMU's xHCI
+        extra.append({"kind": "qemu-xhci", "id": "usb0"})
+    if kind == "usb-redir":
+        table["chardev"] = "c1"
     if kind == "nvme-ns":
         extra.append({"kind": "nvme", "id": "nvme0"})
     if kind == "scsi-hd":

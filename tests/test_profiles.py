@@ -211,6 +211,14 @@ NOT_HERE = {
         "nvme": "not built by qemu-system-s390x 7.2 (10.0 has it, on zPCI)",
         "nvme-ns": "not built by qemu-system-s390x 7.2 (10.0 has it, on an nvme)",
         "virtio-mem": "not built by qemu-system-s390x 7.2 (10.0 has it, -ccw and -pci)",
+        # QEMU 10.0 builds qemu-xhci (on zPCI) and the USB devices; 7.2 no USB at all.
+        **dict.fromkeys(
+            ("qemu-xhci", "usb-hub", "usb-tablet", "usb-kbd", "usb-mouse", "usb-storage"),
+            "not built by qemu-system-s390x 7.2 (10.0 has it, on zPCI)",
+        ),
+        **dict.fromkeys(
+            ("usb-host", "usb-redir"), "not built by qemu-system-s390x 7.2 (10.0 has it)"
+        ),
     },
 }
 

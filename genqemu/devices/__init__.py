@@ -16,6 +16,7 @@ from genqemu.devices import (
     platform,
     storage,
     topology,
+    usb,
     vscsi,
     watchdog,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "platform",
     "storage",
     "topology",
+    "usb",
     "vscsi",
     "watchdog",
 ]

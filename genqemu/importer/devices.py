@@ -94,6 +94,14 @@ def _device(pool: Pool, piece: Piece, target: Target) -> Claim | None:
             if given_id(value):
                 table["id"] = value
             continue
+        if name in ("bus", "port") and _usb(model):  # where a USB device is plugged in
+            from genqemu.importer.usb import usb_bus_keys
+
+            keys = usb_bus_keys(piece, pool)
+            if keys is None:
+                return None
+            table.update(keys)
+            continue
         if name == "bus" and "controller" in model.fields:  # an ATA disk or CD-ROM
             from genqemu.importer.ata import ata_bus_keys
 
@@ -117,6 +125,12 @@ def _device(pool: Pool, piece: Piece, target: Target) -> Claim | None:
     if backend is not None and not empty and not _backend(pool, piece, backend, claim):
         return None  # (an empty CD-ROM tray has no backend to take)
     return claim
+
+
+def _usb(model: Any) -> bool:
+    from genqemu.devices.usb import UsbDevice
+
+    return isinstance(model, type) and issubclass(model, UsbDevice)
 
 
 def _only_one(pool: Pool, target: Target, kind: str) -> bool:

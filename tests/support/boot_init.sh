@@ -16,14 +16,16 @@ while read -r module parameters; do
     insmod "/lib/modules/$module.ko" $parameters || echo "genqemu-init: insmod $module failed"
 done </etc/modules
 
-# Wait until the device lists stop changing (at most 10 s).
-listing() { ls /sys/block /sys/class/net /sys/class/virtio-ports /sys/class/tty /sys/bus/virtio/devices/*/driver 2>/dev/null; }
+# Wait until the device lists stop changing (at most 10 s; with USB, whose
+# ports are polled and hubs debounced, stable for a second: at most 60 s).
+listing() { ls /sys/block /sys/class/net /sys/class/virtio-ports /sys/class/tty /sys/bus/virtio/devices/*/driver /sys/bus/usb/devices /sys/bus/usb/devices/*/driver 2>/dev/null; }
 previous=x
 for _ in $(seq 50); do
     current=$(listing)
     [ "$current" = "$previous" ] && break
     previous=$current
     sleep 0.2
+    [ -n "$(ls /sys/bus/usb/devices 2>/dev/null)" ] && sleep 1
 done
 
 name_of() { [ -e "$1" ] && basename "$(readlink "$1")" || echo none; }
@@ -111,6 +113,21 @@ for disk in /sys/block/sd*; do
     [ -e "$disk" ] && [ "$(tr -d " " <"$disk/device/vendor")" = ATA ] || continue
     serial=$(tail -c +5 "$disk/device/vpd_pg80" 2>/dev/null | tr -d ' \0')
     echo "ata ${disk##*/} serial=${serial:-none}"
+done
+for device in /sys/bus/pci/devices/*; do
+    # USB host controllers (PCI class 0c03: UHCI 00, OHCI 10, EHCI 20, xHCI 30).
+    case $(cat "$device/class") in 0x0c03*) ;; *) continue ;; esac
+    echo "usbhc ${device##*/} id=$(cut -c3- "$device/vendor"):$(cut -c3- "$device/device")" \
+        "class=$(cut -c3- "$device/class") driver=$(name_of "$device/driver")"
+done
+for device in /sys/bus/usb/devices/*; do
+    # USB devices but the controllers' root hubs (vendor 1d6b, Linux): ids,
+    # product name, serial and the driver of the first interface.
+    [ -e "$device/idVendor" ] && [ "$(cat "$device/idVendor")" != 1d6b ] || continue
+    name=${device##*/}
+    echo "usb $name id=$(cat "$device/idVendor"):$(cat "$device/idProduct")" \
+        "product=$(tr ' ' _ <"$device/product") serial=$(cat "$device/serial" 2>/dev/null || echo none)" \
+        "driver=$(name_of "$device/$name:1.0/driver")"
 done
 for device in /sys/bus/pci/devices/*; do
     # QEMU's own PCI devices (vendor 1b36: bridges, root ports, pvpanic-pci)

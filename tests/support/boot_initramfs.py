@@ -32,7 +32,8 @@ INIT = Path(__file__).with_name("boot_init.sh")
 # Module parameters the init passes to insmod. scan=sync: SCSI disks are
 # there when virtio_scsi's insmod returns (on a kernel with scsi_mod built
 # in, the kernel command line carries scsi_mod.scan=sync instead).
-MODULE_PARAMETERS = {"scsi_mod": "scan=sync"}
+# delay_use=0: usb-storage scans a USB disk at once, not a second after it came.
+MODULE_PARAMETERS = {"scsi_mod": "scan=sync", "usb_storage": "delay_use=0"}
 
 
 class KernelError(Exception):

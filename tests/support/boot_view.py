@@ -211,6 +211,36 @@ def _virtio_gpu(device: Any, guest: Guest) -> list[str]:
     return [virtio(device, 16, "virtio_gpu"), "drm driver=virtio_gpu"]
 
 
+def _usbhc(pci_id: str, usb_class: str, module: str, driver: str) -> View:
+    """A USB host controller (PCI class 0c03), bound to `driver` where the
+    kernel has `module` (Debian builds UHCI and OHCI only for some arches)."""
+
+    def lines(device: Any, guest: Guest) -> list[str]:
+        bound = driver if guest.has(module) else "none"
+        own = [pci(pci_id.split(":")[1], bound)] if pci_id.startswith("1b36:") else []
+        return [*own, f"usbhc id={pci_id} class=0c03{usb_class} driver={bound}"]
+
+    return View(lines, (f"{module}?",))
+
+
+def _usb(usb_id: str, product: str, driver: str, modules: tuple[str, ...] = ()) -> View:
+    """A USB device QEMU emulates: its ids and product name (spaces as _), the
+    serial (the config's on a disk, QEMU's own number on the others) and
+    the driver of its first interface."""
+
+    def lines(device: Any, guest: Guest) -> list[str]:
+        serial = getattr(device.config, "serial", None) or "*"
+        line = f"usb id={usb_id} product={product} serial={serial} driver={driver}"
+        if device.kind == "usb-storage":
+            return [line, f"block bus=scsi ro={_ro(device)} readable=yes"]
+        return [line]
+
+    return View(lines, modules)
+
+
+# USB HID devices: usbhid binds the interface, hid_generic the HID device.
+_HID = ("usbhid", "hid_generic")
+
 GUEST_VIEW: dict[str, View] = {
     "virtio-blk": View(
         lambda d, g: [
@@ -312,6 +342,24 @@ GUEST_VIEW: dict[str, View] = {
     # A framebuffer in guest RAM that only firmware sets up: the kernel draws
     # on it through the firmware's (efifb), no device to list.
     "ramfb": View(lambda d, g: []),
+    # USB controllers by PCI id and class (xHCI 30, EHCI 20, UHCI 00, OHCI 10),
+    # and the devices QEMU emulates on them (QEMU's USB ids: hw/usb/dev-*.c).
+    "qemu-xhci": _usbhc("1b36:000d", "30", "xhci_pci", "xhci_hcd"),
+    "nec-usb-xhci": _usbhc("1033:0194", "30", "xhci_pci", "xhci_hcd"),
+    "ich9-usb-ehci1": _usbhc("8086:293a", "20", "ehci_pci", "ehci-pci"),
+    "ich9-usb-uhci1": _usbhc("8086:2934", "00", "uhci_hcd", "uhci_hcd"),
+    "piix3-usb-uhci": _usbhc("8086:7020", "00", "uhci_hcd", "uhci_hcd"),
+    "pci-ohci": _usbhc("106b:003f", "10", "ohci_pci", "ohci-pci"),
+    "usb-tablet": _usb("0627:0001", "QEMU_USB_Tablet", "usbhid", _HID),
+    "usb-kbd": _usb("0627:0001", "QEMU_USB_Keyboard", "usbhid", _HID),
+    "usb-mouse": _usb("0627:0001", "QEMU_USB_Mouse", "usbhid", _HID),
+    "usb-hub": _usb("0409:55aa", "QEMU_USB_Hub", "hub"),
+    "usb-storage": _usb(
+        "46f4:0001", "QEMU_USB_HARDDRIVE", "usb-storage", ("usb_storage", "sd_mod")
+    ),
+    # Nothing until a usbredir client connects to its chardev.
+    "usb-redir": View(lambda d, g: []),
+    "usb-host": NEEDS_HOST,
     "vfio-pci": NEEDS_HOST,
     "vfio-ccw": NEEDS_HOST,
     "vfio-ap": NEEDS_HOST,
@@ -329,9 +377,10 @@ GUEST_VIEW: dict[str, View] = {
 # Devices that `extra_args` (options genqemu passes through unmodeled) add,
 # by driver; the boot test reads `-device DRIVER,...` from extra_args.
 EXTRA_DEVICE_VIEW: dict[str, list[str]] = {
-    # The init loads no USB driver: the controller is there, unbound.
-    "qemu-xhci": [pci("000d", "none")],
-    "usb-tablet": [],
+    "qemu-xhci": [pci("000d", "xhci_hcd"), "usbhc id=1b36:000d class=0c0330 driver=xhci_hcd"],
+    "usb-tablet": ["usb id=0627:0001 product=QEMU_USB_Tablet serial=* driver=usbhid"],
+    # QEMU's PCI test device (1b36:0005), which no Linux driver binds.
+    "pci-testdev": [pci("0005", "none")],
 }
 
 
@@ -481,6 +530,9 @@ def normalize(line: str) -> str:
         "cdrom",
         "ata",
         "drm",
+
+        "usbhc",
+        "usb",
     ):
         if kind == "virtio" and " bus=ccw " not in f" {details} ":
             details = re.sub(r" at=\S*", "", details)

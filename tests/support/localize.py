@@ -33,6 +33,7 @@ NEEDS_HOST = {  # device kinds that need a host device or a backend process
     "vfio-pci",
     "vfio-ccw",
     "vfio-ap",
+    "usb-host",
     "spapr-tpm-proxy",
     "vhost-user-blk",
     "vhost-user-scsi",

@@ -8,13 +8,9 @@ if [ ! -e /var/lib/genqemu/desktop.vars.fd ]; then
 fi
 exec qemu-system-x86_64 \
     -name guest=desktop \
-    -machine q35,accel=kvm,hmat=on \
+    -machine q35,accel=kvm \
     -smp cpus=2 \
     -m size=2G \
-    -object memory-backend-ram,id=ram-node0,size=1G \
-    -numa node,nodeid=0,cpus=0-1,memdev=ram-node0 \
-    -object memory-backend-ram,id=ram-node1,size=1G \
-    -numa node,nodeid=1,memdev=ram-node1,initiator=0 \
     -no-user-config \
     -nodefaults \
     -drive if=pflash,format=raw,unit=0,file.driver=file,file.filename=/usr/share/OVMF/OVMF_CODE_4M.fd,readonly=on \
@@ -25,5 +21,9 @@ exec qemu-system-x86_64 \
     -device virtio-blk-pci,id=disk0,drive=drive-disk0,bootindex=1 \
     -netdev user,id=netdev-net0 \
     -device virtio-net-pci,id=net0,netdev=netdev-net0 \
-    -device virtio-vga,id=gpu0,xres=1024,yres=768 \
+    -device qemu-xhci,id=usb0 \
+    -device usb-tablet,id=tablet0,bus=usb0.0,port=1 \
+    -device usb-kbd,id=kbd0,bus=usb0.0,port=2 \
+    -blockdev driver=raw,node-name=drive-usbdisk0,file.driver=file,file.filename=/var/lib/genqemu/desktop-stick.img \
+    -device usb-storage,id=usbdisk0,bus=usb0.0,port=3,drive=drive-usbdisk0,serial=GENQEMU-USB0,removable=on \
     "$@"

@@ -24,6 +24,7 @@ exec qemu-system-x86_64 \
     -fw_cfg name=opt/com.example/role,string=worker \
     -fw_cfg name=opt/com.example/ignition,file=/var/lib/genqemu/ignition.json \
     -chardev stdio,id=console \
+    -chardev socket,id=usbredir,path=/run/genqemu/pci-topology.usbredir,server=on,wait=off \
     -device intel-iommu,id=iommu0,intremap=on,device-iotlb=on,caching-mode=on \
     -device pcie-root-port,id=rp0,chassis=1,pref64-reserve=2G,bus=pcie.0,addr=0x2,multifunction=on \
     -device pcie-root-port,id=rp1,chassis=0,io-reserve=4K,mem-reserve=32M,bus=pcie.0,addr=0x2.1 \
@@ -65,9 +66,14 @@ exec qemu-system-x86_64 \
     -device loader,id=loader0,file=/var/lib/genqemu/blob.bin,addr=0x40000000,force-raw=on \
     -device pxb-pcie,id=pxb0,bus_nr=128,numa_node=1 \
     -device pcie-root-port,id=rp9,chassis=3,bus=pxb0 \
-    -device qxl-vga,id=gpu0,max_outputs=1,bus=pcie.0 \
-    -device cirrus-vga,id=gpu1,vgamem_mb=8,bus=pcie.0 \
-    -device bochs-display,id=gpu2,vgamem=16M,edid=off,bus=pcie.0 \
-    -device qemu-xhci,id=xhci,bus=pcie.0 \
-    -device usb-tablet,bus=xhci.0,id=tablet \
+    -device nec-usb-xhci,id=nec,bus=pcie.0 \
+    -device usb-hub,id=hub,bus=nec.0,port=4 \
+    -device usb-mouse,id=mouse0,bus=nec.0,port=4.1 \
+    -device ich9-usb-ehci1,id=ehci,bus=pcie.0 \
+    -device ich9-usb-uhci1,id=uhci,bus=pcie.0 \
+    -device piix3-usb-uhci,id=piix-uhci,bus=pcie.0 \
+    -device pci-ohci,id=ohci,bus=pcie.0 \
+    -device usb-host,id=usbhost0,bus=ehci.0,port=1,vendorid=1133,productid=50475 \
+    -device usb-redir,id=redir0,bus=ohci.0,port=1,chardev=usbredir \
+    -device pci-testdev,id=testdev,bus=pcie.0 \
     "$@"

@@ -39,6 +39,7 @@ exec qemu-system-aarch64 \
     -chardev socket,id=chr-tpm0,path=/var/lib/genqemu/arm-topology.tpm/swtpm.sock \
     -tpmdev emulator,id=tpmdev-tpm0,chardev=chr-tpm0 \
     -device tpm-tis-device,id=tpm0,tpmdev=tpmdev-tpm0 \
+    -chardev socket,id=usbredir,path=/run/genqemu/arm-topology.usbredir,server=on,wait=off \
     -device pcie-root-port,id=rp0,chassis=1,hotplug=on \
     -device pcie-root-port,id=rp1,chassis=2,pref32-reserve=64M \
     -device pcie-pci-bridge,id=pcibr0,bus=rp1 \
@@ -71,6 +72,13 @@ exec qemu-system-aarch64 \
     -device loader,id=loader0,file=/var/lib/genqemu/arm-topology.dtb,addr=0x48000000 \
     -device pxb-pcie,id=pxb0,bus_nr=128,numa_node=1 \
     -device pcie-root-port,id=rp9,chassis=4,bus=pxb0 \
-    -device bochs-display,id=gpu0,bus=pcie.0 \
-    -device ramfb,id=gpu1 \
+    -device nec-usb-xhci,id=nec,bus=pcie.0 \
+    -device usb-hub,id=hub,bus=nec.0,port=4 \
+    -device usb-mouse,id=mouse0,bus=nec.0,port=4.1 \
+    -device ich9-usb-ehci1,id=ehci,bus=pcie.0 \
+    -device ich9-usb-uhci1,id=uhci,bus=pcie.0 \
+    -device piix3-usb-uhci,id=piix-uhci,bus=pcie.0 \
+    -device pci-ohci,id=ohci,bus=pcie.0 \
+    -device usb-host,id=usbhost0,bus=ehci.0,port=1,vendorid=1133,productid=50475 \
+    -device usb-redir,id=redir0,bus=ohci.0,port=1,chardev=usbredir \
     "$@"

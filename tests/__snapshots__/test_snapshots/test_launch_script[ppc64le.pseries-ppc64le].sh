@@ -32,6 +32,7 @@ exec qemu-system-ppc64 \
     -tpmdev emulator,id=tpmdev-tpm1,chardev=chr-tpm1 \
     -device tpm-spapr,id=tpm1,tpmdev=tpmdev-tpm1 \
     -chardev pty,id=console \
+    -chardev socket,id=usbredir,path=/run/genqemu/pseries.usbredir,server=on,wait=off \
     -serial chardev:console \
     -device pci-bridge,id=br0,chassis_nr=1 \
     -blockdev driver=raw,node-name=drive-disk0,file.driver=file,file.filename=/var/lib/genqemu/pseries.img \
@@ -61,7 +62,13 @@ exec qemu-system-ppc64 \
     -device pvpanic-pci,id=panic0 \
     -device spapr-tpm-proxy,id=tpm0,host-path=/dev/tpmrm0 \
     -device loader,id=loader0,file=/var/lib/genqemu/pseries.blob,addr=0x4000000,force-raw=on \
-    -device cirrus-vga,id=gpu0 \
-    -device bochs-display,id=gpu1 \
-    -device virtio-gpu-pci,id=gpu2,max_outputs=2 \
+    -device nec-usb-xhci,id=nec \
+    -device usb-hub,id=hub,bus=nec.0,port=4 \
+    -device usb-mouse,id=mouse0,bus=nec.0,port=4.1 \
+    -device ich9-usb-ehci1,id=ehci \
+    -device ich9-usb-uhci1,id=uhci \
+    -device piix3-usb-uhci,id=piix-uhci \
+    -device pci-ohci,id=ohci \
+    -device usb-host,id=usbhost0,bus=ehci.0,port=1,vendorid=1133,productid=50475 \
+    -device usb-redir,id=redir0,bus=ohci.0,port=1,chardev=usbredir \
     "$@"

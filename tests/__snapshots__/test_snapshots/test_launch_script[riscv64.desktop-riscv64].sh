@@ -17,5 +17,9 @@ exec qemu-system-riscv64 \
     -device virtio-blk-pci,id=disk0,drive=drive-disk0 \
     -netdev user,id=netdev-net0 \
     -device virtio-net-pci,id=net0,netdev=netdev-net0 \
-    -device virtio-gpu-pci,id=gpu0,xres=1024,yres=768 \
+    -device qemu-xhci,id=usb0 \
+    -device usb-tablet,id=tablet0,bus=usb0.0,port=1 \
+    -device usb-kbd,id=kbd0,bus=usb0.0,port=2 \
+    -blockdev driver=raw,node-name=drive-usbdisk0,file.driver=file,file.filename=/var/lib/genqemu/riscv-desktop-stick.img \
+    -device usb-storage,id=usbdisk0,bus=usb0.0,port=3,drive=drive-usbdisk0,serial=GENQEMU-USB0,removable=on \
     "$@"

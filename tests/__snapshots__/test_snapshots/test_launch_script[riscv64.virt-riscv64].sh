@@ -27,6 +27,7 @@ exec qemu-system-riscv64 \
     -tpmdev emulator,id=tpmdev-tpm0,chardev=chr-tpm0 \
     -device tpm-tis-device,id=tpm0,tpmdev=tpmdev-tpm0 \
     -chardev stdio,id=console \
+    -chardev socket,id=usbredir,path=/run/genqemu/riscv.usbredir,server=on,wait=off \
     -serial chardev:console \
     -device pcie-root-port,id=rp0,chassis=1 \
     -device pcie-pci-bridge,id=pcibr0 \
@@ -50,5 +51,13 @@ exec qemu-system-riscv64 \
     -device nvme-ns,id=ns0,bus=nvme0,drive=drive-ns0,nsid=1 \
     -device pvpanic-pci,id=panic0 \
     -device loader,id=loader0,file=/var/lib/genqemu/riscv64.blob,addr=0x88000000,force-raw=on \
-    -device bochs-display,id=gpu0 \
+    -device nec-usb-xhci,id=nec \
+    -device usb-hub,id=hub,bus=nec.0,port=4 \
+    -device usb-mouse,id=mouse0,bus=nec.0,port=4.1 \
+    -device ich9-usb-ehci1,id=ehci \
+    -device ich9-usb-uhci1,id=uhci \
+    -device piix3-usb-uhci,id=piix-uhci \
+    -device pci-ohci,id=ohci \
+    -device usb-host,id=usbhost0,bus=ehci.0,port=1,vendorid=1133,productid=50475 \
+    -device usb-redir,id=redir0,bus=ohci.0,port=1,chardev=usbredir \
     "$@"
