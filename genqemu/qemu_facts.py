@@ -60,6 +60,8 @@ MONITOR_MODES: dict[str, str] = {"hmp": "readline", "qmp": "control"}
 # transparent huge page size: "'block-size' property is smaller than the
 # default block size (2 MiB)"; size and requested-size are multiples of it.
 VIRTIO_MEM_BLOCK = 2 << 20
+# The virtio-serial port name the QEMU guest agent (qemu-ga) opens in the guest.
+GUEST_AGENT_PORT = "org.qemu.guest_agent.0"
 
 # The QEMU versions the test suite starts every example on, every arch
 # (tests/test_acceptance.py): Debian 12's and the newest Debian builds for it.
@@ -97,4 +99,5 @@ GLOBALS: dict[str, object] = {
     "monitor_modes": MONITOR_MODES,
     "smbios_types": SMBIOS_TYPES,
     "smbios_oem_type": SMBIOS_OEM_TYPE,
+    "guest_agent_port": GUEST_AGENT_PORT,
 }

@@ -112,6 +112,9 @@ def _base(kind: str, folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]
     if kind in ("virtconsole", "virtserialport"):
         table["chardev"] = "c1"
         extra.append({"kind": "virtio-serial", "id": "vser0"})
+    if kind == "guest-agent":
+        table["socket"] = str(folder / "qga.sock")
+        extra.append({"kind": "virtio-serial", "id": "vser0"})
     if kind == "serial":
         table["chardev"] = "c1"
     if "netdev" in DEVICE.models[kind].fields:

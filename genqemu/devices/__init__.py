@@ -4,9 +4,11 @@ Importing this package defines every kind; `DEVICE` checks a device table.
 """
 
 from genqemu.devices import (
+    agent,
     ata,
     console,
     expander,
+    input,
     memdev,
     memory,
     misc,
@@ -25,9 +27,11 @@ __all__ = [
     "Device",
     "PciDevice",
     "VirtioDevice",
+    "agent",
     "ata",
     "console",
     "expander",
+    "input",
     "memdev",
     "memory",
     "misc",

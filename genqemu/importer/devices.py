@@ -16,7 +16,7 @@ from genqemu.importer.canon import GENERATED, PCI_ADDR, Piece, size_bytes
 from genqemu.importer.claims import Claim, Pool, Target, convert, given_id, to_int
 from genqemu.importer.netdevs import SOCKET_NETDEVS, socket_netdev
 from genqemu.importer.syntax import to_bool
-from genqemu.qemu_facts import CACHE_MODES
+from genqemu.qemu_facts import CACHE_MODES, GUEST_AGENT_PORT
 from genqemu.values import format_size
 
 # backend_prefix of a kind -> (its -device property, the backend's option, its id key)
@@ -80,6 +80,8 @@ def _device(pool: Pool, piece: Piece, target: Target) -> Claim | None:
     if found is None or found[0] not in DEVICE.models:
         return None
     kind, transport = found
+    if kind == "virtserialport" and _agent_port(pool, piece):
+        kind = "guest-agent"
     model = DEVICE.models[kind]
     table: dict[str, Any] = {"kind": kind}
     claim = Claim("device", table, [piece])
@@ -117,6 +119,24 @@ def _device(pool: Pool, piece: Piece, target: Target) -> Claim | None:
     if backend is not None and not empty and not _backend(pool, piece, backend, claim):
         return None  # (an empty CD-ROM tray has no backend to take)
     return claim
+
+
+def _agent_port(pool: Pool, piece: Piece) -> bool:
+    """Whether a virtserialport is the guest agent's as genqemu writes it: its
+    name, on a unix socket chardev QEMU listens on without waiting, named after
+    the port (char-ID). Another spelling stays a [[chardev]] and a virtserialport,
+    typed too, in the order it was written."""
+    ident = piece.get("chardev") or ""
+    chardev = pool.find("chardev", ident)
+    if piece.get("name") != GUEST_AGENT_PORT or chardev is None:
+        return False
+    if ident != f"char-{piece.get('id')}":
+        return False
+    values = dict(chardev.props)
+    listening = (
+        to_bool(values.pop("server", "")) is True and to_bool(values.pop("wait", "")) is False
+    )
+    return listening and set(values) == {"backend", "id", "path"} and values["backend"] == "socket"
 
 
 def _only_one(pool: Pool, target: Target, kind: str) -> bool:
@@ -339,6 +359,9 @@ def _object(obj: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str, An
 
 def _chardev(chardev: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str, Any] | None:
     values = dict(chardev.props)
+    if claim.value["kind"] == "guest-agent":  # _agent_port checked server=on,wait=off
+        values.pop("server", None)
+        values.pop("wait", None)
     if set(values) != {"backend", "id", "path"} or values["backend"] != "socket":
         return None
     return {"socket": values["path"]}

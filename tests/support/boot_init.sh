@@ -157,6 +157,12 @@ for interface in /sys/class/net/*; do
     [ -e "$interface/device" ] || continue
     echo "net ${interface##*/} mac=$(cat "$interface/address") driver=$(name_of "$interface/device/driver")"
 done
+for input in /sys/class/input/input*; do
+    # virtio-input devices, by the name QEMU gives them (QEMU Virtio Tablet);
+    # the machine's own (PS/2, power button) are left out.
+    name=$(cat "$input/name" 2>/dev/null)
+    case $name in "QEMU Virtio "*) echo "input ${input##*/} name=$(echo "$name" | tr ' ' _)" ;; esac
+done
 for port in /sys/class/virtio-ports/*; do
     [ -e "$port/name" ] || continue
     echo "port ${port##*/} name=$(cat "$port/name")"

@@ -9,7 +9,7 @@ lines may depend on the guest kernel (`guest.has(module)`): Debian does not
 build every driver for every arch.
 
 The virtio device ids are the virtio specification's (5.x "Device Types"):
-net 1, block 2, console 3, entropy 4, balloon 5, SCSI 8, 9P 9, vsock 19.
+net 1, block 2, console 3, entropy 4, balloon 5, SCSI 8, 9P 9, input 18, vsock 19.
 """
 
 from __future__ import annotations
@@ -233,6 +233,7 @@ GUEST_VIEW: dict[str, View] = {
     # A console port is an hvc tty; Linux gives it no virtio-ports entry.
     "virtconsole": View(lambda d, g: ["hvc"]),
     "virtserialport": View(lambda d, g: [f"port name={d.config.name or ''}"]),
+    "guest-agent": View(lambda d, g: ["port name=org.qemu.guest_agent.0"]),
     # Counted with the machine's serial ports (SERIAL_PORTS), which the test adds.
     "serial": View(lambda d, g: []),
     "virtio-rng": View(
@@ -280,6 +281,19 @@ GUEST_VIEW: dict[str, View] = {
             f"block bus=nvme ro={_ro(d)} readable=yes",
             f"nvme-ns nsid={d.config.namespace_id(g.config)} size=16384",
         ]
+    ),
+    # virtio-input (virtio id 18), by the name QEMU gives each to the guest.
+    "virtio-keyboard": View(
+        lambda d, g: [virtio(d, 18, "virtio_input"), "input name=QEMU_Virtio_Keyboard"],
+        ("virtio_input",),
+    ),
+    "virtio-mouse": View(
+        lambda d, g: [virtio(d, 18, "virtio_input"), "input name=QEMU_Virtio_Mouse"],
+        ("virtio_input",),
+    ),
+    "virtio-tablet": View(
+        lambda d, g: [virtio(d, 18, "virtio_input"), "input name=QEMU_Virtio_Tablet"],
+        ("virtio_input",),
     ),
     "vfio-pci": NEEDS_HOST,
     "vfio-ccw": NEEDS_HOST,
@@ -444,6 +458,7 @@ def normalize(line: str) -> str:
         "tpm",
         "cdrom",
         "ata",
+        "input",
     ):
         if kind == "virtio" and " bus=ccw " not in f" {details} ":
             details = re.sub(r" at=\S*", "", details)

@@ -22,4 +22,10 @@ exec qemu-system-aarch64 \
     -device virtio-blk-pci,id=disk0,drive=drive-disk0,bootindex=1 \
     -netdev user,id=netdev-net0 \
     -device virtio-net-pci,id=net0,netdev=netdev-net0 \
+    -device virtio-tablet-pci,id=tablet0 \
+    -device virtio-keyboard-pci,id=kbd0 \
+    -device virtio-mouse-pci,id=mouse0 \
+    -device virtio-serial-pci,id=vser0 \
+    -chardev socket,id=char-qga0,path=/run/genqemu/arm-desktop-qga.sock,server=on,wait=off \
+    -device virtserialport,id=qga0,bus=vser0.0,chardev=char-qga0,name=org.qemu.guest_agent.0 \
     "$@"
