@@ -15,6 +15,7 @@ from typing import Any
 from genqemu.importer.canon import GENERATED, PCI_ADDR, Piece, size_bytes
 from genqemu.importer.claims import Claim, Pool, Target, convert, given_id, to_int
 from genqemu.importer.netdevs import SOCKET_NETDEVS, socket_netdev
+from genqemu.importer.sound import audiodev_keys, hda_codec
 from genqemu.importer.syntax import to_bool
 from genqemu.qemu_facts import CACHE_MODES, GUEST_AGENT_PORT
 from genqemu.values import format_size
@@ -27,6 +28,7 @@ _BACKENDS = {
     "rng-": ("rng", "object", "id"),
     "char-": ("chardev", "chardev", "id"),
     "mem-": ("memdev", "object", "id"),
+    "audio-": ("audiodev", "audiodev", "id"),
 }
 _FD = re.compile(r"<(rw|r|w):([^>]*)>")
 # Controllers with one bus of their own, ID.0, which their ports name (bus=ID.0);
@@ -114,6 +116,12 @@ def _device(pool: Pool, piece: Piece, target: Target) -> Claim | None:
     controller = getattr(bus.check, "targets", ("",))[0] if bus is not None else ""
     if "bus" not in table and controller in _CONTROLLERS and _only_one(pool, target, controller):
         claim.optional = frozenset({"bus"})  # QEMU puts it on the only such bus too
+    if "codec" in model.fields:  # an HDA controller: its codec holds the backend
+        codec = hda_codec(pool, table)
+        if codec is None:
+            return None
+        claim.pieces.append(codec)
+        piece = codec
     file = model.fields.get("file")
     empty = backend is not None and piece.get(backend[0]) is None and file and not file.required
     if backend is not None and not empty and not _backend(pool, piece, backend, claim):
@@ -373,4 +381,5 @@ _BACKEND_MAPPERS = {
     "fsdev": _fsdev,
     "object": _object,
     "chardev": _chardev,
+    "audiodev": audiodev_keys,
 }

@@ -17,7 +17,9 @@ while read -r module parameters; do
 done </etc/modules
 
 # Wait until the device lists stop changing (at most 10 s).
-listing() { ls /sys/block /sys/class/net /sys/class/virtio-ports /sys/class/tty /sys/bus/virtio/devices/*/driver 2>/dev/null; }
+# A sound card registers after its driver's probe returns (snd_hda_intel probes
+# in a work item), so /proc/asound is watched too.
+listing() { ls /sys/block /sys/class/net /sys/class/virtio-ports /sys/class/tty /sys/bus/virtio/devices/*/driver /proc/asound 2>/dev/null; }
 previous=x
 for _ in $(seq 50); do
     current=$(listing)
@@ -163,6 +165,14 @@ for input in /sys/class/input/input*; do
     name=$(cat "$input/name" 2>/dev/null)
     case $name in "QEMU Virtio "*) echo "input ${input##*/} name=$(echo "$name" | tr ' ' _)" ;; esac
 done
+while read -r number rest; do
+    # Sound cards: " 0 [Intel          ]: HDA-Intel - HDA Intel", then a
+    # second line per card; the driver name, and the codecs on an HDA bus.
+    case $number in [0-9]*) ;; *) continue ;; esac
+    driver=${rest#*]: }
+    codecs=$(ls -d /proc/asound/card"$number"/codec#* 2>/dev/null | wc -l)
+    echo "sound card$number driver=${driver%% - *} codecs=$codecs"
+done </proc/asound/cards 2>/dev/null
 for port in /sys/class/virtio-ports/*; do
     [ -e "$port/name" ] || continue
     echo "port ${port##*/} name=$(cat "$port/name")"

@@ -28,4 +28,14 @@ exec qemu-system-aarch64 \
     -device virtio-serial-pci,id=vser0 \
     -chardev socket,id=char-qga0,path=/run/genqemu/arm-desktop-qga.sock,server=on,wait=off \
     -device virtserialport,id=qga0,bus=vser0.0,chardev=char-qga0,name=org.qemu.guest_agent.0 \
+    -audiodev none,id=audio-sound0 \
+    -device ich9-intel-hda,id=sound0 \
+    -device hda-duplex,bus=sound0.0,audiodev=audio-sound0 \
+    -audiodev none,id=audio-sound1 \
+    -device intel-hda,id=sound1 \
+    -device hda-output,bus=sound1.0,audiodev=audio-sound1 \
+    -audiodev none,id=audio-sound2 \
+    -device AC97,id=sound2,audiodev=audio-sound2 \
+    -audiodev none,id=audio-sound3 \
+    -device ES1370,id=sound3,audiodev=audio-sound3 \
     "$@"
