@@ -165,14 +165,17 @@ for input in /sys/class/input/input*; do
     name=$(cat "$input/name" 2>/dev/null)
     case $name in "QEMU Virtio "*) echo "input ${input##*/} name=$(echo "$name" | tr ' ' _)" ;; esac
 done
+# Sound cards: " 0 [Intel          ]: HDA-Intel - HDA Intel", then a second
+# line per card; the driver name, and the codecs on an HDA bus. No ALSA (the
+# s390x kernel has none): no file.
+cards=/proc/asound/cards
+[ -r $cards ] || cards=/dev/null
 while read -r number rest; do
-    # Sound cards: " 0 [Intel          ]: HDA-Intel - HDA Intel", then a
-    # second line per card; the driver name, and the codecs on an HDA bus.
     case $number in [0-9]*) ;; *) continue ;; esac
     driver=${rest#*]: }
     codecs=$(ls -d /proc/asound/card"$number"/codec#* 2>/dev/null | wc -l)
     echo "sound card$number driver=${driver%% - *} codecs=$codecs"
-done </proc/asound/cards 2>/dev/null
+done <$cards
 for port in /sys/class/virtio-ports/*; do
     [ -e "$port/name" ] || continue
     echo "port ${port##*/} name=$(cat "$port/name")"
