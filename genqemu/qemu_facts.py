@@ -72,6 +72,14 @@ MONITOR_MODES: dict[str, str] = {"hmp": "readline", "qmp": "control"}
 # transparent huge page size: "'block-size' property is smaller than the
 # default block size (2 MiB)"; size and requested-size are multiples of it.
 VIRTIO_MEM_BLOCK = 2 << 20
+# -audiodev drivers a sound card's audio key may name (QEMU 7.2 builds none,
+# alsa, oss, wav, spice and dbus into Debian's binary; pa, sdl and jack are
+# modules of the qemu-system-gui package; pipewire arrived in 8.1, SINCE).
+AUDIO_DRIVERS = ("none", "alsa", "oss", "wav", "spice", "dbus", "pa", "sdl", "jack", "pipewire")
+# The codecs an Intel HDA controller carries on its bus.
+HDA_CODECS = ("hda-duplex", "hda-output", "hda-micro")
+# The virtio-serial port name the QEMU guest agent (qemu-ga) opens in the guest.
+GUEST_AGENT_PORT = "org.qemu.guest_agent.0"
 
 # The QEMU versions the test suite starts every example on, every arch
 # (tests/test_acceptance.py): Debian 12's and the newest Debian builds for it.
@@ -85,6 +93,7 @@ CHECKED_VERSIONS = ("7.2", "10.0")
 SINCE: dict[str, str] = {
     "--syntax json": "7.2",  # JSON -netdev; -device and -object took it earlier
     "tdx-guest": "10.1",
+    "-audiodev pipewire": "8.1",
 }
 # MAJOR.MINOR, as the profiles, the config and --qemu-version write a version.
 VERSION_PATTERN = r"[0-9]+\.[0-9]+\Z"
@@ -155,4 +164,5 @@ GLOBALS: dict[str, object] = {
     "monitor_modes": MONITOR_MODES,
     "smbios_types": SMBIOS_TYPES,
     "smbios_oem_type": SMBIOS_OEM_TYPE,
+    "guest_agent_port": GUEST_AGENT_PORT,
 }

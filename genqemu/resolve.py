@@ -279,6 +279,10 @@ def _check_qemu_version(vm: Vm, problems: Problems) -> None:
     confidential = vm.config.confidential
     if confidential is not None and (needed := lacks(vm.qemu_version, confidential.type)):
         problems.add("confidential.type", _too_old(vm, confidential.type, needed))
+    for device in vm.config.device:
+        for name, spelling in device.qemu_spellings():
+            if needed := lacks(vm.qemu_version, spelling):
+                problems.add(f"{device.toml_path}.{name}", _too_old(vm, spelling, needed))
 
 
 def _too_old(vm: Vm, what: str, needed: str) -> str:

@@ -89,6 +89,10 @@ _SAMPLES: dict[str, list[Any]] = {
     "ide-hd.read_only": [False, None],  # QEMU refuses a read-only ATA disk
     "port": [0, 5, 3],
     "unit": [None],
+    # A sound card's backend: those a sandbox has on every QEMU (no host sound
+    # system; pa, sdl and jack are modules Debian ships apart); wav writes a file.
+    "audio": ["none", "wav", "none"],
+    "wav_path": [None, "{rom}.wav", None],
 }
 # Keys the base config sets or that choose the transport or backend, not a property.
 _BASE_KEYS = {"id", "transport", "fsdriver", "socket", "bus", "path"}
@@ -115,6 +119,9 @@ def _base(kind: str, folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]
         extra.append({"kind": "virtio-scsi", "id": "scsi0"})
     if kind in ("virtconsole", "virtserialport"):
         table["chardev"] = "c1"
+        extra.append({"kind": "virtio-serial", "id": "vser0"})
+    if kind == "guest-agent":
+        table["socket"] = str(folder / "qga.sock")
         extra.append({"kind": "virtio-serial", "id": "vser0"})
     if kind == "serial":
         table["chardev"] = "c1"

@@ -89,6 +89,11 @@ class Device(Model):
     def check_profile(self, profile: Profile, problems: Problems) -> None:
         """Rules between this device and the arch's facts."""
 
+    def qemu_spellings(self) -> list[tuple[str, str]]:
+        """(key, QEMU spelling) of what this device makes QEMU build, for the
+        version gate (qemu_facts.SINCE): a kind newer QEMUs added is listed there."""
+        return [("kind", self.kind)]
+
 
 DEVICE: Tagged[Device] = Tagged(
     "kind",

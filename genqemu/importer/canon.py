@@ -39,7 +39,7 @@ SIZE_KEYS = {
 ID_KEYS = frozenset(
     {
         "id", "node-name", "drive", "netdev", "chardev", "fsdev", "rng", "memdev", "bus",
-        "iothread", "memory-backend", "confidential-guest-support", "tpmdev",
+        "iothread", "memory-backend", "confidential-guest-support", "tpmdev", "audiodev",
     }
 )  # fmt: skip
 _DRIVE_KEYS = frozenset({"file", "format", "if", "id", "cache", "aio", "discard", "readonly"})

@@ -15,8 +15,9 @@ from typing import Any
 from genqemu.importer.canon import GENERATED, PCI_ADDR, Piece, size_bytes
 from genqemu.importer.claims import Claim, Pool, Target, convert, given_id, to_int
 from genqemu.importer.netdevs import SOCKET_NETDEVS, socket_netdev
+from genqemu.importer.sound import audiodev_keys, hda_codec
 from genqemu.importer.syntax import to_bool
-from genqemu.qemu_facts import CACHE_MODES
+from genqemu.qemu_facts import CACHE_MODES, GUEST_AGENT_PORT
 from genqemu.values import format_size
 
 # backend_prefix of a kind -> (its -device property, the backend's option, its id key)
@@ -27,6 +28,7 @@ _BACKENDS = {
     "rng-": ("rng", "object", "id"),
     "char-": ("chardev", "chardev", "id"),
     "mem-": ("memdev", "object", "id"),
+    "audio-": ("audiodev", "audiodev", "id"),
 }
 _FD = re.compile(r"<(rw|r|w):([^>]*)>")
 # Controllers with one bus of their own, ID.0, which their ports name (bus=ID.0);
@@ -80,6 +82,8 @@ def _device(pool: Pool, piece: Piece, target: Target) -> Claim | None:
     if found is None or found[0] not in DEVICE.models:
         return None
     kind, transport = found
+    if kind == "virtserialport" and _agent_port(pool, piece):
+        kind = "guest-agent"
     model = DEVICE.models[kind]
     table: dict[str, Any] = {"kind": kind}
     claim = Claim("device", table, [piece])
@@ -120,6 +124,12 @@ def _device(pool: Pool, piece: Piece, target: Target) -> Claim | None:
     controller = getattr(bus.check, "targets", ("",))[0] if bus is not None else ""
     if "bus" not in table and controller in _CONTROLLERS and _only_one(pool, target, controller):
         claim.optional = frozenset({"bus"})  # QEMU puts it on the only such bus too
+    if "codec" in model.fields:  # an HDA controller: its codec holds the backend
+        codec = hda_codec(pool, table)
+        if codec is None:
+            return None
+        claim.pieces.append(codec)
+        piece = codec
     file = model.fields.get("file")
     empty = backend is not None and piece.get(backend[0]) is None and file and not file.required
     if backend is not None and not empty and not _backend(pool, piece, backend, claim):
@@ -131,6 +141,24 @@ def _usb(model: Any) -> bool:
     from genqemu.devices.usb import UsbDevice
 
     return isinstance(model, type) and issubclass(model, UsbDevice)
+
+
+def _agent_port(pool: Pool, piece: Piece) -> bool:
+    """Whether a virtserialport is the guest agent's as genqemu writes it: its
+    name, on a unix socket chardev QEMU listens on without waiting, named after
+    the port (char-ID). Another spelling stays a [[chardev]] and a virtserialport,
+    typed too, in the order it was written."""
+    ident = piece.get("chardev") or ""
+    chardev = pool.find("chardev", ident)
+    if piece.get("name") != GUEST_AGENT_PORT or chardev is None:
+        return False
+    if ident != f"char-{piece.get('id')}":
+        return False
+    values = dict(chardev.props)
+    listening = (
+        to_bool(values.pop("server", "")) is True and to_bool(values.pop("wait", "")) is False
+    )
+    return listening and set(values) == {"backend", "id", "path"} and values["backend"] == "socket"
 
 
 def _only_one(pool: Pool, target: Target, kind: str) -> bool:
@@ -353,6 +381,9 @@ def _object(obj: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str, An
 
 def _chardev(chardev: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str, Any] | None:
     values = dict(chardev.props)
+    if claim.value["kind"] == "guest-agent":  # _agent_port checked server=on,wait=off
+        values.pop("server", None)
+        values.pop("wait", None)
     if set(values) != {"backend", "id", "path"} or values["backend"] != "socket":
         return None
     return {"socket": values["path"]}
@@ -364,4 +395,5 @@ _BACKEND_MAPPERS = {
     "fsdev": _fsdev,
     "object": _object,
     "chardev": _chardev,
+    "audiodev": audiodev_keys,
 }

@@ -52,7 +52,15 @@ def device_origin(claim: Claim) -> int | None:
 def misplaced(claims: list[Claim], options: list[Option]) -> list[Claim]:
     """Typed device claims (in config order) that would be created in another order."""
     # The [tpm] device is a -device too (of no bus that numbers it).
-    typed = {device_origin(c): c for c in claims if c.section in ("device", "tpm")}
+    # Every -device a claim holds (an HDA controller and its codec) is typed.
+    typed: dict[int | None, Claim] = {
+        piece.origin: c
+        for c in claims
+        if c.section in ("device", "tpm")
+        for piece in c.pieces
+        if piece.option == "device"
+    }
+    typed.update({device_origin(c): c for c in claims if c.section in ("device", "tpm")})
     serials = [o.index for o in options if o.name == "serial"]
     units = [(phase(o), o.index) for o in options if phase(o) is not None]
     found = _check(sorted((p, i) for p, i in units if p is not None), typed, serials=False)

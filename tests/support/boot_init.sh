@@ -18,7 +18,9 @@ done </etc/modules
 
 # Wait until the device lists stop changing (at most 10 s; with USB, whose
 # ports are polled and hubs debounced, stable for a second: at most 60 s).
-listing() { ls /sys/block /sys/class/net /sys/class/virtio-ports /sys/class/tty /sys/bus/virtio/devices/*/driver /sys/bus/usb/devices /sys/bus/usb/devices/*/driver 2>/dev/null; }
+# A sound card registers after its driver's probe returns (snd_hda_intel probes
+# in a work item), so /proc/asound is watched too.
+listing() { ls /sys/block /sys/class/net /sys/class/virtio-ports /sys/class/tty /sys/bus/virtio/devices/*/driver /sys/bus/usb/devices /sys/bus/usb/devices/*/driver /proc/asound 2>/dev/null; }
 previous=x
 for _ in $(seq 50); do
     current=$(listing)
@@ -188,6 +190,23 @@ for interface in /sys/class/net/*; do
     [ -e "$interface/device" ] || continue
     echo "net ${interface##*/} mac=$(cat "$interface/address") driver=$(name_of "$interface/device/driver")"
 done
+for input in /sys/class/input/input*; do
+    # virtio-input devices, by the name QEMU gives them (QEMU Virtio Tablet);
+    # the machine's own (PS/2, power button) are left out.
+    name=$(cat "$input/name" 2>/dev/null)
+    case $name in "QEMU Virtio "*) echo "input ${input##*/} name=$(echo "$name" | tr ' ' _)" ;; esac
+done
+# Sound cards: " 0 [Intel          ]: HDA-Intel - HDA Intel", then a second
+# line per card; the driver name, and the codecs on an HDA bus. No ALSA (the
+# s390x kernel has none): no file.
+cards=/proc/asound/cards
+[ -r $cards ] || cards=/dev/null
+while read -r number rest; do
+    case $number in [0-9]*) ;; *) continue ;; esac
+    driver=${rest#*]: }
+    codecs=$(ls -d /proc/asound/card"$number"/codec#* 2>/dev/null | wc -l)
+    echo "sound card$number driver=${driver%% - *} codecs=$codecs"
+done <$cards
 for port in /sys/class/virtio-ports/*; do
     [ -e "$port/name" ] || continue
     echo "port ${port##*/} name=$(cat "$port/name")"

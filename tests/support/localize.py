@@ -172,6 +172,8 @@ def localize(
                 netdev[name] = str(folder / f"net{index}-{name}.sock")
         if "listen" in netdev:  # port 0 too, as hostfwd above
             netdev["listen"] = "127.0.0.1:0"
+        if "socket" in device:  # a socket QEMU listens on (the guest agent's)
+            device["socket"] = str(folder / f"socket{index}.sock")
         if device.get("kind") == "virtio-9p":
             share = folder / f"share{index}"
             share.mkdir()

@@ -67,6 +67,7 @@ SYNTAX: dict[str, tuple[Syntax, str | None, bool]] = {
     "-fw_cfg": ("qemuopts", "name", False),
     "-smbios": ("qemuopts", None, False),  # vl.c: qemu_opts_parse_noisily(..., false)
     "-tpmdev": ("qemuopts", "type", False),  # tpm.c: qemu_opts_parse_noisily(..., true)
+    "-audiodev": ("keyval", "driver", True),  # audio.c: qobject_input_visitor_new_str
 }
 
 
