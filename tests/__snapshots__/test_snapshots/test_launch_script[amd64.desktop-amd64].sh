@@ -13,6 +13,8 @@ exec qemu-system-x86_64 \
     -m size=2G \
     -no-user-config \
     -nodefaults \
+    -display none \
+    -spice unix=on,addr=/run/genqemu/desktop.spice,disable-ticketing=on \
     -drive if=pflash,format=raw,unit=0,file.driver=file,file.filename=/usr/share/OVMF/OVMF_CODE_4M.fd,readonly=on \
     -drive if=pflash,format=raw,unit=1,file.driver=file,file.filename=/var/lib/genqemu/desktop.vars.fd \
     -chardev stdio,id=console \
@@ -21,4 +23,7 @@ exec qemu-system-x86_64 \
     -device virtio-blk-pci,id=disk0,drive=drive-disk0,bootindex=1 \
     -netdev user,id=netdev-net0 \
     -device virtio-net-pci,id=net0,netdev=netdev-net0 \
+    -device virtio-serial-pci,id=vser0 \
+    -chardev spicevmc,id=chr-vdagent0,name=vdagent \
+    -device virtserialport,id=vdagent0,bus=vser0.0,chardev=chr-vdagent0,name=com.redhat.spice.0 \
     "$@"

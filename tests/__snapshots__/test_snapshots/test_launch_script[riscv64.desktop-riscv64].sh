@@ -9,6 +9,8 @@ exec qemu-system-riscv64 \
     -m size=2G \
     -no-user-config \
     -nodefaults \
+    -display none \
+    -spice unix=on,addr=/run/genqemu/desktop.spice,disable-ticketing=on \
     -kernel /var/lib/genqemu/riscv64.Image \
     -append 'console=ttyS0 root=/dev/vda' \
     -chardev stdio,id=console \
@@ -17,4 +19,7 @@ exec qemu-system-riscv64 \
     -device virtio-blk-pci,id=disk0,drive=drive-disk0 \
     -netdev user,id=netdev-net0 \
     -device virtio-net-pci,id=net0,netdev=netdev-net0 \
+    -device virtio-serial-pci,id=vser0 \
+    -chardev spicevmc,id=chr-vdagent0,name=vdagent \
+    -device virtserialport,id=vdagent0,bus=vser0.0,chardev=chr-vdagent0,name=com.redhat.spice.0 \
     "$@"
