@@ -90,6 +90,10 @@ def lacks(target: str, spelling: str) -> str | None:
     return needed if needed and version(target) < version(needed) else None
 
 
+# The SPICE agent: its chardev backend, the SPICE channel it carries and the
+# port name spice-vdagent opens in the guest.
+SPICE_AGENT = {"backend": "spicevmc", "channel": "vdagent", "port": "com.redhat.spice.0"}
+
 # The names the templates know these tables by.
 GLOBALS: dict[str, object] = {
     "cache_modes": CACHE_MODES,
@@ -97,4 +101,5 @@ GLOBALS: dict[str, object] = {
     "monitor_modes": MONITOR_MODES,
     "smbios_types": SMBIOS_TYPES,
     "smbios_oem_type": SMBIOS_OEM_TYPE,
+    "spice_agent": SPICE_AGENT,
 }

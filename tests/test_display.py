@@ -195,6 +195,17 @@ def test_import_types_display_and_notes_a_missing_one() -> None:
     assert any("names no display" in note for note in bare.notes)
     curses = import_text("qemu-system-x86_64 -machine q35 -display curses")
     assert curses.config["extra_args"] == ["-display", "curses"]
-    served = import_text("qemu-system-x86_64 -machine q35 -vnc unix:/run/v")
-    assert served.config["extra_args"] == ["-vnc", "unix:/run/v"]
+    served = import_text("qemu-system-x86_64 -machine q35 -vnc unix:/run/v,websocket=5700")
+    assert served.config["display"] == {"type": "vnc", "unix": "/run/v", "websocket": 5700}
+    assert served.passthrough == []
     assert not any("names no display" in note for note in served.notes)
+    tcp = import_text("qemu-system-x86_64 -machine q35 -display none -vnc [::1]:2")
+    assert tcp.config["display"] == {"type": "vnc", "addr": "::1", "display": 2}
+    spice = import_text(
+        "qemu-system-x86_64 -machine q35 -spice unix=on,addr=/run/s,disable-ticketing=on"
+    )
+    assert spice.config["display"] == {"type": "spice", "unix": "/run/s"}
+    # All interfaces (genqemu's default is 127.0.0.1), a password: as written.
+    for option in ("-vnc :0", "-spice port=5900,password-secret=s0"):
+        kept = import_text(f"qemu-system-x86_64 -machine q35 {option}")
+        assert "display" not in kept.config

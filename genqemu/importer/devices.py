@@ -16,7 +16,7 @@ from genqemu.importer.canon import GENERATED, PCI_ADDR, Piece, size_bytes
 from genqemu.importer.claims import Claim, Pool, Target, convert, given_id, to_int
 from genqemu.importer.netdevs import SOCKET_NETDEVS, socket_netdev
 from genqemu.importer.syntax import to_bool
-from genqemu.qemu_facts import CACHE_MODES
+from genqemu.qemu_facts import CACHE_MODES, SPICE_AGENT
 from genqemu.values import format_size
 
 # backend_prefix of a kind -> (its -device property, the backend's option, its id key)
@@ -26,12 +26,15 @@ _BACKENDS = {
     "fsdev-": ("fsdev", "fsdev", "id"),
     "rng-": ("rng", "object", "id"),
     "char-": ("chardev", "chardev", "id"),
+    "chr-": ("chardev", "chardev", "id"),
     "mem-": ("memdev", "object", "id"),
 }
 _FD = re.compile(r"<(rw|r|w):([^>]*)>")
 # Controllers with one bus of their own, ID.0, which their ports name (bus=ID.0);
 # QEMU puts a port on the first such bus it finds when -device names none.
 _CONTROLLERS = frozenset({"virtio-serial", "virtio-scsi"})
+# The SPICE agent's port: a virtserialport that its port name tells apart.
+_AGENT = "spice-agent"
 
 
 def driver_kind(driver: str, target: Target) -> tuple[str, str | None] | None:
@@ -80,6 +83,8 @@ def _device(pool: Pool, piece: Piece, target: Target) -> Claim | None:
     if found is None or found[0] not in DEVICE.models:
         return None
     kind, transport = found
+    if piece.get("name") == SPICE_AGENT["port"] and _AGENT in target.profile.devices:
+        kind = _AGENT  # a virtserialport by its driver; the agent's by its name
     model = DEVICE.models[kind]
     table: dict[str, Any] = {"kind": kind}
     claim = Claim("device", table, [piece])
@@ -339,6 +344,9 @@ def _object(obj: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str, An
 
 def _chardev(chardev: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str, Any] | None:
     values = dict(chardev.props)
+    if claim.value["kind"] == _AGENT:  # SPICE's own channel: nothing to type
+        own = {"backend": SPICE_AGENT["backend"], "name": SPICE_AGENT["channel"]}
+        return {} if values == {**own, "id": values.get("id")} else None
     if set(values) != {"backend", "id", "path"} or values["backend"] != "socket":
         return None
     return {"socket": values["path"]}
