@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 SECRET_ID = "display-secret"
 _PORT = Integer(min=1, max=65535)
 _HOST = Text(
-    pattern=r"[^\s/]+\Z",
+    pattern=r"[^ \t\n/]+\Z",
     hint="a host name or IP address such as 127.0.0.1 or ::1",
 )
 _GL = Boolean()
@@ -217,7 +217,7 @@ class Dbus(Display):
 
     type = "dbus"
     addr: str | None = key(
-        Text(pattern=r"\S+\Z", hint="a D-Bus address such as unix:path=/run/qemu-dbus.sock"),
+        Text(pattern=r"[^ \t\n]+\Z", hint="a D-Bus address such as unix:path=/run/qemu-dbus.sock"),
         default=None,
         doc="D-Bus address to connect to; default: the session bus",
     )
