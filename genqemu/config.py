@@ -13,6 +13,7 @@ from genqemu.chardevs import CHARDEV
 from genqemu.checks import ID, NAME, PATH, PROPERTY, PROPERTY_HINT
 from genqemu.confidential import CONFIDENTIAL, Confidential
 from genqemu.devices import DEVICE, Device
+from genqemu.display import DISPLAY, Display
 from genqemu.flash import Firmware, FlashImage, PathOrImage
 from genqemu.monitor import Monitor
 from genqemu.numa import NumaNode
@@ -351,6 +352,7 @@ class Config(Model):
         doc="create no device that the config does not name (`-nodefaults`)",
     )
     nographic: bool = key(Boolean(), default=False, doc="no graphical output (`-nographic`)")
+    display: Display | None = key(DISPLAY, default=None, doc="the screen, by type (default: none)")
     no_reboot: bool = key(Boolean(), default=False, doc="exit instead of rebooting")
     no_shutdown: bool = key(
         Boolean(), default=False, doc="stop instead of exiting when the guest powers off"

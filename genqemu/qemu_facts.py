@@ -157,6 +157,10 @@ COLD_PLUG_ONLY: dict[str, str] = {
 # refused (stdio is QEMU's own, mux has no QMP form; the rest: not yet).
 QMP_CHARDEV_BACKENDS = ("socket", "file", "pty", "null")
 
+# The SPICE agent: its chardev backend, the SPICE channel it carries and the
+# port name spice-vdagent opens in the guest.
+SPICE_AGENT = {"backend": "spicevmc", "channel": "vdagent", "port": "com.redhat.spice.0"}
+
 # The names the templates know these tables by.
 GLOBALS: dict[str, object] = {
     "cache_modes": CACHE_MODES,
@@ -165,4 +169,5 @@ GLOBALS: dict[str, object] = {
     "smbios_types": SMBIOS_TYPES,
     "smbios_oem_type": SMBIOS_OEM_TYPE,
     "guest_agent_port": GUEST_AGENT_PORT,
+    "spice_agent": SPICE_AGENT,
 }

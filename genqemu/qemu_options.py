@@ -102,7 +102,8 @@ JSON_SYNTAX = frozenset({"device", "object", "netdev", "blockdev", "audiodev", "
 # Options QEMU 7.2 takes once: a second one silently wins (-m, -cpu, -smp, -name,
 # -uuid, -kernel, -initrd, -append, -bios, -vga, -rtc keys, -pidfile, -D,
 # -incoming), merges into the first (-machine, -M: a later type wins, earlier
-# properties stay; -display replaces the display -nographic chose), resets
+# properties stay; -display replaces the display -nographic chose; genqemu
+# writes -display none when neither [display] nor extra_args has one), resets
 # what the first set (-overcommit: an unnamed key is off again; -sandbox), is
 # an error (-accel after machine accel=), or is a no-op (the flags). Each maps
 # to the config key that makes genqemu emit it: with that key in effect the
@@ -120,7 +121,7 @@ ONCE: dict[str, str] = {
     "no-user-config": "no_user_config",
     "nodefaults": "nodefaults",
     "nographic": "nographic",
-    "display": "nographic",
+    "display": "display",
     "no-reboot": "no_reboot",
     "no-shutdown": "no_shutdown",
     "daemonize": "daemonize",

@@ -122,6 +122,7 @@ def _availability(kind: str, virtio: bool, profiles: dict[str, Any]) -> str:
 def _top_level(profiles: dict[str, Any]) -> list[str]:
     from genqemu.confidential import CONFIDENTIAL
     from genqemu.config import Config
+    from genqemu.display import DISPLAY
     from genqemu.process import INCOMING
     from genqemu.qemu_facts import CONFIDENTIAL_PROPERTIES
     from genqemu.tpm import TPM
@@ -162,6 +163,7 @@ def _top_level(profiles: dict[str, Any]) -> list[str]:
         ("confidential", CONFIDENTIAL, properties),
         ("incoming", INCOMING, spellings("vm.j2", "g")),
         ("tpm", TPM, spellings("tpm.j2", "t")),
+        ("display", DISPLAY, spellings("display.j2", "g")),
     ):
         where = ", ".join(
             a for a, p in profiles.items() if any(t in p.devices for t in tagged.models)

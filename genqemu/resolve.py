@@ -17,6 +17,7 @@ from genqemu.ata import place_ata
 from genqemu.chardevs import Chardev
 from genqemu.confidential import Confidential
 from genqemu.config import Config, Iothread, Qmp
+from genqemu.display import resolve_display
 from genqemu.errors import ConfigError
 from genqemu.firmware_resolve import FirmwareChoice, FlashDrive, resolve_flash
 from genqemu.ids import ChardevUses, assign_ids, resolve_references
@@ -76,6 +77,8 @@ class Vm:
         )
         self.tpm = Named[Tpm](config.tpm, "") if config.tpm is not None else None
         self.tpm_driver: str | None = None  # the machine's TPM device (profile)
+        self.display_secret: str | None = None  # id of the VNC/SPICE password's secret
+        self.default_display = False  # -display none: no [display], none in extra_args
         self.pflash: list[FlashDrive] = []  # in unit order
         self.firmware: FirmwareChoice | None = None  # what [firmware] resolved to
         self.copies: list[tuple[str, str]] = []  # (template, file) the launch creates
@@ -132,6 +135,7 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
         entries.append((vm.tpm, "tpm", vm.tpm.config.id_prefix))
     ids = assign_ids(entries, vm.devices, problems)
     resolve_tpm(vm, machine, ids, problems)
+    resolve_display(vm, ids, problems)
     uses = ChardevUses(c.id for c in config.chardev if c.mux)
     root_bus = machine.root_bus if machine else None
     for device in vm.devices:

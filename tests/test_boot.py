@@ -96,7 +96,7 @@ def boot_config(
     }
     log = folder / "console.log"
     serials = [d for d in config.get("device", []) if d.get("kind") == "serial"]
-    extra = ["-display", "none", "-no-reboot"]
+    extra = ["-no-reboot"]  # the script says -display none itself
     if serials:
         chardevs = config["chardev"]
         index = next(i for i, c in enumerate(chardevs) if c["id"] == serials[0]["chardev"])

@@ -360,7 +360,7 @@ def test_qemu_10_comes_from_backports_with_its_firmware(
         "opensbi",
         "ipxe-qemu",
     ]
-    assert (tmp_path / "qemu-10.0.json").exists()  # the choice is cached
+    assert (tmp_path / f"{qemu_debian.cache_name('10.0')}.json").exists()  # the choice is cached
     monkeypatch.setattr(boot_debian, "_fetch", None)  # no network once chosen
     assert qemu_debian.packages("10.0") == chosen
 

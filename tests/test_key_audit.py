@@ -119,6 +119,7 @@ def _base(kind: str, folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]
         extra.append({"kind": "virtio-scsi", "id": "scsi0"})
     if kind in ("virtconsole", "virtserialport"):
         table["chardev"] = "c1"
+    if kind in ("virtconsole", "virtserialport", "spice-agent"):
         extra.append({"kind": "virtio-serial", "id": "vser0"})
     if kind == "guest-agent":
         table["socket"] = str(folder / "qga.sock")
@@ -222,6 +223,8 @@ def _config(
         "chardev": [{"id": "c1", "backend": "null"}],
         "device": [*extra, table],
     }
+    if kind == "spice-agent":  # only beside a SPICE display
+        config["display"] = {"type": "spice", "unix": str(folder / "spice.sock")}
     # An image QEMU opens in that format (genqemu refuses luks: no key-secret).
     if keys.get("format", "luks") != "luks" and "file" in table:
         image = folder / f"disk.{keys['format']}"

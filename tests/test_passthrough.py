@@ -21,6 +21,7 @@ EVERYTHING: dict[str, Any] = {
     "memory": {"size": "1G"},
     "overcommit": {"mem_lock": False},
     "nographic": True,
+    "display": {"type": "none"},
     "no_reboot": True,
     "no_shutdown": True,
     "daemonize": True,
@@ -35,7 +36,7 @@ EVERYTHING: dict[str, Any] = {
     "incoming": {"type": "defer"},
 }
 # Options ONCE lists under another option's name: what genqemu emits for them.
-EMITTED_AS = {"M": "-machine", "accel": "-machine", "display": "-nographic"}
+EMITTED_AS = {"M": "-machine", "accel": "-machine"}
 
 
 def _problems(raw: dict[str, Any], arch: str = "amd64") -> list[tuple[str, str]]:

@@ -50,6 +50,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     from genqemu.importer.canon import Context, expand
     from genqemu.importer.claims import Pool, Target
     from genqemu.importer.devices import device_claims
+    from genqemu.importer.display import display_claims
     from genqemu.importer.flash import pflash_claims
     from genqemu.importer.numa import numa_claims
     from genqemu.importer.smbios import smbios_claims
@@ -90,7 +91,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     claims += devices
     chardevs = chardev_claims(pool, names)
     claims += chardevs + monitor_claims(pool, chardevs)
-    claims += simple_claims(pool, target) + smbios_claims(pool)
+    claims += display_claims(pool) + simple_claims(pool, target) + smbios_claims(pool)
     order_claims(claims, options)
     fixed: dict[str, Any] = {}
     if invocation.binary != profile.binary:

@@ -17,7 +17,7 @@ from genqemu.importer.claims import Claim, Pool, Target, convert, given_id, to_i
 from genqemu.importer.netdevs import SOCKET_NETDEVS, socket_netdev
 from genqemu.importer.sound import audiodev_keys, hda_codec
 from genqemu.importer.syntax import to_bool
-from genqemu.qemu_facts import CACHE_MODES, GUEST_AGENT_PORT
+from genqemu.qemu_facts import CACHE_MODES, GUEST_AGENT_PORT, SPICE_AGENT
 from genqemu.values import format_size
 
 # backend_prefix of a kind -> (its -device property, the backend's option, its id key)
@@ -27,6 +27,7 @@ _BACKENDS = {
     "fsdev-": ("fsdev", "fsdev", "id"),
     "rng-": ("rng", "object", "id"),
     "char-": ("chardev", "chardev", "id"),
+    "chr-": ("chardev", "chardev", "id"),
     "mem-": ("memdev", "object", "id"),
     "audio-": ("audiodev", "audiodev", "id"),
 }
@@ -34,6 +35,8 @@ _FD = re.compile(r"<(rw|r|w):([^>]*)>")
 # Controllers with one bus of their own, ID.0, which their ports name (bus=ID.0);
 # QEMU puts a port on the first such bus it finds when -device names none.
 _CONTROLLERS = frozenset({"virtio-serial", "virtio-scsi"})
+# The SPICE agent's port: a virtserialport that its port name tells apart.
+_AGENT = "spice-agent"
 
 
 def driver_kind(driver: str, target: Target) -> tuple[str, str | None] | None:
@@ -84,6 +87,8 @@ def _device(pool: Pool, piece: Piece, target: Target) -> Claim | None:
     kind, transport = found
     if kind == "virtserialport" and _agent_port(pool, piece):
         kind = "guest-agent"
+    if piece.get("name") == SPICE_AGENT["port"] and _AGENT in target.profile.devices:
+        kind = _AGENT  # a virtserialport by its driver; the agent's by its name
     model = DEVICE.models[kind]
     table: dict[str, Any] = {"kind": kind}
     claim = Claim("device", table, [piece])
@@ -381,6 +386,9 @@ def _object(obj: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str, An
 
 def _chardev(chardev: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str, Any] | None:
     values = dict(chardev.props)
+    if claim.value["kind"] == _AGENT:  # SPICE's own channel: nothing to type
+        own = {"backend": SPICE_AGENT["backend"], "name": SPICE_AGENT["channel"]}
+        return {} if values == {**own, "id": values.get("id")} else None
     if claim.value["kind"] == "guest-agent":  # _agent_port checked server=on,wait=off
         values.pop("server", None)
         values.pop("wait", None)

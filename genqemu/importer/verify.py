@@ -131,9 +131,10 @@ def failed_top_level(
 
 def _allow_machine(produced: list[Piece], expected: list[Piece], vm: Vm) -> list[Piece]:
     """Drop what genqemu adds where the input had none and QEMU does the same: the
-    machine type and CPU QEMU picks by itself, and the machine options the devices
-    need (which QEMU requires of the input too). The profile's own machine options and
-    CPU change the VM: the import writes QEMU's values out instead."""
+    machine type and CPU QEMU picks by itself, the machine options the devices need
+    (which QEMU requires of the input too), and -display none (the import notes it).
+    The profile's own machine options and CPU change the VM: the import writes
+    QEMU's values out instead."""
     machine = next((p for p in expected if p.option == "machine"), None)
     have = {name for name, _ in machine.props} if machine else set()
     needed = {name for device in vm.devices for name in device.config.machine_options()}
@@ -152,6 +153,8 @@ def _allow_machine(produced: list[Piece], expected: list[Piece], vm: Vm) -> list
             if not kept and machine is None:
                 continue
             piece = Piece("machine", kept, piece.origin)
+        elif piece.option == "display" and not any(p.option == "display" for p in expected):
+            continue  # -display none where the input has none: the import notes it
         elif (
             piece.option == "cpu"
             and not cpu_named

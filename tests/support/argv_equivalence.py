@@ -16,7 +16,8 @@ when the multisets of (option, parsed properties) are equal after:
   need (kernel-irqchip, nvdimm), -cpu (QEMU's default CPU, the profile's
   qemu_default_cpu), device id, CCW devno, chassis, rng-builtin backend, tap
   script=no/downscript=no, and the bus of a port when its controller is the
-  only one (QEMU picks that bus too);
+  only one (QEMU picks that bus too); and -display none where the input has
+  no -display (QEMU would open a window there: the import notes it);
 - inherited fds: compared by the file they are open on;
 
 and QEMU creates the devices that take automatic addresses (no addr=, no
@@ -362,6 +363,11 @@ def _allow(
             or (k == "type" and default != [None] and v != default)  # None: QEMU refuses
             or (k not in ("type", "kernel-irqchip", "nvdimm") and qemu.get(k) != v)
         }
+    if name == "display" and table == {"type": ["none"]}:
+        # The one change the contract takes where QEMU would do otherwise: a
+        # command line without -display gets -display none (QEMU would open a
+        # window, or VNC on localhost:0), and the import says so in a note.
+        return table if any(n == "display" for n, _, _ in before) else {}
     if name == "cpu" and not any(n == "cpu" for n, _, _ in before):
         return {} if table.get("model") == [profile.qemu_default_cpu] else table
     builtin = ["rng-builtin"]

@@ -296,6 +296,9 @@ def carried(raw: Raw, hostile: list[OptionWords], extra: list[str]) -> list[str]
                 values.add(value)
                 if key == "bus":  # an ATA port is the bus's number: bus=ide.2
                     values.add(value.rpartition(".")[2])
+                if key == "vnc":  # -vnc unix:PATH, or HOST:DISPLAY ([ADDR] for IPv6)
+                    host, _, number = value.rpartition(":")
+                    values.update({value.removeprefix("unix:"), host[1:-1], host, number})
     found = []
     for check, value, is_key in leaves(Config, raw):
         if is_key:

@@ -294,6 +294,8 @@ GUEST_VIEW: dict[str, View] = {
     "virtconsole": View(lambda d, g: ["hvc"]),
     "virtserialport": View(lambda d, g: [f"port name={d.config.name or ''}"]),
     "guest-agent": View(lambda d, g: ["port name=org.qemu.guest_agent.0"]),
+    # spice-vdagent finds it by this name (/dev/virtio-ports/com.redhat.spice.0).
+    "spice-agent": View(lambda d, g: ["port name=com.redhat.spice.0"]),
     # Counted with the machine's serial ports (SERIAL_PORTS), which the test adds.
     "serial": View(lambda d, g: []),
     "virtio-rng": View(

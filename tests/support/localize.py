@@ -147,6 +147,12 @@ def localize(
         tpm.pop("socket", None)
     elif tpm:  # a host TPM, or a swtpm the user runs: not here
         removed.append(config.pop("tpm"))
+    display = config.get("display", {})
+    if "unix" in display:
+        display["unix"] = str(folder / "display.sock")
+    if "password_file" in display:
+        (folder / "display-password").write_text("genqemu")
+        display["password_file"] = str(folder / "display-password")
     kept = []
     for index, device in enumerate(config.get("device", [])):
         if not _startable(device):

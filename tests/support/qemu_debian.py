@@ -7,7 +7,7 @@ bookworm-backports. Its .debs are fetched like the boot tests' kernels
 against the SHA256 of the suite's Packages index, cached in the boot cache)
 and unpacked with `dpkg-deb -x` into
 
-    $GENQEMU_BOOT_CACHE/qemu-10.0/usr/bin/qemu-system-*
+    $GENQEMU_BOOT_CACHE/qemu-10.0-DIGEST/usr/bin/qemu-system-*
 
 nothing is installed. Debian's QEMU is not relocatable: it reads its data,
 firmware and modules from the absolute paths it was built for
@@ -15,7 +15,7 @@ firmware and modules from the absolute paths it was built for
 /usr/lib/MULTIARCH/qemu), where the system's 7.2 keeps its own; 10.0 loading
 7.2's modules aborts (`-device help`: "Only modules from the same build can
 be loaded"). So the tests start it through a wrapper,
-`qemu-10.0/bin/qemu-system-*`, that runs it in a private mount namespace
+`qemu-10.0-DIGEST/bin/qemu-system-*`, that runs it in a private mount namespace
 (`unshare --mount`; with --map-root-user when not root) in which the unpacked
 folders are bind-mounted over those paths: QEMU 10.0 sees its own files, and
 nothing outside that process changes. The firmware packages the examples
@@ -26,6 +26,7 @@ folder to a file outside it (opensbi's) is replaced by that file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shlex
@@ -58,15 +59,26 @@ QEMU_PACKAGES = (
     "qemu-system-riscv",
     "qemu-system-common",
     "qemu-system-data",
+    # Module packages of their own since 10.0: SPICE (-spice, the spicevmc chardev,
+    # qxl), which loads only beside ui-opengl; OpenGL (egl-headless, dbus, virtio-gpu-gl).
+    "qemu-system-modules-spice",
+    "qemu-system-modules-opengl",
 )
 # Firmware QEMU loads from its firmware path, each from the suite that has it
 # (None: the suite of the QEMU; else bookworm).
 FIRMWARE = {"seabios": None, "opensbi": None, "ipxe-qemu": "bookworm"}
 
 
+def cache_name(version: str) -> str:
+    """qemu-VERSION-DIGEST, from the package list: when a package joins, the new
+    tree is unpacked beside the old one, which runs already under way keep using."""
+    names = " ".join((*QEMU_PACKAGES, *FIRMWARE))
+    return f"qemu-{version}-{hashlib.sha256(names.encode()).hexdigest()[:8]}"
+
+
 def qemu_root(version: str) -> Path:
     """The folder holding QEMU `version` unpacked (usr/bin/qemu-system-*), made once."""
-    root = cache_root() / f"qemu-{version}"
+    root = cache_root() / cache_name(version)
     if (root / ".complete").exists():
         return root
     chosen = packages(version)
@@ -75,13 +87,14 @@ def qemu_root(version: str) -> Path:
     except DownloadError:  # a cached choice that has left the pool: read the index again
         if os.environ.get("GENQEMU_BOOT_REFRESH") == "1":
             raise
-        (cache_root() / f"qemu-{version}.json").unlink(missing_ok=True)
+        (cache_root() / f"{cache_name(version)}.json").unlink(missing_ok=True)
         chosen = packages(version)
         files = [deb(p) for p in chosen]
-    with tempfile.TemporaryDirectory(dir=cache_root(), prefix=f".qemu-{version}.") as temp:
+    with tempfile.TemporaryDirectory(dir=cache_root(), prefix=f".{cache_name(version)}.") as temp:
         staging = Path(temp) / "root"
         for path in files:
             subprocess.run(["dpkg-deb", "-x", str(path), str(staging)], check=True)
+        _drop_unloadable_modules(staging)
         _write_wrappers(staging, root)
         write(staging / ".complete", "\n".join(f"{p.name} {p.version}" for p in chosen) + "\n")
         if root.exists():  # an unfinished earlier attempt
@@ -94,9 +107,19 @@ def qemu_root(version: str) -> Path:
     return root
 
 
+def _drop_unloadable_modules(staging: Path) -> None:
+    """Remove the modules whose libraries this host lacks (10.0's virtio-gpu-gl needs
+    libvirglrenderer1, which the 7.2 system, without qemu-system-gui, does not
+    have either): QEMU would say "failed to open module" on every -device help."""
+    for module in staging.glob("usr/lib/*/qemu/*.so"):
+        linked = subprocess.run(["ldd", str(module)], capture_output=True, text=True)
+        if "not found" in linked.stdout:
+            module.unlink()
+
+
 def packages(version: str) -> list[Package]:
     """The packages of QEMU `version` and its firmware: from the cache, else the indexes."""
-    record = cache_root() / f"qemu-{version}.json"
+    record = cache_root() / f"{cache_name(version)}.json"
     if record.exists() and os.environ.get("GENQEMU_BOOT_REFRESH") != "1":
         return [Package(**fields) for fields in json.loads(record.read_text())]
     suite, prefix = SUITES[version]

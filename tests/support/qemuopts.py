@@ -68,6 +68,9 @@ SYNTAX: dict[str, tuple[Syntax, str | None, bool]] = {
     "-smbios": ("qemuopts", None, False),  # vl.c: qemu_opts_parse_noisily(..., false)
     "-tpmdev": ("qemuopts", "type", False),  # tpm.c: qemu_opts_parse_noisily(..., true)
     "-audiodev": ("keyval", "driver", True),  # audio.c: qobject_input_visitor_new_str
+    "-display": ("keyval", "type", True),  # vl.c parse_display_qapi: keyval, implied type
+    "-vnc": ("qemuopts", "vnc", False),  # vnc.c vnc_parse: qemu_opts_parse_noisily(.., true)
+    "-spice": ("qemuopts", None, False),  # vl.c: qemu_opts_parse_noisily(..., false)
 }
 
 

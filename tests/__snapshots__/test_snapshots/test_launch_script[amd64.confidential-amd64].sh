@@ -10,6 +10,7 @@ exec qemu-system-x86_64 \
     -object sev-guest,id=cgs0,cbitpos=47,reduced-phys-bits=1,policy=0x5,kernel-hashes=on \
     -no-user-config \
     -nodefaults \
+    -display none \
     -drive if=pflash,format=raw,unit=0,file.driver=file,file.filename=/usr/share/OVMF/OVMF.amdsev.fd,readonly=on \
     -blockdev driver=qcow2,node-name=drive-disk0,file.driver=file,file.filename=/var/lib/genqemu/sev.qcow2 \
     -device virtio-blk-pci,id=disk0,drive=drive-disk0,disable-legacy=on,iommu_platform=on \

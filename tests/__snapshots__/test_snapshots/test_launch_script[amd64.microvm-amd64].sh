@@ -9,6 +9,7 @@ exec qemu-system-x86_64 \
     -object memory-backend-file,id=ram0,size=512M,mem-path=/dev/hugepages \
     -no-user-config \
     -nodefaults \
+    -display none \
     -kernel /var/lib/genqemu/vmlinuz \
     -append 'console=ttyS0 root=/dev/vda reboot=t' \
     -chardev stdio,id=console \

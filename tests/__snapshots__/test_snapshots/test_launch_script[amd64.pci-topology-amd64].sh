@@ -13,6 +13,7 @@ exec qemu-system-x86_64 \
     -numa dist,src=0,dst=1,val=20 \
     -no-user-config \
     -nodefaults \
+    -display none \
     -no-shutdown \
     -smbios 'type=0,vendor=Example Firmware,version=1.2,date=01/31/2024' \
     -smbios 'type=1,manufacturer=Example,, Inc.,product=Topology Lab,serial=PT-0001,family=lab' \

@@ -25,6 +25,7 @@ exec qemu-system-x86_64 \
     -m size=2G \
     -no-user-config \
     -nodefaults \
+    -display none \
     -drive if=pflash,format=raw,unit=0,file.driver=file,file.filename=/usr/share/OVMF/OVMF_CODE_4M.ms.fd,readonly=on \
     -drive if=pflash,format=raw,unit=1,file.driver=file,file.filename=/var/lib/genqemu/secure-desktop.vars.fd \
     -global driver=cfi.pflash01,property=secure,value=on \

@@ -30,6 +30,7 @@ exec qemu-system-aarch64 \
     -numa dist,src=0,dst=1,val=20 \
     -no-user-config \
     -nodefaults \
+    -display none \
     -drive if=pflash,format=raw,unit=0,file.driver=file,file.filename=/usr/share/AAVMF/AAVMF_CODE.fd,readonly=on \
     -drive if=pflash,format=raw,unit=1,file.driver=file,file.filename=/var/lib/genqemu/arm-topology.vars.fd \
     -smbios 'type=1,manufacturer=Example,, Inc.,product=Arm Topology,serial=AT-0001' \

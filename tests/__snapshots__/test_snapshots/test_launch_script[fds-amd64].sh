@@ -15,6 +15,7 @@ exec setpriv --reuid=107 --regid=107 --groups=36 -- qemu-system-x86_64 \
     -m size=1G \
     -no-user-config \
     -nodefaults \
+    -display none \
     -incoming fd:9 \
     -netdev tap,id=netdev-net0,fds=3:4,vhost=on,vhostfds=5:6 \
     -device virtio-net-pci,id=net0,netdev=netdev-net0,mac=52:54:00:00:00:20,mq=on,vectors=6 \

@@ -11,6 +11,7 @@ exec qemu-system-x86_64 \
     -overcommit mem-lock=off \
     -no-user-config \
     -nodefaults \
+    -display none \
     -no-reboot \
     -sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny \
     -kernel /var/lib/genqemu/vmlinuz \

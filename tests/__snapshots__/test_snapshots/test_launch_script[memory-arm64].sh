@@ -12,6 +12,7 @@ exec qemu-system-aarch64 \
     -overcommit mem-lock=off \
     -no-user-config \
     -nodefaults \
+    -display none \
     -S \
     -incoming defer \
     -chardev socket,id=qmp0,path=/run/genqemu/memory.qmp,server=on,wait=off \

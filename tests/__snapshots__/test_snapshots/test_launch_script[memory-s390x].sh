@@ -11,6 +11,7 @@ exec qemu-system-s390x \
     -overcommit mem-lock=off \
     -no-user-config \
     -nodefaults \
+    -display none \
     -S \
     -incoming defer \
     -chardev socket,id=qmp0,path=/run/genqemu/memory.qmp,server=on,wait=off \

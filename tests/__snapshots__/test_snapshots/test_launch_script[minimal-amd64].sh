@@ -9,6 +9,7 @@ exec qemu-system-x86_64 \
     -m size=1G \
     -no-user-config \
     -nodefaults \
+    -display none \
     -kernel /var/lib/genqemu/vmlinuz \
     -initrd /var/lib/genqemu/initrd.img \
     -append 'console=hvc0 root=/dev/vda rw' \

@@ -8,6 +8,8 @@ exec qemu-system-ppc64 \
     -m size=2G \
     -no-user-config \
     -nodefaults \
+    -display none \
+    -spice unix=on,addr=/run/genqemu/desktop.spice,disable-ticketing=on \
     -kernel /var/lib/genqemu/vmlinux \
     -append 'console=hvc0 root=/dev/vda' \
     -chardev stdio,id=console \
@@ -16,20 +18,7 @@ exec qemu-system-ppc64 \
     -device virtio-blk-pci,id=disk0,drive=drive-disk0 \
     -netdev user,id=netdev-net0 \
     -device virtio-net-pci,id=net0,netdev=netdev-net0 \
-    -device virtio-tablet-pci,id=tablet0 \
-    -device virtio-keyboard-pci,id=kbd0 \
-    -device virtio-mouse-pci,id=mouse0 \
     -device virtio-serial-pci,id=vser0 \
-    -chardev socket,id=char-qga0,path=/run/genqemu/ppc-desktop-qga.sock,server=on,wait=off \
-    -device virtserialport,id=qga0,bus=vser0.0,chardev=char-qga0,name=org.qemu.guest_agent.0 \
-    -audiodev none,id=audio-sound0 \
-    -device ich9-intel-hda,id=sound0 \
-    -device hda-duplex,bus=sound0.0,audiodev=audio-sound0 \
-    -audiodev none,id=audio-sound1 \
-    -device intel-hda,id=sound1 \
-    -device hda-output,bus=sound1.0,audiodev=audio-sound1 \
-    -audiodev none,id=audio-sound2 \
-    -device AC97,id=sound2,audiodev=audio-sound2 \
-    -audiodev none,id=audio-sound3 \
-    -device ES1370,id=sound3,audiodev=audio-sound3 \
+    -chardev spicevmc,id=chr-vdagent0,name=vdagent \
+    -device virtserialport,id=vdagent0,bus=vser0.0,chardev=chr-vdagent0,name=com.redhat.spice.0 \
     "$@"

@@ -26,6 +26,7 @@ exec qemu-system-ppc64 \
     -object pef-guest,id=cgs0 \
     -no-user-config \
     -nodefaults \
+    -display none \
     -kernel /var/lib/genqemu/vmlinux \
     -append console=hvc0 \
     -chardev socket,id=chr-tpm1,path=/var/lib/genqemu/pseries.tpm/swtpm.sock \

@@ -21,6 +21,7 @@ exec qemu-system-riscv64 \
     -m size=1G \
     -no-user-config \
     -nodefaults \
+    -display none \
     -kernel /var/lib/genqemu/riscv64.Image \
     -append 'console=ttyS0 root=/dev/vda' \
     -chardev socket,id=chr-tpm0,path=/var/lib/genqemu/riscv.tpm/swtpm.sock \

@@ -9,6 +9,8 @@ exec qemu-system-s390x \
     -object s390-pv-guest,id=cgs0 \
     -no-user-config \
     -nodefaults \
+    -display none \
+    -spice unix=on,addr=/run/genqemu/passthrough.spice,disable-ticketing=on \
     -kernel /var/lib/genqemu/s390x.se.img \
     -blockdev driver=raw,node-name=drive-disk0,file.driver=file,file.filename=/var/lib/genqemu/s390x.img \
     -device virtio-blk-ccw,id=disk0,drive=drive-disk0,devno=fe.0.0001 \
@@ -25,10 +27,7 @@ exec qemu-system-s390x \
     -device loader,id=loader0,file=/var/lib/genqemu/s390x.bin,addr=0x8000000 \
     -fsdev proxy,id=fsdev-fs0,socket=/run/genqemu/virtfs-proxy.sock \
     -device virtio-9p-ccw,id=fs0,fsdev=fsdev-fs0,mount_tag=hostshare,devno=fe.0.0004 \
-    -device virtio-tablet-ccw,id=tablet0,devno=fe.0.0005 \
-    -device virtio-keyboard-ccw,id=kbd0,devno=fe.0.0006 \
-    -device virtio-mouse-ccw,id=mouse0,devno=fe.0.0007 \
-    -device virtio-serial-ccw,id=vser0,devno=fe.0.0008 \
-    -chardev socket,id=char-qga0,path=/run/genqemu/passthrough-qga.sock,server=on,wait=off \
-    -device virtserialport,id=qga0,bus=vser0.0,chardev=char-qga0,name=org.qemu.guest_agent.0 \
+    -device virtio-serial-ccw,id=vser0,devno=fe.0.0005 \
+    -chardev spicevmc,id=chr-vdagent0,name=vdagent \
+    -device virtserialport,id=vdagent0,bus=vser0.0,chardev=chr-vdagent0,name=com.redhat.spice.0 \
     "$@"

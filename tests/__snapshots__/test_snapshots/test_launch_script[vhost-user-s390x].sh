@@ -9,6 +9,7 @@ exec qemu-system-s390x \
     -object memory-backend-file,id=ram0,size=2G,mem-path=/dev/shm,share=on \
     -no-user-config \
     -nodefaults \
+    -display none \
     -kernel /var/lib/genqemu/vmlinuz \
     -append 'console=hvc0 root=myfs rootfstype=virtiofs' \
     -chardev socket,id=char-myfs,path=/run/genqemu/virtiofsd.sock \
