@@ -67,6 +67,9 @@ exec qemu-system-x86_64 \
     -device loader,id=loader0,file=/var/lib/genqemu/blob.bin,addr=0x40000000,force-raw=on \
     -device pxb-pcie,id=pxb0,bus_nr=128,numa_node=1 \
     -device pcie-root-port,id=rp9,chassis=3,bus=pxb0 \
+    -device qxl-vga,id=gpu0,max_outputs=1,bus=pcie.0 \
+    -device cirrus-vga,id=gpu1,vgamem_mb=8,bus=pcie.0 \
+    -device bochs-display,id=gpu2,vgamem=16M,edid=off,bus=pcie.0 \
     -device nec-usb-xhci,id=nec,bus=pcie.0 \
     -device usb-hub,id=hub,bus=nec.0,port=4 \
     -device usb-mouse,id=mouse0,bus=nec.0,port=4.1 \

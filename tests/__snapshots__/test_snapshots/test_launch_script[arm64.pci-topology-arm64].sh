@@ -73,6 +73,8 @@ exec qemu-system-aarch64 \
     -device loader,id=loader0,file=/var/lib/genqemu/arm-topology.dtb,addr=0x48000000 \
     -device pxb-pcie,id=pxb0,bus_nr=128,numa_node=1 \
     -device pcie-root-port,id=rp9,chassis=4,bus=pxb0 \
+    -device bochs-display,id=gpu0,bus=pcie.0 \
+    -device ramfb,id=gpu1 \
     -device nec-usb-xhci,id=nec,bus=pcie.0 \
     -device usb-hub,id=hub,bus=nec.0,port=4 \
     -device usb-mouse,id=mouse0,bus=nec.0,port=4.1 \

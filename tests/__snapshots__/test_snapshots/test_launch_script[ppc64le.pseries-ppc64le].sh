@@ -63,6 +63,9 @@ exec qemu-system-ppc64 \
     -device pvpanic-pci,id=panic0 \
     -device spapr-tpm-proxy,id=tpm0,host-path=/dev/tpmrm0 \
     -device loader,id=loader0,file=/var/lib/genqemu/pseries.blob,addr=0x4000000,force-raw=on \
+    -device cirrus-vga,id=gpu0 \
+    -device bochs-display,id=gpu1 \
+    -device virtio-gpu-pci,id=gpu2,max_outputs=2 \
     -device nec-usb-xhci,id=nec \
     -device usb-hub,id=hub,bus=nec.0,port=4 \
     -device usb-mouse,id=mouse0,bus=nec.0,port=4.1 \

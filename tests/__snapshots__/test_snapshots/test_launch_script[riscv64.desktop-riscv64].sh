@@ -19,7 +19,28 @@ exec qemu-system-riscv64 \
     -device virtio-blk-pci,id=disk0,drive=drive-disk0 \
     -netdev user,id=netdev-net0 \
     -device virtio-net-pci,id=net0,netdev=netdev-net0 \
+    -device virtio-gpu-pci,id=gpu0,xres=1024,yres=768 \
+    -device qemu-xhci,id=usb0 \
+    -device usb-tablet,id=tablet0,bus=usb0.0,port=1 \
+    -device usb-kbd,id=kbd0,bus=usb0.0,port=2 \
+    -blockdev driver=raw,node-name=drive-usbdisk0,file.driver=file,file.filename=/var/lib/genqemu/riscv-desktop-stick.img \
+    -device usb-storage,id=usbdisk0,bus=usb0.0,port=3,drive=drive-usbdisk0,serial=GENQEMU-USB0,removable=on \
+    -device virtio-tablet-pci,id=tablet1 \
+    -device virtio-keyboard-pci,id=kbd1 \
+    -device virtio-mouse-pci,id=mouse0 \
     -device virtio-serial-pci,id=vser0 \
+    -chardev socket,id=char-qga0,path=/run/genqemu/riscv-desktop-qga.sock,server=on,wait=off \
+    -device virtserialport,id=qga0,bus=vser0.0,chardev=char-qga0,name=org.qemu.guest_agent.0 \
+    -audiodev none,id=audio-sound0 \
+    -device ich9-intel-hda,id=sound0 \
+    -device hda-duplex,bus=sound0.0,audiodev=audio-sound0 \
+    -audiodev none,id=audio-sound1 \
+    -device intel-hda,id=sound1 \
+    -device hda-output,bus=sound1.0,audiodev=audio-sound1 \
+    -audiodev none,id=audio-sound2 \
+    -device AC97,id=sound2,audiodev=audio-sound2 \
+    -audiodev none,id=audio-sound3 \
+    -device ES1370,id=sound3,audiodev=audio-sound3 \
     -chardev spicevmc,id=chr-vdagent0,name=vdagent \
     -device virtserialport,id=vdagent0,bus=vser0.0,chardev=chr-vdagent0,name=com.redhat.spice.0 \
     "$@"

@@ -52,6 +52,7 @@ exec qemu-system-riscv64 \
     -device nvme-ns,id=ns0,bus=nvme0,drive=drive-ns0,nsid=1 \
     -device pvpanic-pci,id=panic0 \
     -device loader,id=loader0,file=/var/lib/genqemu/riscv64.blob,addr=0x88000000,force-raw=on \
+    -device bochs-display,id=gpu0 \
     -device nec-usb-xhci,id=nec \
     -device usb-hub,id=hub,bus=nec.0,port=4 \
     -device usb-mouse,id=mouse0,bus=nec.0,port=4.1 \

@@ -27,7 +27,13 @@ exec qemu-system-s390x \
     -device loader,id=loader0,file=/var/lib/genqemu/s390x.bin,addr=0x8000000 \
     -fsdev proxy,id=fsdev-fs0,socket=/run/genqemu/virtfs-proxy.sock \
     -device virtio-9p-ccw,id=fs0,fsdev=fsdev-fs0,mount_tag=hostshare,devno=fe.0.0004 \
-    -device virtio-serial-ccw,id=vser0,devno=fe.0.0005 \
+    -device virtio-gpu-ccw,id=gpu0,devno=fe.0.0005 \
+    -device virtio-tablet-ccw,id=tablet0,devno=fe.0.0006 \
+    -device virtio-keyboard-ccw,id=kbd0,devno=fe.0.0007 \
+    -device virtio-mouse-ccw,id=mouse0,devno=fe.0.0008 \
+    -device virtio-serial-ccw,id=vser0,devno=fe.0.0009 \
+    -chardev socket,id=char-qga0,path=/run/genqemu/passthrough-qga.sock,server=on,wait=off \
+    -device virtserialport,id=qga0,bus=vser0.0,chardev=char-qga0,name=org.qemu.guest_agent.0 \
     -chardev spicevmc,id=chr-vdagent0,name=vdagent \
     -device virtserialport,id=vdagent0,bus=vser0.0,chardev=chr-vdagent0,name=com.redhat.spice.0 \
     "$@"
