@@ -19,6 +19,7 @@ from genqemu.monitor import Monitor
 from genqemu.numa import NumaNode
 from genqemu.process import INCOMING, Incoming, RunAs
 from genqemu.qemu_facts import VERSION_PATTERN
+from genqemu.runtime import Overcommit, Rtc, Sandbox
 from genqemu.schema import Model, Problems, Table, key
 from genqemu.smbios import Smbios
 from genqemu.tpm import TPM, Tpm
@@ -170,53 +171,6 @@ class Kernel(Model):
     path: str = key(PATH, doc="kernel image on the host that runs QEMU")
     initrd: str | None = key(PATH, default=None, doc="initial ramdisk")
     append: str | None = key(Text(), default=None, doc="kernel command line")
-
-
-class Rtc(Model):
-    """`-rtc base=,clock=,driftfix=`."""
-
-    base: str | None = key(
-        Text(
-            pattern=r"(utc|localtime|\d{4}-\d\d-\d\d(T\d\d:\d\d:\d\d)?)\Z",
-            hint="use 'utc', 'localtime' or a date like '2006-06-17T16:01:21'",
-        ),
-        default=None,
-        doc="'utc', 'localtime' or a start date",
-    )
-    clock: str | None = key(Text(choices=("host", "rt", "vm")), default=None, doc="clock source")
-    driftfix: str | None = key(
-        Text(choices=("none", "slew")), default=None, doc="interrupt drift fix (acts on x86 only)"
-    )
-
-    def validate(self, problems: Problems) -> None:
-        self.require_one_key(problems)
-
-
-class Overcommit(Model):
-    """`-overcommit mem-lock=,cpu-pm=`."""
-
-    mem_lock: bool | None = key(Boolean(), default=None, doc="lock guest and QEMU memory in RAM")
-    cpu_pm: bool | None = key(Boolean(), default=None, doc="let the guest control CPU power")
-
-    def validate(self, problems: Problems) -> None:
-        self.require_one_key(problems)
-
-
-_SANDBOX_ACTION = Text(choices=("allow", "deny"))
-
-
-class Sandbox(Model):
-    """`-sandbox on,...`: QEMU's seccomp filter."""
-
-    enable: bool = key(Boolean(), default=True, doc="turn the filter on")
-    obsolete: str | None = key(_SANDBOX_ACTION, default=None, doc="obsolete system calls")
-    elevateprivileges: str | None = key(
-        Text(choices=("allow", "deny", "children")), default=None, doc="set*uid/gid calls"
-    )
-    spawn: str | None = key(_SANDBOX_ACTION, default=None, doc="fork and execve")
-    resourcecontrol: str | None = key(
-        _SANDBOX_ACTION, default=None, doc="process affinity and scheduler priority"
-    )
 
 
 class Qmp(Model):

@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from genqemu.importer.agents import AGENT_KINDS, agent_chardev_keys, port_kind
 from genqemu.importer.canon import GENERATED, PCI_ADDR, Piece, size_bytes
 from genqemu.importer.claims import Claim, Pool, Target, convert, given_id, to_int
 from genqemu.importer.netdevs import SOCKET_NETDEVS, socket_netdev
 from genqemu.importer.sound import audiodev_keys, hda_codec
 from genqemu.importer.syntax import to_bool
-from genqemu.qemu_facts import CACHE_MODES, GUEST_AGENT_PORT, SPICE_AGENT
+from genqemu.qemu_facts import CACHE_MODES
 from genqemu.values import format_size
 
 # backend_prefix of a kind -> (its -device property, the backend's option, its id key)
@@ -36,7 +37,6 @@ _FD = re.compile(r"<(rw|r|w):([^>]*)>")
 # QEMU puts a port on the first such bus it finds when -device names none.
 _CONTROLLERS = frozenset({"virtio-serial", "virtio-scsi"})
 # The SPICE agent's port: a virtserialport that its port name tells apart.
-_AGENT = "spice-agent"
 
 
 def driver_kind(driver: str, target: Target) -> tuple[str, str | None] | None:
@@ -85,10 +85,7 @@ def _device(pool: Pool, piece: Piece, target: Target) -> Claim | None:
     if found is None or found[0] not in DEVICE.models:
         return None
     kind, transport = found
-    if kind == "virtserialport" and _agent_port(pool, piece):
-        kind = "guest-agent"
-    if piece.get("name") == SPICE_AGENT["port"] and _AGENT in target.profile.devices:
-        kind = _AGENT  # a virtserialport by its driver; the agent's by its name
+    kind = port_kind(kind, pool, piece, target)
     model = DEVICE.models[kind]
     table: dict[str, Any] = {"kind": kind}
     claim = Claim("device", table, [piece])
@@ -146,24 +143,6 @@ def _usb(model: Any) -> bool:
     from genqemu.devices.usb import UsbDevice
 
     return isinstance(model, type) and issubclass(model, UsbDevice)
-
-
-def _agent_port(pool: Pool, piece: Piece) -> bool:
-    """Whether a virtserialport is the guest agent's as genqemu writes it: its
-    name, on a unix socket chardev QEMU listens on without waiting, named after
-    the port (char-ID). Another spelling stays a [[chardev]] and a virtserialport,
-    typed too, in the order it was written."""
-    ident = piece.get("chardev") or ""
-    chardev = pool.find("chardev", ident)
-    if piece.get("name") != GUEST_AGENT_PORT or chardev is None:
-        return False
-    if ident != f"char-{piece.get('id')}":
-        return False
-    values = dict(chardev.props)
-    listening = (
-        to_bool(values.pop("server", "")) is True and to_bool(values.pop("wait", "")) is False
-    )
-    return listening and set(values) == {"backend", "id", "path"} and values["backend"] == "socket"
 
 
 def _only_one(pool: Pool, target: Target, kind: str) -> bool:
@@ -386,12 +365,8 @@ def _object(obj: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str, An
 
 def _chardev(chardev: Piece, device: Piece, pool: Pool, claim: Claim) -> dict[str, Any] | None:
     values = dict(chardev.props)
-    if claim.value["kind"] == _AGENT:  # SPICE's own channel: nothing to type
-        own = {"backend": SPICE_AGENT["backend"], "name": SPICE_AGENT["channel"]}
-        return {} if values == {**own, "id": values.get("id")} else None
-    if claim.value["kind"] == "guest-agent":  # _agent_port checked server=on,wait=off
-        values.pop("server", None)
-        values.pop("wait", None)
+    if claim.value["kind"] in AGENT_KINDS:
+        return agent_chardev_keys(claim.value["kind"], values)
     if set(values) != {"backend", "id", "path"} or values["backend"] != "socket":
         return None
     return {"socket": values["path"]}
