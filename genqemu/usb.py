@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from genqemu.devices.usb import CONTROLLERS, UsbController, UsbDevice, UsbHub
+from genqemu.qemu_facts import USB_PORTS
 
 if TYPE_CHECKING:
     from genqemu.records import Placed
@@ -41,7 +42,7 @@ def place_usb(devices: list[Placed], problems: Problems) -> None:
     """Give every USB device its controller bus and port path (usb_bus, usb_port)."""
     here = [d for d in devices if d.driver]  # kinds missing on the arch are reported already
     ports = {
-        d.id: _Ports(d, d.config.usb_ports)
+        d.id: _Ports(d, USB_PORTS[d.kind])
         for d in here
         if isinstance(d.config, (UsbController, UsbHub))
     }

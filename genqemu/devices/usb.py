@@ -10,12 +10,9 @@ QEMU fact (genqemu/qemu_facts.py USB_PORTS), the same on every arch.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from genqemu.checks import Ref
 from genqemu.devices.base import Device, PciDevice
 from genqemu.devices.storage import BlockDevice
-from genqemu.qemu_facts import USB_PORTS
 from genqemu.schema import Problems, key
 from genqemu.values import Boolean, Integer
 
@@ -35,53 +32,46 @@ _USB_ID = Integer(min=0, max=0xFFFF, hint="a 16-bit id, in TOML as hex: 0x046d")
 
 
 class UsbController(PciDevice):
-    """A USB host controller; its one bus is ID.0."""
+    """A USB host controller; its one bus is ID.0 (ports: qemu_facts.USB_PORTS)."""
 
     id_prefix = "usb"
     template = "usb-controller.j2"
-    usb_ports: ClassVar[int] = 0
 
 
 class QemuXhci(UsbController):
     """QEMU's own xHCI (USB 3) controller, the one to use unless the guest needs another."""
 
     kind = "qemu-xhci"
-    usb_ports = USB_PORTS[kind]
 
 
 class NecUsbXhci(UsbController):
     """The NEC uPD720200 xHCI, for guests without a driver for QEMU's (old Windows)."""
 
     kind = "nec-usb-xhci"
-    usb_ports = USB_PORTS[kind]
 
 
 class Ich9UsbEhci1(UsbController):
     """The ICH9 EHCI (USB 2) controller."""
 
     kind = "ich9-usb-ehci1"
-    usb_ports = USB_PORTS[kind]
 
 
 class Ich9UsbUhci1(UsbController):
     """The ICH9 UHCI (USB 1.1) controller, on its own (not as an EHCI companion)."""
 
     kind = "ich9-usb-uhci1"
-    usb_ports = USB_PORTS[kind]
 
 
 class Piix3UsbUhci(UsbController):
     """The PIIX3 UHCI (USB 1.1) controller of the i440fx PC."""
 
     kind = "piix3-usb-uhci"
-    usb_ports = USB_PORTS[kind]
 
 
 class PciOhci(UsbController):
     """An OHCI (USB 1.1) controller on PCI, for guests that have only that driver."""
 
     kind = "pci-ohci"
-    usb_ports = USB_PORTS[kind]
 
 
 class UsbDevice(Device):
@@ -129,7 +119,6 @@ class UsbHub(UsbDevice):
 
     kind = HUB
     id_prefix = "hub"
-    usb_ports: ClassVar[int] = USB_PORTS[HUB]
 
 
 class UsbStorage(UsbDevice, BlockDevice):
