@@ -118,6 +118,7 @@ for disk in /sys/block/sd*; do
 done
 for device in /sys/bus/pci/devices/*; do
     # USB host controllers (PCI class 0c03: UHCI 00, OHCI 10, EHCI 20, xHCI 30).
+    [ -e "$device/class" ] || continue # no PCI devices: the glob stays as written
     case $(cat "$device/class") in 0x0c03*) ;; *) continue ;; esac
     echo "usbhc ${device##*/} id=$(cut -c3- "$device/vendor"):$(cut -c3- "$device/device")" \
         "class=$(cut -c3- "$device/class") driver=$(name_of "$device/driver")"
