@@ -308,10 +308,16 @@ def key(
     return Field(check, default=default, doc=doc, per_transport=per_transport, toml=toml)
 
 
+def _own_fields(cls: type) -> dict[str, Field[Any]]:
+    """The keys a class declares itself, in order, by their TOML names."""
+    return {value.name: value for value in vars(cls).values() if isinstance(value, Field)}
+
+
 class Model:
     """A TOML table with declared keys; subclasses declare them with `key()`."""
 
     fields: ClassVar[dict[str, Field[Any]]] = {}
+    _own_fields: ClassVar[dict[str, Field[Any]]] = {}
     drop_keys: ClassVar[tuple[str, ...]] = ()  # inherited keys this table does not have
     # Derived from fields, so that loading a table costs per key it has.
     _defaults: ClassVar[dict[str, Any]] = {}  # attribute -> default of each optional key
@@ -323,11 +329,13 @@ class Model:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        # Each class's own keys are found once and kept (_own_fields), so a class
+        # scans its own attributes only, not every base's again (about 80 device
+        # classes load on every run).
+        cls._own_fields = _own_fields(cls)
         fields: dict[str, Field[Any]] = {}
         for base in reversed(cls.__mro__):
-            for value in vars(base).values():
-                if isinstance(value, Field):
-                    fields[value.name] = value
+            fields.update(vars(base).get("_own_fields") or _own_fields(base))
         for name in vars(cls).get("drop_keys", ()):
             del fields[name]
         cls.fields = fields
