@@ -30,7 +30,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from genqemu.commands import explain, generate, hotplug, import_, run, schema
+from genqemu.commands import generate
 from genqemu.commands.options import HELP
 from genqemu.commands.options import complete_arch as _complete_arch
 
@@ -112,6 +112,9 @@ def _make_app(every_command: bool) -> typer.Typer:
         generate.generate
     )
     if every_command:
+        # Imported here: the usual run (the lean app, see app_for) needs none of them.
+        from genqemu.commands import explain, hotplug, import_, run, schema
+
         made.command(cls=RunCommand, context_settings=HELP, epilog=run.EPILOG)(run.run)
         made.command(
             cls=Command,
@@ -135,7 +138,24 @@ def _make_app(every_command: bool) -> typer.Typer:
     return made
 
 
-app = _make_app(every_command=True)
+_whole: list[typer.Typer] = []
+
+
+def whole_app() -> typer.Typer:
+    """The app with every command, made once, on first use."""
+    if not _whole:
+        _whole.append(_make_app(every_command=True))
+    return _whole[0]
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """`genqemu.cli.app`: the whole app, made when first asked for (the usual run
+    makes only the lean one, and imports none of the other commands)."""
+    if name == "app":
+        return whole_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 COMMANDS = frozenset(("generate", "run", "explain", "import", "schema", "hotplug", "unplug"))
 
 
@@ -152,10 +172,10 @@ def app_for(args: Sequence[str]) -> typer.Typer:
         or any(name.endswith("_COMPLETE") for name in os.environ)
         or args[0].startswith(("--install-completion", "--show-completion"))
     )
-    return app if whole else _make_app(every_command=False)
+    return whole_app() if whole else _make_app(every_command=False)
 
 
-__all__ = ["_complete_arch", "app", "app_for", "main"]
+__all__ = ["_complete_arch", "app_for", "main", "whole_app"]
 
 
 def main() -> None:

@@ -335,7 +335,8 @@ class Model:
         cls._own_fields = _own_fields(cls)
         fields: dict[str, Field[Any]] = {}
         for base in reversed(cls.__mro__):
-            fields.update(vars(base).get("_own_fields") or _own_fields(base))
+            own = vars(base).get("_own_fields")
+            fields.update(_own_fields(base) if own is None else own)
         for name in vars(cls).get("drop_keys", ()):
             del fields[name]
         cls.fields = fields

@@ -133,3 +133,19 @@ def test_commands_help_and_completion_get_the_whole_app(argv: list[str]) -> None
     from genqemu.cli import app, app_for
 
     assert app_for(argv) is app
+
+
+RENDER_PROBE = HELP_PROBE.replace(
+    '["genqemu", "--help"]', '["genqemu", "--arch", "s390x", "examples/minimal.toml"]'
+)
+
+
+def test_a_plain_run_imports_no_other_command() -> None:
+    """The usual run builds the lean app: run, explain, import, schema and hotplug
+    (and what they import) stay unloaded."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", RENDER_PROBE], capture_output=True, text=True, check=True
+    ).stdout.split()
+    commands = [name for name in loaded if name.startswith("genqemu.commands.")]
+    assert commands == ["genqemu.commands.generate", "genqemu.commands.options"]
+    assert "genqemu.launch" in loaded
