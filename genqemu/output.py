@@ -12,14 +12,14 @@ from genqemu.errors import GenqemuError
 if TYPE_CHECKING:
     from genqemu.launch import Launch
 
-# Control characters, and the lone surrogates that stand for the bytes of a
-# non-UTF-8 file name: neither can go into a line of UTF-8 text.
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
-
 
 def _comment(text: str) -> str:
-    """Text made safe for one line of a shell comment."""
-    return _UNPRINTABLE.sub("?", text)
+    """Text made safe for one line of a shell comment: control characters, and the
+    lone surrogates that stand for the bytes of a non-UTF-8 file name, become '?'
+    (neither can go into a line of UTF-8 text; printable text has none)."""
+    from genqemu.values import CONTROL
+
+    return text if text.isprintable() else re.sub(CONTROL, "?", text)
 
 
 # POSIX sh redirections reach descriptors 0-9 only: dash reads `exec 10<>F` as
