@@ -26,6 +26,13 @@ _HOST = Text(
     pattern=r"[^ \t\n/]+\Z",
     hint="a host name or IP address such as 127.0.0.1 or ::1",
 )
+# -vnc's HOST:DISPLAY: an IPv6 address goes in brackets, as QEMU reads it ([::1]:0);
+# genqemu does not add them, so that the address is written as the config says.
+_VNC_HOST = Text(
+    pattern=r"([A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*\])\Z",
+    hint="a host name, an IPv4 address, or an IPv6 address in brackets: "
+    "127.0.0.1, localhost, [::1]",
+)
 _GL = Boolean()
 
 
@@ -64,7 +71,10 @@ class Vnc(Display):
 
     type = "vnc"
     addr: str | None = key(
-        _HOST, default=None, doc="address to listen on (with display); default: 127.0.0.1"
+        _VNC_HOST,
+        default=None,
+        doc="address to listen on (with display), an IPv6 one in brackets ([::1]); "
+        "default: 127.0.0.1",
     )
     display: int | None = key(
         Integer(min=0, max=59635),
@@ -91,9 +101,8 @@ class Vnc(Display):
 
     @property
     def host(self) -> str:
-        """addr as QEMU reads it before ':display' (an IPv6 address in brackets)."""
-        addr = self.addr or "127.0.0.1"
-        return f"[{addr}]" if ":" in addr else addr
+        """addr as QEMU reads it before ':display'."""
+        return self.addr or "127.0.0.1"
 
     def validate(self, problems: Problems) -> None:
         super().validate(problems)

@@ -88,6 +88,7 @@ IMPLIED_KEY: dict[str, str | None] = {
     "action": None,
     "icount": "shift",
     "spice": None,
+    "vnc": "vnc",  # ui/vnc.c: QemuOpts with implied key vnc (host:display or unix:path)
     "iscsi": None,
     "acpitable": None,
     "smbios": None,  # "-smbios 1,serial=x": "Must specify type= or file="

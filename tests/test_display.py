@@ -33,14 +33,14 @@ def problems(raw: dict[str, Any], arch: str = "amd64") -> list[tuple[str, str]]:
 
 def test_no_display_is_display_none_and_vnc_has_no_window() -> None:
     assert ("-display", "none") in options({})
-    found = options({"display": {"type": "vnc", "display": 3, "addr": "::1"}})
-    assert ("-display", "none") in found and ("-vnc", "[::1]:3") in found
+    found = options({"display": {"type": "vnc", "display": 3, "addr": "[::1]"}})
+    assert ("-display", "none") in found and ("-vnc", "vnc=[::1]:3") in found
 
 
 def test_a_password_is_read_from_a_file_never_written() -> None:
     found = options({"display": {"type": "vnc", "unix": "/r/v,s", "password_file": "/p,w"}})
     assert ("-object", "secret,id=display-secret,file=/p,,w") in found
-    assert ("-vnc", "unix:/r/v,,s,password-secret=display-secret") in found
+    assert ("-vnc", "vnc=unix:/r/v,,s,password-secret=display-secret") in found
     spice = options({"display": {"type": "spice", "port": 5930}})
     assert ("-spice", "port=5930,disable-ticketing=on") in spice
 
@@ -55,7 +55,7 @@ def test_windows_take_their_options() -> None:
     [
         ({"type": "vnc"}, "display", "set exactly one of display"),
         ({"type": "vnc", "display": 1, "unix": "/s"}, "display", "set exactly one of display"),
-        ({"type": "vnc", "unix": "/s", "addr": "::1"}, "display.addr", "has no address"),
+        ({"type": "vnc", "unix": "/s", "addr": "[::1]"}, "display.addr", "has no address"),
         ({"type": "spice"}, "display", "set port, tls_port or unix"),
         ({"type": "spice", "unix": "/s", "port": 1}, "display.port", "has no port"),
         ({"type": "spice", "port": 1, "x509_dir": "/x"}, "display.x509_dir", "set tls_port"),
@@ -200,7 +200,7 @@ def test_import_types_display_and_notes_a_missing_one() -> None:
     assert served.passthrough == []
     assert not any("names no display" in note for note in served.notes)
     tcp = import_text("qemu-system-x86_64 -machine q35 -display none -vnc [::1]:2")
-    assert tcp.config["display"] == {"type": "vnc", "addr": "::1", "display": 2}
+    assert tcp.config["display"] == {"type": "vnc", "addr": "[::1]", "display": 2}
     spice = import_text(
         "qemu-system-x86_64 -machine q35 -spice unix=on,addr=/run/s,disable-ticketing=on"
     )
@@ -209,3 +209,18 @@ def test_import_types_display_and_notes_a_missing_one() -> None:
     for option in ("-vnc :0", "-spice port=5900,password-secret=s0"):
         kept = import_text(f"qemu-system-x86_64 -machine q35 {option}")
         assert "display" not in kept.config
+
+
+def test_a_vnc_address_is_a_host_name_or_ip_and_ipv6_comes_in_brackets() -> None:
+    """Found by CI's hostile run: genqemu bracketed any address with a ':' in it."""
+    for addr in ("::1", ":", '{"driver":"x"}'):
+        ((path, message),) = problems({"display": {"type": "vnc", "display": 0, "addr": addr}})
+        assert path == "display.addr"
+        assert "an IPv6 address in brackets" in message
+
+
+def test_a_vnc_socket_path_with_an_equals_sign_stays_a_path() -> None:
+    """The first value of -vnc is written as vnc=...: unix:/a=b alone would read as
+    a key 'unix:/a' (found by CI's hostile run)."""
+    found = options({"display": {"type": "vnc", "unix": "/r/a=b"}})
+    assert ("-vnc", "vnc=unix:/r/a=b") in found

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from genqemu.importer.claims import Claim, Pool
-from genqemu.importer.syntax import parse_qemuopts, to_bool
+from genqemu.importer.syntax import to_bool
 
 # Options after which QEMU opens no window of its own.
 _NO_WINDOW = ("nographic", "vnc", "spice")
@@ -62,7 +62,7 @@ def _server(pool: Pool) -> list[Claim]:
     if len(vnc) + len(spice) != 1:
         return []
     piece = (vnc or spice)[0]
-    table = _vnc(parse_qemuopts(piece.props[0][1], "vnc")) if vnc else _spice(piece.props)
+    table = _vnc(piece.props) if vnc else _spice(piece.props)
     return [pool.take(Claim("display", table, [piece]))] if table else []
 
 
@@ -73,7 +73,7 @@ def _vnc(props: list[tuple[str, str]]) -> dict[str, Any] | None:
     if target.startswith("unix:"):
         table["unix"] = target.removeprefix("unix:")
     elif name == "vnc" and host and number.isdigit():
-        table["addr"], table["display"] = host.strip("[]"), int(number)
+        table["addr"], table["display"] = host, int(number)  # an IPv6 one in brackets
     else:
         return None  # ':0' listens on every address, where genqemu's default is 127.0.0.1
     for prop, value in rest:
