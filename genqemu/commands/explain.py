@@ -15,7 +15,7 @@ from genqemu.commands.options import (
     QemuVersionOption,
     TemplateDirs,
     errors_exit,
-    host_arch,
+    one_arch,
     user_settings,
 )
 
@@ -33,13 +33,10 @@ def explain(
     """Explain the command line: transports and the rules that chose them, drivers,
     allocated device numbers, chassis and fds, and what was added for the arch."""
     from genqemu.build import build_file
-    from genqemu.errors import UsageError
     from genqemu.explain import explain as explanation
     from genqemu.launch import plan
 
     with errors_exit():
-        if arch and len(arch) > 1:
-            raise UsageError("explain takes one --arch")
         settings = user_settings(profile_dir, template_dir, qemu_version, firmware_dir)
-        vm = build_file(config, arch[0] if arch else host_arch(), settings)
+        vm = build_file(config, one_arch(arch, "explain"), settings)
         sys.stdout.write(explanation(vm, plan(vm, "qemuopts", settings), str(config)))

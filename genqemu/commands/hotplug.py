@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -14,7 +14,7 @@ from genqemu.commands.options import (
     QemuVersionOption,
     TemplateDirs,
     errors_exit,
-    host_arch,
+    one_arch,
     user_settings,
 )
 
@@ -44,12 +44,18 @@ Timeout = Annotated[
 ]
 
 
-def _one_arch(arch: list[str] | None) -> str:
-    from genqemu.errors import UsageError
+def _print_or_send(
+    commands: list[dict[str, Any]], qmp: str | None, timeout: float, *, removing: bool
+) -> None:
+    """The QMP commands on stdout, one JSON object per line; with --qmp, sent (and
+    undone on a failure, or each device's DEVICE_DELETED awaited when removing)."""
+    from genqemu import qmpsend
+    from genqemu.hotplug import dumps
 
-    if arch and len(arch) > 1:
-        raise UsageError("this command takes one --arch")
-    return arch[0] if arch else host_arch()
+    if qmp is None:
+        sys.stdout.write(dumps(commands))
+    else:
+        (qmpsend.send_unplug if removing else qmpsend.send_hotplug)(qmp, commands, timeout)
 
 
 def hotplug(
@@ -72,17 +78,12 @@ def hotplug(
     """Print the QMP commands, one JSON object per line, that add NEW's devices
     to the running VM that CONFIG started (ids, ports and devnos fit that VM);
     with --qmp, send them, and on a failure remove what was added."""
-    from genqemu.hotplug import dumps, hotplug_commands
+    from genqemu.hotplug import hotplug_commands
 
     with errors_exit():
         settings = user_settings(profile_dir, template_dir, qemu_version)
-        commands = hotplug_commands(config, new, _one_arch(arch), settings)
-        if qmp is None:
-            sys.stdout.write(dumps(commands))
-        else:
-            from genqemu.qmpsend import send_hotplug
-
-            send_hotplug(qmp, commands, timeout)
+        commands = hotplug_commands(config, new, one_arch(arch, "hotplug"), settings)
+        _print_or_send(commands, qmp, timeout, removing=False)
 
 
 def unplug(
@@ -103,14 +104,9 @@ def unplug(
     """Print the QMP commands that remove devices of the running VM that CONFIG
     started: device_del of each (wait for DEVICE_DELETED), then their backends;
     with --qmp, send them and wait."""
-    from genqemu.hotplug import dumps, unplug_commands
+    from genqemu.hotplug import unplug_commands
 
     with errors_exit():
         settings = user_settings(profile_dir, template_dir, qemu_version)
-        commands = unplug_commands(config, ids, _one_arch(arch), settings)
-        if qmp is None:
-            sys.stdout.write(dumps(commands))
-        else:
-            from genqemu.qmpsend import send_unplug
-
-            send_unplug(qmp, commands, timeout)
+        commands = unplug_commands(config, ids, one_arch(arch, "unplug"), settings)
+        _print_or_send(commands, qmp, timeout, removing=True)

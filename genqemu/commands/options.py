@@ -156,6 +156,15 @@ def load_launch(config: Path, arch: str | None, syntax: str, settings: Settings)
     return plan(build_file(config, arch or host_arch(), settings), syntax, settings)
 
 
+def one_arch(arch: list[str] | None, command: str) -> str:
+    """The one --arch of a command that takes one (default: this host's)."""
+    from genqemu.errors import UsageError
+
+    if arch and len(arch) > 1:
+        raise UsageError(f"{command} takes one --arch")
+    return arch[0] if arch else host_arch()
+
+
 def host_arch() -> str:
     """This machine's architecture as uname spells it (profiles list it as an alias)."""
     import os

@@ -18,6 +18,7 @@ from genqemu.commands.options import (
     TemplateDirs,
     errors_exit,
     load_launch,
+    one_arch,
     user_settings,
 )
 
@@ -54,14 +55,11 @@ def run(
 ) -> None:
     """Start QEMU for a VM description, exactly as the generated launch script would."""
     from genqemu import run as runner
-    from genqemu.errors import UsageError
 
     extra = qemu_args or []
     with errors_exit():
-        if arch and len(arch) > 1:
-            raise UsageError("run takes one --arch")
         settings = user_settings(profile_dir, template_dir, qemu_version, firmware_dir)
-        launch = load_launch(config, arch[0] if arch else None, syntax, settings)
+        launch = load_launch(config, one_arch(arch, "run"), syntax, settings)
         if dry_run:
             sys.stdout.write(runner.dry_run_text(launch, extra))
             return
