@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from genqemu.allocate import allocate_chassis, allocate_devnos, allocate_fds, check_passed_fds
-from genqemu.ata import place_ata
 from genqemu.chardevs import Chardev
 from genqemu.confidential import Confidential
 from genqemu.config import Config, Iothread, Qmp
+from genqemu.devices import in_use
 from genqemu.display import resolve_display
 from genqemu.errors import ConfigError
 from genqemu.firmware_resolve import FirmwareChoice, FlashDrive, resolve_flash
@@ -30,7 +30,6 @@ from genqemu.records import Entry, Named, Placed
 from genqemu.schema import Problems, suggest
 from genqemu.settings import SHIPPED, Settings
 from genqemu.tpm import Tpm, resolve_tpm
-from genqemu.usb import place_usb
 
 RAM_BACKEND_ID = "ram0"
 
@@ -144,8 +143,14 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
             place(device, config, profile, machine_type, machine, problems, settings)
         device.config.check_config(config, problems)
     resolve_monitors(config.monitor, ids, uses, problems)
-    place_ata(vm.devices, profile, machine, problems)
-    place_usb(vm.devices, problems)
+    if in_use("ata"):
+        from genqemu.ata import place_ata
+
+        place_ata(vm.devices, profile, machine, problems)
+    if in_use("usb"):
+        from genqemu.usb import place_usb
+
+        place_usb(vm.devices, problems)
     _check_host_features(config, profile, problems)
     check_numa(config, profile, machine, problems)
     _check_qemu_version(vm, problems)

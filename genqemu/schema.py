@@ -11,7 +11,8 @@ knows about QEMU.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from importlib import import_module
 from types import MappingProxyType
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
@@ -190,32 +191,67 @@ class Tagged(Check[M]):
     """A table whose `tag` key picks the model: `kind = "virtio-blk"`.
 
     The models are the subclasses of `base` that set the class variable named
-    `tag` themselves: `class VirtioBlk(Device): kind = "virtio-blk"`.
+    `tag` themselves: `class VirtioBlk(Device): kind = "virtio-blk"`. With an
+    `index` (tag value -> module of `package`), a model's module is imported
+    only when a table names it, so that a run pays only for what it uses.
     """
 
-    def __init__(self, tag: str, base: type[M], unmodelled: str = "") -> None:
+    def __init__(
+        self,
+        tag: str,
+        base: type[M],
+        unmodelled: str = "",
+        index: Mapping[str, str] | None = None,
+        package: str = "",
+    ) -> None:
         self.tag = tag
         self.base = base
         # How to pass one genqemu does not model; {name} is the unknown one.
         self.unmodelled = unmodelled
+        self.index = index
+        self.package = package
         self._models: dict[str, type[M]] | None = None
+        self._seen: dict[str, type[M]] = {}  # the models imported so far
 
     @property
     def models(self) -> dict[str, type[M]]:
+        """Every model, by its tag value (imports them all)."""
         if self._models is None:
-            found: dict[str, type[M]] = {}
-            pending = [self.base]
-            while pending:
-                cls = pending.pop()
-                pending.extend(cls.__subclasses__())
-                name = vars(cls).get(self.tag)  # set by the class itself, not inherited
-                if name:
-                    found[name] = cls
-            self._models = dict(sorted(found.items()))
+            for module in sorted(set((self.index or {}).values())):
+                import_module(f"{self.package}.{module}")
+            self._models = dict(sorted(self._scan().items()))
         return self._models
 
+    @property
+    def names(self) -> Collection[str]:
+        """Every tag value, without importing a model."""
+        return self.index.keys() if self.index is not None else self.models.keys()
+
+    def model(self, name: str) -> type[M] | None:
+        """The model `name` picks, or None: only its own module is imported."""
+        if self.index is None or self._models is not None:
+            return self.models.get(name)
+        found = self._seen.get(name)
+        if found is None and name in self.index:
+            import_module(f"{self.package}.{self.index[name]}")
+            found = self._scan().get(name)
+        return found
+
+    def _scan(self) -> dict[str, type[M]]:
+        """The models imported so far, found by walking the subclasses of `base`."""
+        found: dict[str, type[M]] = {}
+        pending = [self.base]
+        while pending:
+            cls = pending.pop()
+            pending.extend(cls.__subclasses__())
+            name = vars(cls).get(self.tag)  # set by the class itself, not inherited
+            if name:
+                found[name] = cls
+        self._seen = found
+        return found
+
     def type_text(self) -> str:
-        return f"table with {self.tag} = one of " + ", ".join(sorted(self.models))
+        return f"table with {self.tag} = one of " + ", ".join(sorted(self.names))
 
     def __call__(self, value: object, path: str, problems: Problems) -> M | Invalid:
         if not isinstance(value, dict):
@@ -224,19 +260,19 @@ class Tagged(Check[M]):
         if name is None:
             problems.add(
                 join(path, self.tag),
-                f"required key is missing: say which {self.tag} this is" + suggest("", self.models),
+                f"required key is missing: say which {self.tag} this is" + suggest("", self.names),
             )
             return INVALID
         if not isinstance(name, str):
             problems.add(join(path, self.tag), f"must be a string, got {value_text(name)}")
             return INVALID
-        model = self.models.get(name)
+        model = self.model(name)
         if model is None:
             shown = name if _BARE_KEY.match(name) else self.tag.upper()
             problems.add(
                 join(path, self.tag),
                 f"unknown {self.tag} {quoted(name)}"
-                + suggest(name, self.models, self.unmodelled.format(name=shown)),
+                + suggest(name, self.names, self.unmodelled.format(name=shown)),
             )
             return INVALID
         loaded = model.load(value, path, problems, skip=self.tag)

@@ -1,53 +1,18 @@
 """Guest devices (`[[device]]`): one class per `kind`, named after QEMU's driver.
 
-Importing this package defines every kind; `DEVICE` checks a device table.
+`DEVICE` checks a device table. A kind's module is imported when a config
+names the kind (kinds.py is the index, written by catalog.py), so that a run
+pays only for the kinds it uses; `DEVICE.models` imports them all.
 """
 
-from genqemu.devices import (
-    agent,
-    ata,
-    console,
-    expander,
-    graphics,
-    input,
-    memdev,
-    memory,
-    misc,
-    network,
-    nvme,
-    platform,
-    sound,
-    spiceagent,
-    storage,
-    topology,
-    usb,
-    vscsi,
-    watchdog,
-)
+import sys
+
 from genqemu.devices.base import DEVICE, Device, PciDevice, VirtioDevice
 
-__all__ = [
-    "DEVICE",
-    "Device",
-    "PciDevice",
-    "VirtioDevice",
-    "agent",
-    "ata",
-    "console",
-    "expander",
-    "graphics",
-    "input",
-    "memdev",
-    "memory",
-    "misc",
-    "network",
-    "nvme",
-    "platform",
-    "sound",
-    "spiceagent",
-    "storage",
-    "topology",
-    "usb",
-    "vscsi",
-    "watchdog",
-]
+__all__ = ["DEVICE", "Device", "PciDevice", "VirtioDevice", "in_use"]
+
+
+def in_use(module: str) -> bool:
+    """Whether a config may hold kinds of this module: a device of one exists only
+    once its module is imported, so the steps for those kinds can skip otherwise."""
+    return f"{__name__}.{module}" in sys.modules

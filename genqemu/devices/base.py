@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from genqemu.checks import ID, NAME, PATH, Ref
+from genqemu.devices.kinds import KINDS
 from genqemu.schema import Field, Model, Problems, Tagged, key
 from genqemu.values import Boolean, Text
 
@@ -100,6 +101,8 @@ DEVICE: Tagged[Device] = Tagged(
     Device,
     unmodelled="a device genqemu does not model goes in extra_args, as QEMU writes it: "
     'extra_args = ["-device", "{name},id=ID,..."]',
+    index=KINDS,
+    package=__name__.rpartition(".")[0],
 )
 
 
