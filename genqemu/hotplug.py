@@ -49,14 +49,35 @@ _TABLES = ("device", "chardev")
 
 
 def hotplug_commands(
-    config: Path | str, new: Path | str, arch: str, settings: Settings = SHIPPED
+    config: Path | str,
+    new: Path | str | None,
+    arch: str,
+    settings: Settings = SHIPPED,
+    *,
+    cpus: int = 0,
+    memory: int | str | None = None,
 ) -> list[Command]:
-    """The QMP commands, in order, that add `new`'s devices (and chardevs) to
-    the VM `config` started on `arch`; ConfigError names every problem."""
-    from genqemu.build import build_file, load_config
-    from genqemu.tomlfile import read_toml
+    """The QMP commands, in order, that add `new`'s devices (and chardevs), then
+    `cpus` more vCPUs, then a DIMM of `memory` ("1G", or bytes) to the VM
+    `config` started on `arch` (hotplug_cpumem.py); ConfigError names every problem."""
+    from genqemu.build import build_file
 
     running = build_file(config, arch, settings)
+    commands = [] if new is None else _new_commands(config, new, running, arch, settings)
+    if cpus or memory is not None:
+        from genqemu.hotplug_cpumem import more_commands
+
+        commands += more_commands(running, config, cpus, memory, commands, settings)
+    return commands
+
+
+def _new_commands(
+    config: Path | str, new: Path | str, running: Vm, arch: str, settings: Settings
+) -> list[Command]:
+    """The commands that add NEW.toml's devices and chardevs."""
+    from genqemu.build import load_config
+    from genqemu.tomlfile import read_toml
+
     new_source = str(new)
     raw_new = read_toml(new)
     _check_tables(raw_new, new_source)
@@ -216,14 +237,22 @@ def _chardev_add(chardev: Any, settings: Settings, problems: Problems) -> Comman
 
 def _options(vm: Vm, device: Placed, settings: Settings) -> list[tuple[str, dict[str, Any]]]:
     """A device's options as (option, JSON arguments); a non-JSON option gets {}."""
+    context = {"d": device.config, "r": device, "vm": vm}
+    return options_of(device.config.template, context, settings)
+
+
+def options_of(
+    name: str, context: dict[str, Any], settings: Settings
+) -> list[tuple[str, dict[str, Any]]]:
+    """The options template `name` renders, as (option, JSON arguments)."""
     from genqemu.jsonsyntax import JSON_OPTIONS, to_json
     from genqemu.render import environment, options
 
     found: list[tuple[str, dict[str, Any]]] = []
     rendered = []
     for syntax in ("qemuopts", "json"):
-        template = environment(syntax, settings).get_template(device.config.template)
-        rendered.append(options(template.render(d=device.config, r=device, vm=vm)))
+        template = environment(syntax, settings).get_template(name)
+        rendered.append(options(template.render(**context)))
     for plain, typed in zip(*rendered, strict=True):
         option = plain[0]
         if option in JSON_OPTIONS:

@@ -10,6 +10,7 @@ from typing import Any
 
 from genqemu.checks import NAME, PROPERTY, PROPERTY_HINT
 from genqemu.errors import ConfigError, UsageError
+from genqemu.profile_hotplug import MachineHotplug
 from genqemu.qemu_facts import VERSION_PATTERN
 from genqemu.schema import Model, Problems, Table, key
 from genqemu.settings import SHIPPED, Settings
@@ -81,6 +82,9 @@ class MachineProfile(Model):
     )
     ram_backend: str | None = key(
         _RAM_BACKEND, default=None, doc="how a guest RAM backend is attached; default: the arch's"
+    )
+    hotplug: MachineHotplug | None = key(
+        Table(MachineHotplug), default=None, doc="vCPU and DIMM hot-plug (genqemu hotplug)"
     )
     qemu_options: Mapping[str, Any] = key(
         MapOf(Scalar(), key_pattern=PROPERTY, key_hint=PROPERTY_HINT),

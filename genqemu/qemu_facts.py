@@ -149,10 +149,14 @@ COLD_PLUG_ONLY: dict[str, str] = {
     "spapr-tpm-proxy": "it is machine-wide on pseries, not on a hot-pluggable bus",
     "virtio-9p": "its -fsdev backend has no QMP command to add it",
     "diag288": "it is s390x's machine-wide watchdog, not on a hot-pluggable bus",
-    "nvdimm": "memory devices are added with --memory (not yet)",
-    "virtio-mem": "memory devices are added with --memory (not yet)",
-    "virtio-pmem": "memory devices are added with --memory (not yet)",
+    "nvdimm": "genqemu hotplug adds memory as a DIMM with --memory SIZE instead",
+    "virtio-mem": "genqemu hotplug adds memory as a DIMM with --memory SIZE instead",
+    "virtio-pmem": "genqemu hotplug adds memory as a DIMM with --memory SIZE instead",
 }
+# The memory devices that take guest-physical room above memory.size (up to
+# memory.maxmem), each with whether it also takes one of memory.slots: what
+# genqemu hotplug --memory counts before adding a DIMM.
+MEMORY_DEVICES = {"nvdimm": True, "virtio-mem": False, "virtio-pmem": False}
 # The chardev backends chardev-add takes from genqemu hotplug; the others are
 # refused (stdio is QEMU's own, mux has no QMP form; the rest: not yet).
 QMP_CHARDEV_BACKENDS = ("socket", "file", "pty", "null")

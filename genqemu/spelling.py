@@ -4,7 +4,7 @@ The templates are the only place QEMU spellings live, so the docs read them
 there instead of keeping a second copy: `prop("NAME", ...d.key...)`,
 `NAME={{ d.key }}` and `NAME={{ table[d.key] }}` give a property of the option
 on that line, `{{ d.key }}` alone the option itself, and `{% if c.key %}`
-the option on the next line.
+the option on the next line; a partial imported `with context` is read too.
 A key whose value resolution settles (an id, a reference, a devno) is read
 from the record, `r.id` or `r.refs.bus`, and listed under the key it settles.
 Where a template loops over a table of genqemu/qemu_facts.py instead (the
@@ -38,6 +38,12 @@ def spellings(template: str, var: str) -> dict[str, list[str]]:
 
     for raw in text.splitlines():
         line = raw.strip()
+        imported = re.match(r'\{% from "([^"]+)" import .* with context', line)
+        if imported:  # a partial's macros see `var` too (_ram_backend.j2)
+            for path, spelled in spellings(imported.group(1), var).items():
+                for spelling in spelled:
+                    add(path, spelling)
+            continue
         if line.startswith("{%"):
             guarded += re.findall(ref, line)
             continue

@@ -61,13 +61,35 @@ def _print_or_send(
 def hotplug(
     config: Config,
     new: Annotated[
-        Path,
+        Optional[Path],  # noqa: UP045 (typer reads the annotation at run time)
         typer.Argument(
-            help="The [[device]] (and [[chardev]]) tables to add (TOML).",
-            metavar="NEW",
+            help="The [[device]] (and [[chardev]]) tables to add (TOML); optional with "
+            "--cpus or --memory.",
+            metavar="[NEW]",
             show_default=False,
         ),
-    ],
+    ] = None,
+    cpus: Annotated[
+        int,
+        typer.Option(
+            "--cpus",
+            metavar="N",
+            min=0,
+            help="Add N vCPUs to the smp.cpus CONFIG started with (not a total), in the "
+            "next free slots, up to smp.maxcpus.",
+            show_default=False,
+        ),
+    ] = 0,
+    memory: Annotated[
+        Optional[str],  # noqa: UP045 (typer reads the annotation at run time)
+        typer.Option(
+            "--memory",
+            metavar="SIZE",
+            help='Add a DIMM of SIZE ("512M", "1G": like the config\'s sizes), within '
+            "memory.slots and memory.maxmem.",
+            show_default=False,
+        ),
+    ] = None,
     arch: OneArch = None,
     qmp: QmpSocket = None,
     timeout: Timeout = 30.0,
@@ -75,14 +97,21 @@ def hotplug(
     template_dir: TemplateDirs = None,
     qemu_version: QemuVersionOption = None,
 ) -> None:
-    """Print the QMP commands, one JSON object per line, that add NEW's devices
-    to the running VM that CONFIG started (ids, ports and devnos fit that VM);
-    with --qmp, send them, and on a failure remove what was added."""
+    """Print the QMP commands, one JSON object per line, that add NEW's devices,
+    --cpus more vCPUs and a --memory DIMM (in that order) to the running VM that
+    CONFIG started (ids, ports and devnos fit that VM); with --qmp, send them,
+    and on a failure remove what was added."""
     from genqemu.hotplug import hotplug_commands
 
     with errors_exit():
+        if new is None and not cpus and memory is None:
+            from genqemu.errors import UsageError
+
+            raise UsageError("hotplug needs NEW.toml, --cpus N or --memory SIZE: say what to add")
         settings = user_settings(profile_dir, template_dir, qemu_version)
-        commands = hotplug_commands(config, new, one_arch(arch, "hotplug"), settings)
+        commands = hotplug_commands(
+            config, new, one_arch(arch, "hotplug"), settings, cpus=cpus, memory=memory
+        )
         _print_or_send(commands, qmp, timeout, removing=False)
 
 
