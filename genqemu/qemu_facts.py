@@ -94,6 +94,7 @@ SINCE: dict[str, str] = {
     "--syntax json": "7.2",  # JSON -netdev; -device and -object took it earlier
     "tdx-guest": "10.1",
     "-audiodev pipewire": "8.1",
+    "virtio-sound": "8.2",
 }
 # MAJOR.MINOR, as the profiles, the config and --qemu-version write a version.
 VERSION_PATTERN = r"[0-9]+\.[0-9]+\Z"

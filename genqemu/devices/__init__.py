@@ -22,6 +22,7 @@ from genqemu.devices import (
     topology,
     usb,
     vscsi,
+    vsound,
     watchdog,
 )
 from genqemu.devices.base import DEVICE, Device, PciDevice, VirtioDevice
@@ -49,5 +50,6 @@ __all__ = [
     "topology",
     "usb",
     "vscsi",
+    "vsound",
     "watchdog",
 ]
