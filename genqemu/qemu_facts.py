@@ -161,6 +161,9 @@ QMP_CHARDEV_BACKENDS = ("socket", "file", "pty", "null")
 # The SPICE agent: its chardev backend, the SPICE channel it carries and the
 # port name spice-vdagent opens in the guest.
 SPICE_AGENT = {"backend": "spicevmc", "channel": "vdagent", "port": "com.redhat.spice.0"}
+# The channels a spicevmc chardev may carry (name=): QEMU 7.2 and 10.0 allow
+# these three ("allowed spice char type names: vdagent, smartcard, usbredir").
+SPICEVMC_CHANNELS = ("usbredir", "smartcard", "vdagent")
 
 # The names the templates know these tables by.
 GLOBALS: dict[str, object] = {
