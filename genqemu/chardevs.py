@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from genqemu.checks import ID, PATH
+from genqemu.qemu_facts import SPICEVMC_CHANNELS
 from genqemu.schema import Model, Tagged, key
-from genqemu.values import Boolean
+from genqemu.values import Boolean, Text
+
+if TYPE_CHECKING:
+    from genqemu.config import Config
+    from genqemu.schema import Problems
 
 
 class Chardev(Model):
@@ -19,6 +24,9 @@ class Chardev(Model):
         default=None,
         doc="share it between up to four devices and [[monitor]]s (Ctrl-A C switches)",
     )
+
+    def check_config(self, config: Config, problems: Problems) -> None:
+        """Rules between this chardev and the rest of the config."""
 
 
 class SocketChardev(Chardev):
@@ -79,6 +87,30 @@ class TtyChardev(SerialChardev):
     """`tty` is QEMU's other name for `serial`."""
 
     backend = "tty"
+
+
+class SpicevmcChardev(Chardev):
+    """A channel of the SPICE display: usbredir carries a usb-redir device's USB
+    traffic from the SPICE client's host (remote-viewer's USB device selection)."""
+
+    backend = "spicevmc"
+    name: str = key(
+        Text(choices=SPICEVMC_CHANNELS),
+        default="usbredir",
+        doc="SPICE channel: usbredir (for a usb-redir device), smartcard or vdagent "
+        "(the spice-agent kind writes its own)",
+    )
+
+    def check_config(self, config: Config, problems: Problems) -> None:
+        from genqemu.spice import require_spice
+
+        require_spice(
+            config,
+            f"{self.toml_path}.backend",
+            "a spicevmc chardev",
+            "use another backend",
+            problems,
+        )
 
 
 CHARDEV: Tagged[Chardev] = Tagged("backend", Chardev)

@@ -94,6 +94,7 @@ SINCE: dict[str, str] = {
     "--syntax json": "7.2",  # JSON -netdev; -device and -object took it earlier
     "tdx-guest": "10.1",
     "-audiodev pipewire": "8.1",
+    "virtio-sound": "8.2",
 }
 # MAJOR.MINOR, as the profiles, the config and --qemu-version write a version.
 VERSION_PATTERN = r"[0-9]+\.[0-9]+\Z"
@@ -164,6 +165,9 @@ QMP_CHARDEV_BACKENDS = ("socket", "file", "pty", "null")
 # The SPICE agent: its chardev backend, the SPICE channel it carries and the
 # port name spice-vdagent opens in the guest.
 SPICE_AGENT = {"backend": "spicevmc", "channel": "vdagent", "port": "com.redhat.spice.0"}
+# The channels a spicevmc chardev may carry (name=): QEMU 7.2 and 10.0 allow
+# these three ("allowed spice char type names: vdagent, smartcard, usbredir").
+SPICEVMC_CHANNELS = ("usbredir", "smartcard", "vdagent")
 
 # The names the templates know these tables by.
 GLOBALS: dict[str, object] = {

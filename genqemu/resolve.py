@@ -142,6 +142,8 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
         if machine is not None:
             place(device, config, profile, machine_type, machine, problems, settings)
         device.config.check_config(config, problems)
+    for chardev in config.chardev:
+        chardev.check_config(config, problems)
     resolve_monitors(config.monitor, ids, uses, problems)
     if in_use("ata"):
         from genqemu.ata import place_ata

@@ -15,7 +15,7 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
-from genqemu.qemu_facts import CHECKED_VERSIONS
+from genqemu.qemu_facts import CHECKED_VERSIONS, version
 from genqemu.settings import Settings
 
 if TYPE_CHECKING:
@@ -39,6 +39,36 @@ EXAMPLE_CASES = [
 # The QEMU versions every example is checked against: the system's (Debian 12)
 # first, then the others, unpacked by tests/support/qemu_debian.py.
 QEMU_VERSIONS = list(CHECKED_VERSIONS)
+
+
+def example_needs(example: str) -> str | None:
+    """The QEMU version an example's config says it needs (its qemu_version), if any."""
+    import tomllib
+
+    with (REPO / "examples" / f"{example}.toml").open("rb") as file:
+        needed = tomllib.load(file).get("qemu_version")
+    return str(needed) if needed is not None else None
+
+
+def runs_on(example: str, qemu: str) -> bool:
+    """Whether an example is started on QEMU `qemu`: one whose config says
+    qemu_version = "X" only on QEMUs X and newer (the others refuse what it has)."""
+    needed = example_needs(example)
+    return needed is None or version(qemu) >= version(needed)
+
+
+def oldest_qemu(example: str) -> str:
+    """The first QEMU of QEMU_VERSIONS that an example is started on."""
+    return next(qemu for qemu in QEMU_VERSIONS if runs_on(example, qemu))
+
+
+# (qemu, example, arch) of every example on every QEMU version it is started on.
+VERSION_CASES = [
+    pytest.param(qemu, *case.values, id=f"qemu{qemu}-{case.id}")
+    for qemu in QEMU_VERSIONS
+    for case in EXAMPLE_CASES
+    if runs_on(str(case.values[0]), qemu)
+]
 # The firmware descriptors every test reads: Debian 12's, copied (their files are
 # in /usr/share/OVMF and /usr/share/AAVMF: `make test` installs them). The command
 # line gets them through the environment; library calls through TEST_SETTINGS.

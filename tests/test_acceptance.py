@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE_CASES, QEMU_VERSIONS, TEST_SETTINGS, example_path, qemu_binary
+from conftest import TEST_SETTINGS, VERSION_CASES, example_path, qemu_binary
 from support.localize import localize
 from support.qemu_help import (
     GENERIC_DEVICE_KEYS,
@@ -40,9 +40,9 @@ from genqemu.run import copy_templates
 from genqemu.tomlfile import read_toml
 
 pytestmark = pytest.mark.qemu
-# Every test runs against each QEMU version, each example rendered for that
-# version (--qemu-version); its id names the version (qemu10.0-...).
-BY_VERSION = pytest.mark.parametrize("qemu", QEMU_VERSIONS, ids=lambda v: f"qemu{v}")
+# Every test runs against each QEMU version an example is for (conftest.runs_on),
+# each example rendered for that version (--qemu-version); its id names the
+# version (qemu10.0-...).
 
 # Object types built only where QEMU has KVM for the target (see test_profiles).
 KVM_ONLY_OBJECTS = {"s390-pv-guest"}
@@ -68,8 +68,7 @@ def _serial_chardevs(qmp: Qmp) -> set[str]:
 
 
 @pytest.mark.parametrize("syntax", ["qemuopts", "json"])
-@pytest.mark.parametrize(("example", "arch"), EXAMPLE_CASES)
-@BY_VERSION
+@pytest.mark.parametrize(("qemu", "example", "arch"), VERSION_CASES)
 def test_example_starts_with_every_device(
     qemu: str, example: str, arch: str, syntax: str, short_tmp: Path
 ) -> None:
@@ -122,8 +121,7 @@ def test_example_starts_with_every_device(
     assert set(found) - {d.id for d in vm.devices} - tpm <= passed_through
 
 
-@pytest.mark.parametrize(("example", "arch"), EXAMPLE_CASES)
-@BY_VERSION
+@pytest.mark.parametrize(("qemu", "example", "arch"), VERSION_CASES)
 def test_every_emitted_property_exists(qemu: str, example: str, arch: str) -> None:
     """Every example as it ships, devices that cannot start here included."""
     vm = build(
@@ -161,8 +159,7 @@ def _kind(value: object) -> str:
     return "int" if isinstance(value, int) else "other"
 
 
-@pytest.mark.parametrize(("example", "arch"), EXAMPLE_CASES)
-@BY_VERSION
+@pytest.mark.parametrize(("qemu", "example", "arch"), VERSION_CASES)
 def test_json_values_have_qemus_types(qemu: str, example: str, arch: str) -> None:
     """In JSON syntax QEMU takes `true`, not "on", and numbers as numbers: every
     value genqemu writes has the kind of QEMU's property (devices that cannot

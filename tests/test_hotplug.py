@@ -6,7 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ARCHES, EXAMPLE_CASES, REPO, TEST_SETTINGS, example_path, qemu_binary
+from conftest import (
+    ARCHES,
+    EXAMPLE_CASES,
+    REPO,
+    TEST_SETTINGS,
+    example_path,
+    oldest_qemu,
+    qemu_binary,
+)
 from support import tomlwriter
 from support.localize import localize
 from support.qmp import paused_qemu
@@ -331,8 +339,9 @@ type = "user"
 @pytest.mark.qemu
 @pytest.mark.parametrize(("example", "arch"), EXAMPLE_CASES)
 def test_every_example_takes_a_disk_and_a_nic(example: str, arch: str, short_tmp: Path) -> None:
-    """Each example's VM, started paused on QEMU 7.2 (with two spare root ports
-    where the machine needs them), takes a hot-plugged disk and NIC; a machine
+    """Each example's VM, started paused on QEMU 7.2 (or the oldest QEMU it is
+    for, with two spare root ports where the machine needs them), takes a
+    hot-plugged disk and NIC; a machine
     with virtio-mmio only (microvm) refuses them, saying why."""
     raw, _ = localize(read_toml(example_path(example)), arch, short_tmp)
     raw.pop("incoming", None)  # a VM waiting for a migration stream is another test's
@@ -353,7 +362,7 @@ def test_every_example_takes_a_disk_and_a_nic(example: str, arch: str, short_tmp
     launch = plan(vm, "qemuopts")
     copy_templates(launch)
     fds = [(fd.number, fd.path, fd.mode) for fd in launch.fds]
-    binary = qemu_binary(vm.binary)
+    binary = qemu_binary(vm.binary, oldest_qemu(example))
     with prestarted(launch), paused_qemu([binary, *launch.argv[1:]], fds=fds) as qmp:
         for command in commands:
             qmp.execute(command["execute"], **command["arguments"])

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ARCHES, qemu_binary
+from conftest import ARCHES, QEMU_VERSIONS, qemu_binary
 from support.localize import NEEDS_HOST
 from support.qmp import QemuFailed, paused_qemu
 
@@ -34,6 +34,7 @@ from genqemu.devices import DEVICE, Device
 from genqemu.errors import ConfigError
 from genqemu.launch import plan
 from genqemu.profiles import load_profile
+from genqemu.qemu_facts import SINCE, lacks, version
 from genqemu.schema import Field, Problems
 from genqemu.values import Boolean, Integer, Size, Text
 
@@ -223,6 +224,8 @@ def _config(
         "chardev": [{"id": "c1", "backend": "null"}],
         "device": [*extra, table],
     }
+    if lacks(profile.qemu_version, kind):  # a newer kind: on the first QEMU that has it
+        config["qemu_version"] = SINCE[kind]
     if kind == "spice-agent":  # only beside a SPICE display
         config["display"] = {"type": "spice", "unix": str(folder / "spice.sock")}
     # An image QEMU opens in that format (genqemu refuses luks: no key-secret).
@@ -257,8 +260,9 @@ def _start(arch: str, config: dict[str, Any]) -> str | None:
         return f"genqemu: {error}"
     launch = plan(vm)
     fds = [(fd.number, fd.path, fd.mode) for fd in launch.fds]
+    qemu = next(v for v in QEMU_VERSIONS if version(v) >= version(vm.qemu_version))
     try:
-        with paused_qemu([qemu_binary(vm.binary), *launch.argv[1:]], fds=fds) as qmp:
+        with paused_qemu([qemu_binary(vm.binary, qemu), *launch.argv[1:]], fds=fds) as qmp:
             qmp.execute("query-status")
     except QemuFailed as error:
         return f"qemu: {error}"

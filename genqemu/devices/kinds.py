@@ -72,6 +72,7 @@ KINDS: dict[str, str] = {
     "virtio-rng": "misc",
     "virtio-scsi": "storage",
     "virtio-serial": "console",
+    "virtio-sound": "vsound",
     "virtio-tablet": "input",
     "virtio-vga": "graphics",
     "virtserialport": "console",

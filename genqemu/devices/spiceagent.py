@@ -29,11 +29,6 @@ class SpiceAgent(Device):
     )
 
     def check_config(self, config: Config, problems: Problems) -> None:
-        from genqemu.display import Spice
+        from genqemu.spice import require_spice
 
-        if not isinstance(config.display, Spice):
-            problems.add(
-                self.toml_path,
-                'the SPICE agent talks to a SPICE client: set [display] type = "spice", '
-                "or remove this device",
-            )
+        require_spice(config, self.toml_path, "the SPICE agent", "remove this device", problems)

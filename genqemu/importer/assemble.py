@@ -56,6 +56,7 @@ class Assembly:
         self.settings = settings  # the profiles and templates it is verified with
         self.paths: dict[int, str] = {}  # id(claim) -> its TOML path
         self.vm: Vm | None = None
+        self.qemu_version: str | None = None  # what the typed claims need (versions.py)
 
     def typed(self) -> list[Claim]:
         devices = [c for c in self.claims if c.typed and c.section == "device"]
@@ -65,6 +66,8 @@ class Assembly:
     def raw(self) -> dict[str, Any]:
         """The config table of the typed claims, extra_args last."""
         raw: dict[str, Any] = dict(self.fixed)
+        if self.qemu_version is not None:
+            raw["qemu_version"] = self.qemu_version
         owned: dict[str, str] = {}
         self.paths = {}
         for claim in self.typed():
@@ -140,11 +143,17 @@ class Assembly:
     def resolve(self) -> Vm | None:
         """The resolved VM of the typed claims, or None after demoting those with problems."""
         from genqemu.build import load_config
+        from genqemu.importer.versions import needed_version
         from genqemu.resolve import resolve
 
         raw = self.raw()
         try:
             config = load_config(raw, "<import>")
+            needed = needed_version(config, self.profile.qemu_version)
+            if needed != self.qemu_version:
+                self.qemu_version = needed
+                raw = self.raw()
+                config = load_config(raw, "<import>")
             return resolve(config, self.profile, "<import>", self.settings)
         except ConfigError as error:
             bad = [

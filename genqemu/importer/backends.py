@@ -15,7 +15,8 @@ from genqemu.qemu_facts import CONFIDENTIAL_PROPERTIES, MONITOR_MODES
 from genqemu.resolve import RAM_BACKEND_ID
 from genqemu.values import format_size
 
-_CHARDEV_KEYS = {"path", "server", "wait", "append", "signal", "mux"}
+_CHARDEV_KEYS = {"path", "server", "wait", "append", "signal", "mux", "name"}
+_CHARDEV_TEXT = ("path", "name")  # the others are booleans
 
 
 def memory_claims(pool: Pool, target: Target) -> list[Claim]:
@@ -153,7 +154,7 @@ def chardev_claims(pool: Pool, names: dict[int, str]) -> list[Claim]:
             "backend": backend,
         }
         for name, value in values.items():
-            table[name] = value if name == "path" else to_bool(value)
+            table[name] = value if name in _CHARDEV_TEXT else to_bool(value)
         claims.append(pool.take(Claim("chardev", table, [piece])))
     return claims
 

@@ -19,6 +19,7 @@ exec qemu-system-aarch64 \
     -drive if=pflash,format=raw,unit=0,file.driver=file,file.filename=/usr/share/AAVMF/AAVMF_CODE.fd,readonly=on \
     -drive if=pflash,format=raw,unit=1,file.driver=file,file.filename=/var/lib/genqemu/arm-desktop.vars.fd \
     -chardev stdio,id=console \
+    -chardev spicevmc,id=usbredir,name=usbredir \
     -serial chardev:console \
     -blockdev driver=qcow2,node-name=drive-disk0,file.driver=file,file.filename=/var/lib/genqemu/arm-desktop.qcow2 \
     -device virtio-blk-pci,id=disk0,drive=drive-disk0,bootindex=1 \
@@ -30,6 +31,7 @@ exec qemu-system-aarch64 \
     -device usb-kbd,id=kbd0,bus=usb0.0,port=2 \
     -blockdev driver=raw,node-name=drive-usbdisk0,file.driver=file,file.filename=/var/lib/genqemu/arm-desktop-stick.img \
     -device usb-storage,id=usbdisk0,bus=usb0.0,port=3,drive=drive-usbdisk0,serial=GENQEMU-USB0,removable=on \
+    -device usb-redir,id=redir0,bus=usb0.0,port=4,chardev=usbredir \
     -device virtio-tablet-pci,id=tablet1 \
     -device virtio-keyboard-pci,id=kbd1 \
     -device virtio-mouse-pci,id=mouse0 \

@@ -13,6 +13,7 @@ exec qemu-system-ppc64 \
     -kernel /var/lib/genqemu/vmlinux \
     -append 'console=hvc0 root=/dev/vda' \
     -chardev stdio,id=console \
+    -chardev spicevmc,id=usbredir,name=usbredir \
     -serial chardev:console \
     -blockdev driver=qcow2,node-name=drive-disk0,file.driver=file,file.filename=/var/lib/genqemu/ppc-desktop.qcow2 \
     -device virtio-blk-pci,id=disk0,drive=drive-disk0 \
@@ -24,6 +25,7 @@ exec qemu-system-ppc64 \
     -device usb-kbd,id=kbd0,bus=usb0.0,port=2 \
     -blockdev driver=raw,node-name=drive-usbdisk0,file.driver=file,file.filename=/var/lib/genqemu/ppc-desktop-stick.img \
     -device usb-storage,id=usbdisk0,bus=usb0.0,port=3,drive=drive-usbdisk0,serial=GENQEMU-USB0,removable=on \
+    -device usb-redir,id=redir0,bus=usb0.0,port=4,chardev=usbredir \
     -device virtio-tablet-pci,id=tablet1 \
     -device virtio-keyboard-pci,id=kbd1 \
     -device virtio-mouse-pci,id=mouse0 \

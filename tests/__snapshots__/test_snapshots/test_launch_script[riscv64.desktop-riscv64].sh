@@ -14,6 +14,7 @@ exec qemu-system-riscv64 \
     -kernel /var/lib/genqemu/riscv64.Image \
     -append 'console=ttyS0 root=/dev/vda' \
     -chardev stdio,id=console \
+    -chardev spicevmc,id=usbredir,name=usbredir \
     -serial chardev:console \
     -blockdev driver=qcow2,node-name=drive-disk0,file.driver=file,file.filename=/var/lib/genqemu/riscv-desktop.qcow2 \
     -device virtio-blk-pci,id=disk0,drive=drive-disk0 \
@@ -25,6 +26,7 @@ exec qemu-system-riscv64 \
     -device usb-kbd,id=kbd0,bus=usb0.0,port=2 \
     -blockdev driver=raw,node-name=drive-usbdisk0,file.driver=file,file.filename=/var/lib/genqemu/riscv-desktop-stick.img \
     -device usb-storage,id=usbdisk0,bus=usb0.0,port=3,drive=drive-usbdisk0,serial=GENQEMU-USB0,removable=on \
+    -device usb-redir,id=redir0,bus=usb0.0,port=4,chardev=usbredir \
     -device virtio-tablet-pci,id=tablet1 \
     -device virtio-keyboard-pci,id=kbd1 \
     -device virtio-mouse-pci,id=mouse0 \
