@@ -84,7 +84,13 @@ for disk in /sys/block/*; do
     [ -e "$disk" ] || continue
     name=${disk##*/}
     case $name in loop* | ram* | zram*) continue ;; esac
-    line="block $name bus=$(name_of "$disk/device/subsystem") ro=$(cat "$disk/ro")"
+    # An NVMe namespace QEMU 10 offers multipath for (CMIC): the kernel shows
+    # a head (nvme0n1, under the nvme-subsystem) and hides the path
+    # (nvme0c0n1): the head is the disk, listed as on its controller's bus.
+    [ "$(cat "$disk/hidden" 2>/dev/null)" = 1 ] && continue
+    bus=$(name_of "$disk/device/subsystem")
+    [ "$bus" = nvme-subsystem ] && bus=nvme
+    line="block $name bus=$bus ro=$(cat "$disk/ro")"
     [ -r "$disk/serial" ] && line="$line serial=$(cat "$disk/serial")"
     if dd if="/dev/$name" of=/dev/null bs=512 count=1 2>/dev/null; then line="$line readable=yes"; else line="$line readable=no"; fi
     echo "$line"
