@@ -33,6 +33,7 @@ device_del of each -device, then the deletes of its backends, last first.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -106,16 +107,21 @@ def _new_commands(
 
 
 def unplug_commands(
-    config: Path | str, ids: list[str], arch: str, settings: Settings = SHIPPED
+    config: Path | str,
+    ids: list[str],
+    arch: str,
+    settings: Settings = SHIPPED,
+    plugged: Sequence[Path | str] = (),
 ) -> list[Command]:
     """The QMP commands that remove the devices (or chardevs) `ids` of the VM
-    `config` started: every device_del first, then their backends' deletes."""
-    from genqemu.build import build_file
+    `config` started, or that the hot-plugs of the `plugged` files added
+    (hotplug_plugged.py): every device_del first, then their backends' deletes."""
+    from genqemu.hotplug_plugged import known_ids
     from genqemu.qemu_facts import QMP_COMMANDS
 
-    vm = build_file(config, arch, settings)
-    devices = {d.id: d for d in vm.devices}
-    chardevs = {c.id for c in vm.chardevs}
+    known = known_ids(config, plugged, arch, settings)
+    devices, chardevs = known.devices, known.chardevs
+    whose = "CONFIG or a --plugged file" if plugged else "CONFIG"
     problems = Problems()
     removals: list[Command] = []
     backends: list[Command] = []
@@ -124,12 +130,12 @@ def unplug_commands(
             chardev = QMP_COMMANDS["-chardev"]
             backends.append(_command(chardev.delete, {chardev.delete_key: ident}))
             continue
-        device = devices.get(ident)
-        if device is None:
+        if ident not in devices:
             problems.add(
-                ident, "no device or chardev of CONFIG has this id" + suggest(ident, devices)
+                ident, f"no device or chardev of {whose} has this id" + suggest(ident, known.ids())
             )
             continue
+        vm, device = devices[ident]
         for option, arguments in reversed(_options(vm, device, settings)):
             spec = QMP_COMMANDS.get(option)
             if spec is None or spec.key not in arguments:

@@ -80,7 +80,8 @@ def spare_root_ports(
 ) -> list[Placed]:
     """`[machine] spare_root_ports`: that many ports of the machine's hot-plug
     port kind, after the config's devices (so that ids and chassis numbers of
-    the devices stay what they would be without them)."""
+    the devices stay what they would be without them), on the root bus: without
+    a bus QEMU puts a port on the last PCI Express bus made, a pxb-pcie's."""
     from genqemu.devices import DEVICE
     from genqemu.records import Placed
 
@@ -98,7 +99,7 @@ def spare_root_ports(
     ports = []
     for _ in range(count):
         model = DEVICE.models[kind]
-        device = model.load({}, path, problems)
+        device = model.load({"bus": machine.root_bus} if machine.root_bus else {}, path, problems)
         if device is not None:
             ports.append(Placed(device, ""))
             ports[-1].notes.append(f"spare: {path} (for genqemu hotplug)")

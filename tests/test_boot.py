@@ -37,6 +37,7 @@ from conftest import (
     qemu_binary,
     runs_on,
 )
+from support import boot_hotplug
 from support.boot_docs import DOC, DOCUMENTED_EXAMPLE, comparable, render_section, section, sections
 from support.boot_initramfs import BootKit
 from support.boot_run import APPEND, ARCH_APPEND, BOOT_TIMEOUT
@@ -179,7 +180,10 @@ def _run_qemu(argv: list[str], cwd: Path, log: Path) -> tuple[str, str, str]:
         for qemu in QEMU_VERSIONS
         for case in EXAMPLE_CASES
         if qemu == oldest_qemu(str(case.values[0]))
-        or (case.values[0] == ON_EVERY_VERSION and runs_on(str(case.values[0]), qemu))
+        or (
+            case.values[0] in (ON_EVERY_VERSION, *boot_hotplug.NAMES)
+            and runs_on(str(case.values[0]), qemu)
+        )
     ],
 )
 def test_guest_sees_the_declared_devices(
@@ -195,7 +199,10 @@ def test_guest_sees_the_declared_devices(
     config, log, extra = boot_config(raw, arch, kit, short_tmp)
     screens = Path(example).name == SCREEN_EXAMPLE  # its console pictured (boot_screen.py)
     config["kernel"]["append"] += SCREEN_APPEND if screens else ""
-    vm = build(config, arch, example, TEST_SETTINGS._replace(qemu_version=qemu))
+    hotplugs = boot_hotplug.EXAMPLES.get(arch) == example  # a disk and NIC come and go
+    config["kernel"]["append"] += boot_hotplug.APPEND if hotplugs else ""
+    settings = TEST_SETTINGS._replace(qemu_version=qemu)
+    vm = build(config, arch, example, settings)
     launch = plan(vm)
     copy_templates(launch)
     assert not launch.fds and not launch.prefix, "boot tests do not open fds or drop privileges"
@@ -207,6 +214,9 @@ def test_guest_sees_the_declared_devices(
     started = time.monotonic()
     if screens:
         status, console, context, pictures = screen_boot(argv, short_tmp, log, BOOT_TIMEOUT)
+    elif hotplugs:  # each step's seconds and the guest's lines shown with -rA
+        status, console, context, hp = boot_hotplug.boot(argv, short_tmp, log, config, vm, settings)
+        boot_hotplug.check(hp, context)
     else:
         status, console, context = boot(argv, short_tmp, log, f"{example} {qemu} {arch}", launch)
     BOOT_TIMES.append((f"{example} {qemu}", arch, time.monotonic() - started))

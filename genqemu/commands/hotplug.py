@@ -120,12 +120,24 @@ def unplug(
     ids: Annotated[
         list[str],
         typer.Argument(
-            help="Ids of CONFIG's devices or chardevs.", metavar="ID...", show_default=False
+            help="Ids of devices or chardevs of CONFIG or of a --plugged file.",
+            metavar="ID...",
+            show_default=False,
         ),
     ],
     arch: OneArch = None,
     qmp: QmpSocket = None,
     timeout: Timeout = 30.0,
+    plugged: Annotated[
+        Optional[list[Path]],  # noqa: UP045 (typer reads the annotation at run time)
+        typer.Option(
+            "--plugged",
+            metavar="NEW",
+            help="A NEW.toml that an earlier genqemu hotplug of CONFIG added, so its "
+            "devices can be unplugged too (repeatable: every such file).",
+            show_default=False,
+        ),
+    ] = None,
     profile_dir: ProfileDirs = None,
     template_dir: TemplateDirs = None,
     qemu_version: QemuVersionOption = None,
@@ -137,5 +149,5 @@ def unplug(
 
     with errors_exit():
         settings = user_settings(profile_dir, template_dir, qemu_version)
-        commands = unplug_commands(config, ids, one_arch(arch, "unplug"), settings)
+        commands = unplug_commands(config, ids, one_arch(arch, "unplug"), settings, plugged or ())
         _print_or_send(commands, qmp, timeout, removing=True)

@@ -84,7 +84,13 @@ for disk in /sys/block/*; do
     [ -e "$disk" ] || continue
     name=${disk##*/}
     case $name in loop* | ram* | zram*) continue ;; esac
-    line="block $name bus=$(name_of "$disk/device/subsystem") ro=$(cat "$disk/ro")"
+    # An NVMe namespace QEMU 10 offers multipath for (CMIC): the kernel shows
+    # a head (nvme0n1, under the nvme-subsystem) and hides the path
+    # (nvme0c0n1): the head is the disk, listed as on its controller's bus.
+    [ "$(cat "$disk/hidden" 2>/dev/null)" = 1 ] && continue
+    bus=$(name_of "$disk/device/subsystem")
+    [ "$bus" = nvme-subsystem ] && bus=nvme
+    line="block $name bus=$bus ro=$(cat "$disk/ro")"
     [ -r "$disk/serial" ] && line="$line serial=$(cat "$disk/serial")"
     if dd if="/dev/$name" of=/dev/null bs=512 count=1 2>/dev/null; then line="$line readable=yes"; else line="$line readable=no"; fi
     echo "$line"
@@ -238,4 +244,51 @@ while read -r console _; do
     echo "console $console"
 done </proc/consoles
 echo "=== end of guest view ==="
+
+# genqemu.hotplug on the kernel command line (tests/support/boot_hotplug.py):
+# say so, then watch for at most 120 s: print each disk and NIC as it appears
+# ("hotplug + ...", with what names it) and as it goes ("hotplug - ..."),
+# and the online vCPUs each time they change. Done when something came and
+# the disks and NICs are back to those of the start.
+hotplug_devices() {
+    for device in /sys/block/* /sys/class/net/*; do
+        [ -e "$device/device" ] || continue
+        case $device in /sys/block/*) echo "block ${device##*/}" ;; *) echo "net ${device##*/}" ;; esac
+    done
+}
+hotplug_describe() { # kind name: the line of a device that appeared
+    case $1 in
+        block)
+            line="block $2 serial=$(cat "/sys/block/$2/serial" 2>/dev/null || echo none)"
+            if dd if="/dev/$2" of=/dev/null bs=512 count=1 2>/dev/null; then echo "$line readable=yes"; else echo "$line readable=no"; fi
+            ;;
+        net) echo "net $2 mac=$(cat "/sys/class/net/$2/address") driver=$(name_of "/sys/class/net/$2/device/driver")" ;;
+    esac
+}
+if grep -qw genqemu.hotplug /proc/cmdline; then
+    start=$(hotplug_devices)
+    current=$start
+    cpus=$(cat /sys/devices/system/cpu/online)
+    echo "hotplug cpus online=$cpus"
+    echo "genqemu-init: hotplug ready"
+    changed=no
+    for _ in $(seq 600); do
+        sleep 0.2
+        now=$(hotplug_devices)
+        if [ "$now" != "$current" ]; then
+            for entry in $(echo "$now" | tr ' ' :); do
+                echo "$current" | grep -qx "${entry%%:*} ${entry#*:}" || echo "hotplug + $(hotplug_describe "${entry%%:*}" "${entry#*:}")"
+            done
+            for entry in $(echo "$current" | tr ' ' :); do
+                echo "$now" | grep -qx "${entry%%:*} ${entry#*:}" || echo "hotplug - ${entry%%:*} ${entry#*:}"
+            done
+            current=$now
+            changed=yes
+        fi
+        online=$(cat /sys/devices/system/cpu/online)
+        [ "$online" != "$cpus" ] && cpus=$online && echo "hotplug cpus online=$cpus"
+        [ $changed = yes ] && [ "$current" = "$start" ] && break
+    done
+    echo "genqemu-init: hotplug done"
+fi
 poweroff -f

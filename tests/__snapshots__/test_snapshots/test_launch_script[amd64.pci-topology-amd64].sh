@@ -79,5 +79,6 @@ exec qemu-system-x86_64 \
     -device pci-ohci,id=ohci,bus=pcie.0 \
     -device usb-host,id=usbhost0,bus=ehci.0,port=1,vendorid=1133,productid=50475 \
     -device usb-redir,id=redir0,bus=ohci.0,port=1,chardev=usbredir \
+    -device pcie-root-port,id=rp3,chassis=4,bus=pcie.0 \
     -device pci-testdev,id=testdev,bus=pcie.0 \
     "$@"

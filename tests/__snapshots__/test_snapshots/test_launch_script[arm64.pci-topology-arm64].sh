@@ -84,4 +84,5 @@ exec qemu-system-aarch64 \
     -device pci-ohci,id=ohci,bus=pcie.0 \
     -device usb-host,id=usbhost0,bus=ehci.0,port=1,vendorid=1133,productid=50475 \
     -device usb-redir,id=redir0,bus=ohci.0,port=1,chardev=usbredir \
+    -device pcie-root-port,id=rp2,chassis=5,bus=pcie.0 \
     "$@"
