@@ -32,8 +32,25 @@ def test_each_hotplug_example_takes_the_disk_and_nic(arch: str, tmp_path: Path) 
     ]
 
 
+@pytest.mark.parametrize("arch", sorted(EXAMPLES))
+def test_a_vcpu_is_hot_plugged_where_the_arch_can(arch: str, tmp_path: Path) -> None:
+    """amd64 q35 and s390x hot-plug vCPUs and their examples leave room for one;
+    arm64 virt cannot (docs/hotplug.md), and its example asks for none."""
+    config, _ = write_files(tmp_path, read_toml(example_path(EXAMPLES[arch])))
+    if arch == "arm64":
+        assert "smp" not in read_toml(config)
+        return
+    (added,) = hotplug_commands(config, None, arch, TEST_SETTINGS, cpus=1)
+    assert added["execute"] == "device_add"
+    assert added["arguments"]["core-id"] == 1
+    cpu = STEPS[0]
+    assert cpu.name == "cpu"
+    assert re.search(cpu.expect("")[0], "hotplug cpus online=0-1", re.MULTILINE)
+    assert not re.search(cpu.expect("")[0], "hotplug cpus online=0", re.MULTILINE)
+
+
 def test_the_unplug_step_waits_for_the_names_the_guest_gave() -> None:
-    plug, unplug = STEPS
+    _, plug, unplug = STEPS
     console = (
         "hotplug + block vdb serial=genqemu-hotplug readable=yes\n"
         "hotplug + net eth4 mac=52:54:00:67:71:70 driver=virtio_net\n"

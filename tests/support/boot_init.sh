@@ -248,7 +248,8 @@ echo "=== end of guest view ==="
 # genqemu.hotplug on the kernel command line (tests/support/boot_hotplug.py):
 # say so, then watch for at most 120 s: print each disk and NIC as it appears
 # ("hotplug + ...", with what names it) and as it goes ("hotplug - ..."),
-# and the online vCPUs each time they change. Done when something came and
+# and the online vCPUs each time they change (a new one is brought online,
+# as udev would). Done when something came and
 # the disks and NICs are back to those of the start.
 hotplug_devices() {
     for device in /sys/block/* /sys/class/net/*; do
@@ -285,6 +286,9 @@ if grep -qw genqemu.hotplug /proc/cmdline; then
             current=$now
             changed=yes
         fi
+        for state in /sys/devices/system/cpu/cpu[0-9]*/online; do # a hot-plugged vCPU comes offline
+            [ "$(cat "$state")" = 0 ] && echo 1 >"$state"
+        done
         online=$(cat /sys/devices/system/cpu/online)
         [ "$online" != "$cpus" ] && cpus=$online && echo "hotplug cpus online=$cpus"
         [ $changed = yes ] && [ "$current" = "$start" ] && break

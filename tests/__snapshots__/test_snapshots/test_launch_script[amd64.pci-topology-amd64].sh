@@ -5,9 +5,10 @@ set -eu
 exec qemu-system-x86_64 \
     -name guest=pci-topology \
     -machine q35,accel=kvm,kernel-irqchip=split,nvdimm=on \
+    -smp cpus=1,maxcpus=2 \
     -m size=2G,slots=2,maxmem=8G \
     -object memory-backend-ram,id=ram-node0,size=1G \
-    -numa node,nodeid=0,cpus=0,memdev=ram-node0 \
+    -numa node,nodeid=0,cpus=0-1,memdev=ram-node0 \
     -object memory-backend-ram,id=ram-node1,size=1G \
     -numa node,nodeid=1,memdev=ram-node1 \
     -numa dist,src=0,dst=1,val=20 \

@@ -5,6 +5,7 @@ set -eu
 exec qemu-system-s390x \
     -name guest=passthrough \
     -machine s390-ccw-virtio,accel=kvm,confidential-guest-support=cgs0 \
+    -smp cpus=1,maxcpus=2 \
     -m size=4G \
     -object s390-pv-guest,id=cgs0 \
     -no-user-config \
