@@ -38,7 +38,7 @@ from conftest import (
     runs_on,
 )
 from support import boot_hotplug
-from support.boot_docs import DOC, DOCUMENTED_EXAMPLE, comparable, render_section, section, sections
+from support.boot_docs import DOC, DOCUMENTED_EXAMPLE, check_doc, sections
 from support.boot_initramfs import BootKit
 from support.boot_run import APPEND, ARCH_APPEND, BOOT_TIMEOUT
 from support.boot_screen import (
@@ -249,33 +249,8 @@ def test_guest_sees_the_declared_devices(
         if request.config.getoption("--update-boot-docs") and qemu == QEMU_VERSIONS[0]:
             keep_screen(arch, pictures)
     if example == DOCUMENTED_EXAMPLE and qemu == QEMU_VERSIONS[0]:
-        _check_doc(arch, kit, argv, console, short_tmp, request)
-
-
-def _check_doc(
-    arch: str,
-    kit: BootKit,
-    argv: list[str],
-    console: str,
-    folder: Path,
-    request: pytest.FixtureRequest,
-) -> None:
-    from support.boot_docs import write_section
-
-    packages = [
-        f"{kit.kernel_package.name} {kit.kernel_package.version}",
-        f"{kit.busybox_package.name} {kit.busybox_package.version}",
-    ]
-    replacements = {str(kit.kernel.parent): "$KIT", str(folder): "$TMP"}
-    new = render_section(arch, packages, argv, console, replacements)
-    if request.config.getoption("--update-boot-docs"):
-        write_section(arch, new, ARCHES)
-        return
-    old = section(DOC.read_text(), arch) or ""
-    assert comparable(old) == comparable(new), (
-        f"docs/boot.md is out of date for {arch}: run "
-        "`.venv/bin/pytest -m boot --update-boot-docs` and review `git diff docs/boot.md`"
-    )
+        update = bool(request.config.getoption("--update-boot-docs"))
+        check_doc(arch, kit, argv, console, short_tmp, update, ARCHES)
 
 
 def test_boot_doc_has_one_section_per_arch() -> None:

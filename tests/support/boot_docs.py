@@ -21,8 +21,12 @@ import re
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .boot_view import BEGIN, END, normalize
+
+if TYPE_CHECKING:
+    from .boot_initramfs import BootKit
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "boot.md"
 DOCUMENTED_EXAMPLE = "full"
@@ -121,3 +125,30 @@ def write_section(arch: str, new: str, arches: Sequence[str]) -> None:
         else:
             text = text.rstrip("\n") + f"\n\n{new}\n"
     DOC.write_text(text)
+
+
+def check_doc(
+    arch: str,
+    kit: BootKit,
+    argv: list[str],
+    console: str,
+    folder: Path,
+    update: bool,
+    arches: Sequence[str],
+) -> None:
+    """docs/boot.md's section for `arch` is what this boot shows (or, with
+    `update`, becomes it)."""
+    packages = [
+        f"{kit.kernel_package.name} {kit.kernel_package.version}",
+        f"{kit.busybox_package.name} {kit.busybox_package.version}",
+    ]
+    replacements = {str(kit.kernel.parent): "$KIT", str(folder): "$TMP"}
+    new = render_section(arch, packages, argv, console, replacements)
+    if update:
+        write_section(arch, new, arches)
+        return
+    old = section(DOC.read_text(), arch) or ""
+    assert comparable(old) == comparable(new), (
+        f"docs/boot.md is out of date for {arch}: run "
+        "`.venv/bin/pytest -m boot --update-boot-docs` and review `git diff docs/boot.md`"
+    )
