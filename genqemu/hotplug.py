@@ -26,7 +26,10 @@ to its delete command and the key that names it). A chardev's chardev-add
 has another shape and a template of its own (qmp-chardev.j2). An option
 QMP cannot add (-fsdev) or a file QEMU would inherit by number is refused.
 
-Unplug renders the device CONFIG describes the same way and reverses it:
+What earlier hot-plugs added (`--plugged` files) is part of the running VM
+(hotplug_plugged.py): a new hot-plug resolves after them, unplug finds them.
+
+Unplug renders the device the running VM has the same way and reverses it:
 device_del of each -device, then the deletes of its backends, last first.
 """
 
@@ -42,11 +45,11 @@ from genqemu.schema import Problems, suggest
 from genqemu.settings import SHIPPED, Settings
 
 if TYPE_CHECKING:
+    from genqemu.hotplug_plugged import Running
     from genqemu.records import Placed
     from genqemu.resolve import Vm
 
 Command = dict[str, Any]  # {"execute": NAME, "arguments": {...}}
-_TABLES = ("device", "chardev")
 
 
 def hotplug_commands(
@@ -57,52 +60,37 @@ def hotplug_commands(
     *,
     cpus: int = 0,
     memory: int | str | None = None,
+    plugged: Sequence[Path | str] = (),
 ) -> list[Command]:
     """The QMP commands, in order, that add `new`'s devices (and chardevs), then
     `cpus` more vCPUs, then a DIMM of `memory` ("1G", or bytes) to the VM
-    `config` started on `arch` (hotplug_cpumem.py); ConfigError names every problem."""
-    from genqemu.build import build_file
+    `config` started on `arch`, after the earlier hot-plugs of the `plugged`
+    files (hotplug_plugged.py, hotplug_cpumem.py); ConfigError names every problem."""
+    from genqemu.hotplug_plugged import running_vm
 
-    running = build_file(config, arch, settings)
-    commands = [] if new is None else _new_commands(config, new, running, arch, settings)
+    running = running_vm(config, plugged, arch, settings)
+    commands = [] if new is None else _new_commands(running, new, arch, settings)
     if cpus or memory is not None:
         from genqemu.hotplug_cpumem import more_commands
 
-        commands += more_commands(running, config, cpus, memory, commands, settings)
+        commands += more_commands(running.vm, config, cpus, memory, commands, settings)
     return commands
 
 
 def _new_commands(
-    config: Path | str, new: Path | str, running: Vm, arch: str, settings: Settings
+    running: Running, new: Path | str, arch: str, settings: Settings
 ) -> list[Command]:
     """The commands that add NEW.toml's devices and chardevs."""
-    from genqemu.build import load_config
-    from genqemu.tomlfile import read_toml
-
-    new_source = str(new)
-    raw_new = read_toml(new)
-    _check_tables(raw_new, new_source)
-    load_config(raw_new, new_source)  # NEW's own paths for NEW's own mistakes
-    added = {table: list(raw_new.get(table, [])) for table in _TABLES}
+    after = running.plus(new, arch, settings)
+    devices, chardevs = after.last()
     problems = Problems()
-    _check_ids(running, added, problems)
-    if problems:
-        raise ConfigError(new_source, problems.items)
-    offsets = {table: len(getattr(running.config, table)) for table in _TABLES}
-    vm = _merged(config, added, arch, settings, new_source, offsets)
-    # After them come machine.spare_root_ports' ports, which are CONFIG's.
-    devices = vm.devices[offsets["device"] : offsets["device"] + len(added["device"])]
-    chardevs = vm.chardevs[offsets["chardev"] :]
-    from genqemu.hotplug_place import place_new
-
-    place_new(vm, running, devices, problems)
     commands: list[Command] = []
     for chardev in chardevs:
         commands.append(_chardev_add(chardev, settings, problems))
     for device in devices:
-        commands += _device_add(vm, device, settings, problems)
+        commands += _device_add(after.vm, device, settings, problems)
     if problems:
-        raise ConfigError(new_source, [_local(p, m, offsets) for p, m in problems.items])
+        raise after.sources.localized(problems.items, str(new))
     return commands
 
 
@@ -116,11 +104,12 @@ def unplug_commands(
     """The QMP commands that remove the devices (or chardevs) `ids` of the VM
     `config` started, or that the hot-plugs of the `plugged` files added
     (hotplug_plugged.py): every device_del first, then their backends' deletes."""
-    from genqemu.hotplug_plugged import known_ids
+    from genqemu.hotplug_plugged import running_vm
     from genqemu.qemu_facts import QMP_COMMANDS
 
-    known = known_ids(config, plugged, arch, settings)
-    devices, chardevs = known.devices, known.chardevs
+    vm = running_vm(config, plugged, arch, settings).vm
+    devices = {device.id: device for device in vm.devices}
+    chardevs = {chardev.id for chardev in vm.chardevs}
     whose = "CONFIG or a --plugged file" if plugged else "CONFIG"
     problems = Problems()
     removals: list[Command] = []
@@ -132,10 +121,12 @@ def unplug_commands(
             continue
         if ident not in devices:
             problems.add(
-                ident, f"no device or chardev of {whose} has this id" + suggest(ident, known.ids())
+                ident,
+                f"no device or chardev of {whose} has this id"
+                + suggest(ident, sorted([*devices, *chardevs])),
             )
             continue
-        vm, device = devices[ident]
+        device = devices[ident]
         for option, arguments in reversed(_options(vm, device, settings)):
             spec = QMP_COMMANDS.get(option)
             if spec is None or spec.key not in arguments:
@@ -145,77 +136,6 @@ def unplug_commands(
     if problems:
         raise ConfigError(f"{config} (unplug)", problems.items)
     return removals + backends
-
-
-def _check_tables(raw: dict[str, Any], source: str) -> None:
-    """NEW holds devices and chardevs only: anything else would be dropped."""
-    if not raw:
-        raise ConfigError(source, [("", "holds no [[device]] or [[chardev]] tables")])
-    others = [name for name in raw if name not in _TABLES]
-    if others:
-        raise ConfigError(
-            source,
-            [
-                (name, "only [[device]] and [[chardev]] tables can be hot-plugged: remove it")
-                for name in others
-            ],
-        )
-
-
-def _check_ids(running: Vm, added: dict[str, list[Any]], problems: Problems) -> None:
-    """A NEW id (or backend id) that the running VM already has."""
-    used: dict[str, str] = {}
-    records: list[Any] = [*running.devices, *running.chardevs, *running.iothreads, *running.qmp]
-    for record in records:
-        used.setdefault(record.id, record.config.toml_path)
-    for device in running.devices:
-        if device.backend_id:
-            used.setdefault(device.backend_id, f"the backend of {device.toml_path}")
-    for table, entries in added.items():
-        for index, entry in enumerate(entries):
-            for key in ("id", "backend_id"):
-                ident = entry.get(key) if isinstance(entry, dict) else None
-                if isinstance(ident, str) and ident in used:
-                    problems.add(
-                        f"{table}[{index}].{key}",
-                        f"{ident!r} is already used in the running VM by CONFIG's "
-                        f"{used[ident]}: pick another",
-                    )
-
-
-def _merged(
-    config: Path | str,
-    added: dict[str, list[Any]],
-    arch: str,
-    settings: Settings,
-    new_source: str,
-    offsets: dict[str, int],
-) -> Vm:
-    """CONFIG with NEW's tables appended, resolved; problems at NEW's paths."""
-    from genqemu.build import build
-    from genqemu.tomlfile import read_toml
-
-    raw = read_toml(config)
-    for table, entries in added.items():
-        raw[table] = [*raw.get(table, []), *entries]
-    try:
-        return build(raw, arch, str(config), settings)
-    except ConfigError as error:
-        raise ConfigError(
-            new_source, [_local(path, message, offsets) for path, message in error.problems]
-        ) from None
-
-
-def _local(path: str, message: str, offsets: dict[str, int]) -> tuple[str, str]:
-    """A merged config's path as NEW's (`device[5].bus` -> `device[1].bus`); a
-    problem on CONFIG's own entries says so."""
-    for table, offset in offsets.items():
-        prefix = f"{table}["
-        if path.startswith(prefix):
-            number, _, rest = path[len(prefix) :].partition("]")
-            if number.isdigit() and int(number) >= offset:
-                return f"{table}[{int(number) - offset}]{rest}", message
-    return path, f"(in CONFIG, with NEW added) {message}" if path else message
 
 
 def _command(name: str, arguments: dict[str, Any]) -> Command:

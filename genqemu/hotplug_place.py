@@ -10,6 +10,7 @@ more: CONFIG's devices come first, so NEW's get the next free numbers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from genqemu.devices.base import PciBus
@@ -117,6 +118,16 @@ def spare_ports(vm: Vm) -> list[str]:
         for d in vm.devices
         if d.kind == kind and d.id not in taken and getattr(d.config, "hotplug", None) is not False
     ]
+
+
+def keep_placement(placed: Sequence[Placed], again: Sequence[Placed]) -> None:
+    """Give the records of a new resolution of hot-plugged devices (`again`) what
+    place_new decided for them before (`placed`, the same entries): their
+    ports and chassis numbers, and the notes that say why."""
+    for old, new in zip(placed, again, strict=True):
+        new.refs.update({attr: old.refs[attr] for attr in _pci_bus_fields(old)})
+        new.chassis = old.chassis
+        new.notes[:] = old.notes
 
 
 def _chassis_apart(running: Vm, devices: list[Placed]) -> None:

@@ -1,20 +1,19 @@
-"""The devices `genqemu unplug` can remove: CONFIG's, and those earlier hot-plugs added.
+"""The VM as it runs now: CONFIG, and what earlier `genqemu hotplug`s added to it.
 
-A hot-plugged device is in no file the running VM was started from, but its
-ids are not arbitrary: `genqemu hotplug CONFIG NEW.toml` resolved NEW's tables
-appended to CONFIG's, so its automatic ids and backend ids follow CONFIG's.
-`genqemu unplug --plugged NEW.toml` (once per file earlier passed to hotplug)
-resolves each file the same way, CONFIG plus that one file, so every id and
-backend id is the one that hot-plug sent. Each file is resolved alone, as
-each hot-plug was: an earlier hot-plug's devices are not in a later one's
-view. An id that two of the files (or CONFIG and a file) give is ambiguous:
-refused, with the files named, rather than guessing which device to remove.
+genqemu keeps no state: a hot-plugged device is in no file the VM was started
+from. `--plugged NEW.toml` (once per file an earlier hotplug added, in the
+order they were added) says what is there besides CONFIG, for `hotplug` and
+for `unplug` alike. The files' tables are appended to CONFIG's, in order,
+and the whole resolves once, exactly as each hot-plug resolved it when it was
+given the files before it: their automatic ids, backend ids, root ports and
+devnos are the ones sent, and a new hot-plug gets the next free ones. Every
+problem is reported at the path of the file it comes from.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,70 +24,162 @@ if TYPE_CHECKING:
     from genqemu.resolve import Vm
     from genqemu.settings import Settings
 
-_TABLES = ("device", "chardev")
+TABLES = ("device", "chardev")
 
 
-@dataclass
-class Known:
-    """Every device and chardev id unplug can remove, with the VM that renders it
-    and the file it came from (CONFIG, or a --plugged file)."""
+@dataclass(frozen=True)
+class Part:
+    """One source of the running VM's entries, and where its entries start."""
 
-    devices: dict[str, tuple[Vm, Placed]] = field(default_factory=dict)
-    chardevs: set[str] = field(default_factory=set)
-    sources: dict[str, list[str]] = field(default_factory=dict)
-
-    def add(self, ident: str, source: str) -> None:
-        self.sources.setdefault(ident, []).append(source)
-
-    def ids(self) -> list[str]:
-        return sorted(self.sources)
+    source: str
+    starts: dict[str, int]  # table -> index of its first entry in the merged config
 
 
-def known_ids(
-    config: Path | str, plugged: Sequence[Path | str], arch: str, settings: Settings
-) -> Known:
-    """CONFIG's devices and chardevs, then each plugged file's, resolved as the
-    hot-plug of that file resolved them. ConfigError on an ambiguous id."""
-    from genqemu.build import build_file, load_config
-    from genqemu.hotplug import _check_tables, _merged
+@dataclass(frozen=True)
+class Sources:
+    """Which file each entry of the merged config came from, in order."""
+
+    parts: tuple[Part, ...]
+
+    def where(self, path: str) -> tuple[str, str]:
+        """A merged config's path as (source, its own path): `device[5].bus` ->
+        (the plugged file, `device[1].bus`)."""
+        for table in TABLES:
+            number, _, rest = path.removeprefix(f"{table}[").partition("]")
+            if path.startswith(f"{table}[") and number.isdigit():
+                part = [p for p in self.parts if p.starts[table] <= int(number)][-1]
+                return part.source, f"{table}[{int(number) - part.starts[table]}]{rest}"
+        return self.parts[0].source, path
+
+    def localized(self, problems: Sequence[tuple[str, str]], source: str) -> ConfigError:
+        """The merged config's problems as `source`'s: those at another file's
+        entries say which file."""
+        items = []
+        for path, message in problems:
+            whose, own = self.where(path)
+            items.append((own, message if whose == source else f"(in {whose}) {message}"))
+        return ConfigError(source, items)
+
+
+@dataclass(frozen=True)
+class Running:
+    """CONFIG's TOML with the plugged files' tables appended, resolved."""
+
+    vm: Vm
+    raw: dict[str, Any]
+    sources: Sources
+
+    def plus(self, file: Path | str, arch: str, settings: Settings) -> Running:
+        """This VM with `file`'s tables appended, resolved, and its devices placed
+        where hot-plug puts them (hotplug_place.py); its problems at its own
+        paths. An id of the file that this VM already has (an automatic one too)
+        is refused first: appending it would move the automatic ids before it."""
+        from genqemu.build import build
+        from genqemu.hotplug_place import keep_placement, place_new
+        from genqemu.schema import Problems
+
+        tables = new_tables(file)
+        source = str(file)
+        problems = _used_again(self, tables)
+        if problems:
+            raise ConfigError(source, problems)
+        raw = dict(self.raw)
+        part = Part(source, {table: len(raw.get(table, [])) for table in TABLES})
+        for table, entries in tables.items():
+            raw[table] = [*raw.get(table, []), *entries]
+        sources = Sources((*self.sources.parts, part))
+        try:
+            vm = build(raw, arch, self.sources.parts[0].source, settings)
+        except ConfigError as error:
+            raise sources.localized(error.problems, source) from None
+        after = Running(vm, raw, sources)
+        hot = self.hot()
+        keep_placement(self.vm.devices[hot], vm.devices[hot])
+        placed = Problems()
+        place_new(vm, self.vm, after.last()[0], placed)
+        if placed:
+            raise sources.localized(placed.items, source)
+        return after
+
+    def hot(self) -> slice:
+        """Where the devices of the plugged files are: after CONFIG's, before the
+        spare root ports (CONFIG's, made after every table's devices)."""
+        end = len(self.raw.get("device", []))
+        parts = self.sources.parts
+        return slice(parts[1].starts["device"] if len(parts) > 1 else end, end)
+
+    def last(self) -> tuple[list[Placed], list[Any]]:
+        """The devices and chardevs the last file added (spare root ports, which
+        come after every table's devices, are CONFIG's)."""
+        starts = self.sources.parts[-1].starts
+        end = len(self.raw.get("device", []))
+        return self.vm.devices[starts["device"] : end], self.vm.chardevs[starts["chardev"] :]
+
+
+def new_tables(new: Path | str) -> dict[str, list[Any]]:
+    """A NEW.toml's tables, checked on their own first (errors at its own paths)."""
+    from genqemu.build import load_config
     from genqemu.tomlfile import read_toml
 
-    known = Known()
-    running = build_file(config, arch, settings)
-    _collect(known, running, running.devices, running.chardevs, "CONFIG")
-    for new in plugged:
-        source = str(new)
-        raw_new = read_toml(new)
-        _check_tables(raw_new, source)
-        load_config(raw_new, source)
-        added = {table: list(raw_new.get(table, [])) for table in _TABLES}
-        offsets = {table: len(getattr(running.config, table)) for table in _TABLES}
-        vm = _merged(config, added, arch, settings, source, offsets)
-        first = offsets["device"]
-        devices = vm.devices[first : first + len(added["device"])]
-        _collect(known, vm, devices, vm.chardevs[offsets["chardev"] :], source)
-    twice = {i: s for i, s in known.sources.items() if len(s) > 1}
-    if twice:
-        raise ConfigError(
-            f"{config} (unplug)",
-            [
-                (
-                    ident,
-                    f"is an id in {' and in '.join(sources)}: unplug cannot tell which "
-                    "device to remove; give each hot-plugged device an id of its own",
-                )
-                for ident, sources in sorted(twice.items())
-            ],
-        )
-    return known
+    source = str(new)
+    raw = read_toml(new)
+    if not raw:
+        raise ConfigError(source, [("", "holds no [[device]] or [[chardev]] tables")])
+    others = [name for name in raw if name not in TABLES]
+    if others:
+        message = "only [[device]] and [[chardev]] tables can be hot-plugged: remove it"
+        raise ConfigError(source, [(name, message) for name in others])
+    load_config(raw, source)
+    return {table: list(raw.get(table, [])) for table in TABLES}
 
 
-def _collect(
-    known: Known, vm: Vm, devices: Sequence[Placed], chardevs: Sequence[Any], source: str
-) -> None:
-    for device in devices:
-        known.devices[device.id] = (vm, device)
-        known.add(device.id, source)
-    for chardev in chardevs:
-        known.chardevs.add(chardev.id)
-        known.add(chardev.id, source)
+def running_vm(
+    config: Path | str, plugged: Sequence[Path | str], arch: str, settings: Settings
+) -> Running:
+    """The VM CONFIG started, with each plugged file's tables appended in turn."""
+    from genqemu.build import build_file
+    from genqemu.tomlfile import read_toml
+
+    source = str(config)
+    running = Running(
+        build_file(config, arch, settings),
+        read_toml(config),
+        Sources((Part(source, dict.fromkeys(TABLES, 0)),)),
+    )
+    for file in plugged:
+        running = running.plus(file, arch, settings)
+    return running
+
+
+def _used_again(running: Running, tables: dict[str, list[Any]]) -> list[tuple[str, str]]:
+    """The file's ids (and backend ids) that the running VM already uses."""
+    vm = running.vm
+    used: dict[str, str] = {}
+    records: list[Any] = [*vm.devices, *vm.chardevs, *vm.iothreads, *vm.qmp]
+    for record in records:
+        used.setdefault(record.id, _whose(running, record.config.toml_path))
+    for device in vm.devices:
+        if device.backend_id:
+            used.setdefault(
+                device.backend_id, f"the backend of {_whose(running, device.toml_path)}"
+            )
+    problems = []
+    for table, entries in tables.items():
+        for index, entry in enumerate(entries):
+            for key in ("id", "backend_id"):
+                ident = entry.get(key) if isinstance(entry, dict) else None
+                if isinstance(ident, str) and ident in used:
+                    problems.append(
+                        (
+                            f"{table}[{index}].{key}",
+                            f"{ident!r} is already used in the running VM by {used[ident]}: "
+                            "pick another",
+                        )
+                    )
+    return problems
+
+
+def _whose(running: Running, path: str) -> str:
+    source, own = running.sources.where(path)
+    first = running.sources.parts[0].source
+    return f"CONFIG's {own}" if source == first else f"{source}'s {own}"

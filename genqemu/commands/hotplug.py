@@ -42,6 +42,16 @@ Timeout = Annotated[
         help="With --qmp: how long to wait for each answer and each DEVICE_DELETED.",
     ),
 ]
+Plugged = Annotated[
+    Optional[list[Path]],  # noqa: UP045 (typer reads the annotation at run time)
+    typer.Option(
+        "--plugged",
+        metavar="NEW",
+        help="A NEW.toml an earlier genqemu hotplug of CONFIG added (repeatable: every "
+        "such file, in the order they were added): its devices are in the running VM.",
+        show_default=False,
+    ),
+]
 
 
 def _print_or_send(
@@ -93,6 +103,7 @@ def hotplug(
     arch: OneArch = None,
     qmp: QmpSocket = None,
     timeout: Timeout = 30.0,
+    plugged: Plugged = None,
     profile_dir: ProfileDirs = None,
     template_dir: TemplateDirs = None,
     qemu_version: QemuVersionOption = None,
@@ -110,7 +121,13 @@ def hotplug(
             raise UsageError("hotplug needs NEW.toml, --cpus N or --memory SIZE: say what to add")
         settings = user_settings(profile_dir, template_dir, qemu_version)
         commands = hotplug_commands(
-            config, new, one_arch(arch, "hotplug"), settings, cpus=cpus, memory=memory
+            config,
+            new,
+            one_arch(arch, "hotplug"),
+            settings,
+            cpus=cpus,
+            memory=memory,
+            plugged=plugged or (),
         )
         _print_or_send(commands, qmp, timeout, removing=False)
 
@@ -128,16 +145,7 @@ def unplug(
     arch: OneArch = None,
     qmp: QmpSocket = None,
     timeout: Timeout = 30.0,
-    plugged: Annotated[
-        Optional[list[Path]],  # noqa: UP045 (typer reads the annotation at run time)
-        typer.Option(
-            "--plugged",
-            metavar="NEW",
-            help="A NEW.toml that an earlier genqemu hotplug of CONFIG added, so its "
-            "devices can be unplugged too (repeatable: every such file).",
-            show_default=False,
-        ),
-    ] = None,
+    plugged: Plugged = None,
     profile_dir: ProfileDirs = None,
     template_dir: TemplateDirs = None,
     qemu_version: QemuVersionOption = None,
