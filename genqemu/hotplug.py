@@ -68,10 +68,10 @@ def hotplug_commands(
         raise ConfigError(new_source, problems.items)
     offsets = {table: len(getattr(running.config, table)) for table in _TABLES}
     vm = _merged(config, added, arch, settings, new_source, offsets)
-    # After them come machine.spare_root_ports' ports, which are CONFIG's.
-    devices = vm.devices[offsets["device"] : offsets["device"] + len(added["device"])]
+    from genqemu.hotplug_place import new_devices, place_new
+
+    devices = new_devices(vm, offsets["device"], len(added["device"]), problems)
     chardevs = vm.chardevs[offsets["chardev"] :]
-    from genqemu.hotplug_place import place_new
 
     place_new(vm, running, devices, problems)
     commands: list[Command] = []

@@ -145,7 +145,7 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
         device.config.check_config(config, problems)
     resolve_monitors(config.monitor, ids, uses, problems)
     place_ata(vm.devices, profile, machine, problems)
-    place_usb(vm.devices, problems)
+    place_usb(vm.devices, ids, problems)
     _check_host_features(config, profile, problems)
     check_numa(config, profile, machine, problems)
     _check_qemu_version(vm, problems)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -66,6 +67,59 @@ def test_hubs_chain_into_a_dotted_port_path() -> None:
     ]
 
 
+def test_a_hub_is_added_for_the_devices_the_controller_has_no_port_for() -> None:
+    raw = usb("usb-tablet", {"kind": "usb-kbd", "port": 4}, *["usb-mouse"] * 3)
+    assert devices(raw)[1:] == [
+        "usb-tablet,id=tablet0,bus=usb0.0,port=1",
+        "usb-kbd,id=kbd0,bus=usb0.0,port=4",
+        "usb-mouse,id=mouse0,bus=usb0.0,port=2",
+        "usb-hub,id=hub0,bus=usb0.0,port=3",  # before the device it displaced
+        "usb-mouse,id=mouse1,bus=usb0.0,port=3.1",
+        "usb-mouse,id=mouse2,bus=usb0.0,port=3.2",
+    ]
+    (hub,) = [d for d in build(raw, "amd64").devices if d.kind == "usb-hub"]
+    assert hub.notes == [
+        "every port of 'usb0' was taken: genqemu added this hub in port 3, for mouse1 "
+        "(moved behind it) and the USB devices after it (device[4] on)"
+    ]
+
+
+def test_added_hubs_chain_depth_first_up_to_five_tiers() -> None:
+    raw = usb(*["usb-kbd"] * 60, controller="pci-ohci")
+    found = devices(raw)
+    hubs = [d for d in found if d.startswith("usb-hub")]
+    assert hubs[:3] == [
+        "usb-hub,id=hub0,bus=usb0.0,port=3",
+        "usb-hub,id=hub1,bus=usb0.0,port=3.8",
+        "usb-hub,id=hub2,bus=usb0.0,port=3.8.8",
+    ]
+    ports = [d.rpartition("port=")[2] for d in found[1:]]
+    assert len(set(ports)) == len(ports) == 60 + len(hubs)
+    assert max(p.count(".") for p in ports) == 5  # QEMU refuses a sixth hub
+    assert "3.8.8.8.8.1" in ports
+
+
+def test_no_hub_deeper_than_five_tiers() -> None:
+    chain = [{"kind": "usb-hub", "id": "h1"}]
+    chain += [{"kind": "usb-hub", "id": f"h{n}", "bus": f"h{n - 1}"} for n in range(2, 6)]
+    full = [{"kind": "usb-kbd", "bus": "h5"}] * 9
+    found = problems(usb(*chain, *full))
+    assert found == [
+        (
+            "device[14]",
+            "every port of 'h5' is taken by devices with a port key or 5 hubs deep: "
+            "leave port out of one of them, or add another controller and name it in bus",
+        )
+    ]
+
+
+def test_a_hub_goes_behind_a_user_hub_when_bus_names_it() -> None:
+    raw = usb({"kind": "usb-hub", "id": "h"}, *[{"kind": "usb-kbd", "bus": "h"}] * 9)
+    found = devices(raw)
+    assert "usb-hub,id=hub0,bus=usb0.0,port=4.8" in found
+    assert found[-1] == "usb-kbd,id=kbd8,bus=usb0.0,port=4.8.2"
+
+
 def test_usb_storage_is_a_disk_on_its_blockdev_node() -> None:
     raw = usb({"kind": "usb-storage", "file": "/s.img", "serial": "S1", "removable": True})
     found = [tuple(o) for o in render(build(raw, "amd64"))]
@@ -94,7 +148,11 @@ def test_usb_host_by_ids_or_by_bus_and_address_and_usb_redir_on_a_chardev() -> N
 @pytest.mark.parametrize(
     ("raw", "path", "message"),
     [
-        (usb(*["usb-kbd"] * 5), "device[5]", "every port of 'usb0' is taken: add a [[device]]"),
+        (
+            usb(*[{"kind": "usb-kbd", "port": p} for p in range(1, 5)], "usb-kbd"),
+            "device[5]",
+            "every port of 'usb0' is taken by devices with a port key",
+        ),
         ({"device": [{"kind": "usb-kbd"}]}, "device[0].bus", "kind = 'qemu-xhci'"),
         (usb("usb-kbd", controller="pci-ohci") | {}, "", ""),
         (usb({"kind": "usb-kbd", "port": 5}), "device[1].port", "'usb0' has ports 1 to 4"),
@@ -145,3 +203,29 @@ def test_s390x_has_no_usb() -> None:
     found = problems(usb("usb-tablet"), "s390x")
     assert [p for p, _ in found] == ["device[0].kind", "device[1].kind"]
     assert found[0][1].startswith("qemu-xhci does not exist on s390x")
+
+
+def test_hotplug_adds_a_hub_before_new_devices_but_never_moves_a_running_one(
+    tmp_path: Path,
+) -> None:
+    from genqemu.hotplug import hotplug_commands
+
+    kinds = ["qemu-xhci", "usb-tablet", "usb-kbd", "usb-mouse"]
+    config = tmp_path / "vm.toml"
+    config.write_text("".join(f'[[device]]\nkind = "{k}"\n' for k in kinds))
+    new = tmp_path / "new.toml"
+    new.write_text('[[device]]\nkind = "usb-kbd"\n[[device]]\nkind = "usb-mouse"\n')
+    added = [c["arguments"] for c in hotplug_commands(config, new, "amd64")]
+    assert [(a["driver"], a["port"]) for a in added] == [
+        ("usb-hub", "4"),
+        ("usb-kbd", "4.1"),
+        ("usb-mouse", "4.2"),
+    ]
+    config.write_text(config.read_text() + '[[device]]\nkind = "usb-mouse"\n')
+    with pytest.raises(ConfigError) as error:
+        hotplug_commands(config, new, "amd64")
+    assert error.value.problems[0] == (
+        "device[0]",
+        "every USB port of the running VM's usb0.0 is taken, and a usb-hub there would move "
+        "mouse1: put a usb-hub in CONFIG, or name a controller or hub with free ports in bus",
+    )

@@ -2,7 +2,8 @@
 
 A USB device names its controller (or a usb-hub) in `bus`, the way scsi-hd
 names its virtio-scsi; left out, it goes on the only controller, spilling
-onto that controller's hubs when its own ports are taken. genqemu/usb.py
+onto that controller's hubs when its own ports are taken, and onto a hub
+genqemu adds when those are taken too (genqemu/usb_hubs.py). genqemu/usb.py
 gives each device its port (`bus=ID.0,port=N`, `N.M` behind a hub), so the
 order QEMU realizes them in cannot move one. A controller's port count is a
 QEMU fact (genqemu/qemu_facts.py USB_PORTS), the same on every arch.
@@ -82,7 +83,8 @@ class UsbDevice(Device):
         Ref(*CONTROLLERS, HUB),
         default=None,
         doc="id of the USB controller or usb-hub it is plugged into; default: the only "
-        "controller (then its hubs, when its ports are taken)",
+        "controller (then its hubs, when its ports are taken); when every port is taken, "
+        "genqemu adds a usb-hub (genqemu explain says where)",
     )
     port: int | None = key(
         Integer(min=1),
