@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from genqemu.devices.usb import CONTROLLERS, HUB, UsbController, UsbDevice, UsbHub
+from genqemu.devices.usb import CONTROLLERS, HUB, UsbCdrom, UsbController, UsbDevice, UsbHub
 from genqemu.qemu_facts import USB_PORTS
 from genqemu.usb_hubs import MAX_HUB_TIERS, add_hub
 
@@ -56,6 +56,8 @@ def place_usb(devices: list[Placed], ids: Ids, problems: Problems) -> None:
         device = placed.config
         if not isinstance(device, UsbDevice):
             continue
+        if isinstance(device, UsbCdrom):
+            placed.driver = device.bot_driver
         name = placed.refs.get("bus")
         if name is None:
             if len(controllers) != 1:
