@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING
 
 from genqemu.devices.usb import CONTROLLERS, HUB, UsbCdrom, UsbController, UsbDevice, UsbHub
 from genqemu.qemu_facts import USB_PORTS
-from genqemu.usb_hubs import MAX_HUB_TIERS, add_hub
 
 if TYPE_CHECKING:
     from genqemu.ids import Ids
     from genqemu.records import Placed
     from genqemu.schema import Problems
+
+MAX_HUB_TIERS = 5  # USB 2.0 11.1.2.1: at most five hubs between a device and the root
 
 
 class _Ports:
@@ -156,6 +157,8 @@ def _hub(
 ) -> None:
     """Every port is taken: add a hub in front of the last device genqemu placed
     (QEMU realizes it first), move that device behind it and plug `placed` in."""
+    from genqemu.usb_hubs import add_hub
+
     hubs = _hubs(placed, target, ports, upstream, order)
     tiers = [(c, len(_ancestors(c.placed, upstream)) + 1) for c in (target, *hubs)]
     made = add_hub(placed, tiers, ids, problems)

@@ -6,7 +6,8 @@ genqemu placed (never one a `port` key chose, so those stay where the config
 says), that device moves to the hub's port 1 and the newcomer to port 2; the
 ones after them fill the hub. When that hub is full, the next one goes into
 its last port: depth first, as deep as USB allows (five hubs; QEMU 7.2 and
-10.0 refuse a sixth: "usb hub chain too deep"). Every USB device kind genqemu
+10.0 refuse a sixth: "usb hub chain too deep"). Imported only when a hub
+is needed (start-up time). Every USB device kind genqemu
 has works behind a hub (a USB 1.1 hub: a high-speed disk runs at full speed).
 """
 
@@ -15,8 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from genqemu.devices.usb import HUB, UsbHub
-
-MAX_HUB_TIERS = 5  # USB 2.0 11.1.2.1: at most five hubs between a device and the root
+from genqemu.usb import MAX_HUB_TIERS
 
 if TYPE_CHECKING:
     from genqemu.ids import Ids
