@@ -44,6 +44,8 @@ def _allocated(device: Placed) -> str:
         parts.append(f"{device.refs['controller']} port {device.port}{unit}")
     elif device.scsi:
         parts.append(f"on SCSI controller {device.refs['controller']}")
+    if device.usb_port is not None:  # genqemu/usb.py
+        parts.append(f"{device.usb_bus} port {device.usb_port}")
     for role, numbers in device.fds.items():
         parts.append(f"{role} {','.join(map(str, numbers))}")
     if device.backend_id is not None:

@@ -76,6 +76,45 @@ def place_new(vm: Vm, running: Vm, devices: list[Placed], problems: Problems) ->
                 device.notes.append(f"bus {device.refs[attr]}: a free {port_kind} of CONFIG")
 
 
+def new_devices(vm: Vm, offset: int, count: int, problems: Problems) -> list[Placed]:
+    """NEW's devices in the merged VM: those from [[device]] `offset` on (the
+    spare root ports after them are CONFIG's), with a usb-hub genqemu added for
+    one of them (genqemu/usb_hubs.py: it has that device's TOML path), unless
+    the hub would move a device of CONFIG: QEMU cannot move a plugged-in one."""
+    from genqemu.devices.usb import UsbHub
+
+    paths = [d.toml_path for d in vm.devices]
+    found = []
+    for index, device in enumerate(vm.devices):
+        number = _index(device.toml_path)
+        if number is None or not offset <= number < offset + count:
+            continue
+        added = isinstance(device.config, UsbHub) and paths.count(device.toml_path) > 1
+        moved = vm.devices[index + 1] if added else device  # a hub is put before it
+        if (_index(moved.toml_path) or 0) < offset:
+            problems.add(
+                device.toml_path,
+                f"every USB port of the running VM's {moved.usb_bus or 'controller'} is taken, "
+                f"and a usb-hub there would move {moved.id}: put a usb-hub in CONFIG, or "
+                "name a controller or hub with free ports in bus",
+            )
+            continue
+        found.append(device)
+    return found
+
+
+def devices_between(vm: Vm, start: int, end: int) -> list[Placed]:
+    """The devices of [[device]] `start` to `end` (excluded), with any usb-hub
+    genqemu added for one of them (it has that device's TOML path)."""
+    return [d for d in vm.devices if start <= (_index(d.toml_path) or -1) < end]
+
+
+def _index(path: str) -> int | None:
+    """N of a [[device]]'s TOML path device[N]."""
+    number = path.removeprefix("device[").partition("]")[0]
+    return int(number) if path.startswith("device[") and number.isdigit() else None
+
+
 def spare_root_ports(
     count: int, vm: Vm, machine: MachineProfile | None, problems: Problems
 ) -> list[Placed]:

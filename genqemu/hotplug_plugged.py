@@ -68,6 +68,7 @@ class Running:
     vm: Vm
     raw: dict[str, Any]
     sources: Sources
+    added: tuple[Placed, ...] = ()  # the last file's devices, placed
 
     def plus(self, file: Path | str, arch: str, settings: Settings) -> Running:
         """This VM with `file`'s tables appended, resolved, and its devices placed
@@ -75,7 +76,7 @@ class Running:
         paths. An id of the file that this VM already has (an automatic one too)
         is refused first: appending it would move the automatic ids before it."""
         from genqemu.build import build
-        from genqemu.hotplug_place import keep_placement, place_new
+        from genqemu.hotplug_place import devices_between, keep_placement, new_devices, place_new
         from genqemu.schema import Problems
 
         tables = new_tables(file)
@@ -92,28 +93,19 @@ class Running:
             vm = build(raw, arch, self.sources.parts[0].source, settings)
         except ConfigError as error:
             raise sources.localized(error.problems, source) from None
-        after = Running(vm, raw, sources)
-        hot = self.hot()
-        keep_placement(self.vm.devices[hot], vm.devices[hot])
+        before = part.starts["device"]  # the earlier files' devices keep their places
+        keep_placement(devices_between(self.vm, 0, before), devices_between(vm, 0, before))
         placed = Problems()
-        place_new(vm, self.vm, after.last()[0], placed)
+        added = new_devices(vm, part.starts["device"], len(tables["device"]), placed)
+        place_new(vm, self.vm, added, placed)
         if placed:
             raise sources.localized(placed.items, source)
-        return after
-
-    def hot(self) -> slice:
-        """Where the devices of the plugged files are: after CONFIG's, before the
-        spare root ports (CONFIG's, made after every table's devices)."""
-        end = len(self.raw.get("device", []))
-        parts = self.sources.parts
-        return slice(parts[1].starts["device"] if len(parts) > 1 else end, end)
+        return Running(vm, raw, sources, tuple(added))
 
     def last(self) -> tuple[list[Placed], list[Any]]:
-        """The devices and chardevs the last file added (spare root ports, which
-        come after every table's devices, are CONFIG's)."""
+        """The devices and chardevs the last file added."""
         starts = self.sources.parts[-1].starts
-        end = len(self.raw.get("device", []))
-        return self.vm.devices[starts["device"] : end], self.vm.chardevs[starts["chardev"] :]
+        return list(self.added), self.vm.chardevs[starts["chardev"] :]
 
 
 def new_tables(new: Path | str) -> dict[str, list[Any]]:

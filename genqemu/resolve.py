@@ -152,7 +152,7 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
     if in_use("usb"):
         from genqemu.usb import place_usb
 
-        place_usb(vm.devices, problems)
+        place_usb(vm.devices, ids, problems)
     _check_host_features(config, profile, problems)
     check_numa(config, profile, machine, problems)
     _check_qemu_version(vm, problems)

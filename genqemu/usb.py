@@ -4,7 +4,8 @@ A device goes where its `bus` says (a controller or a usb-hub), else on the
 only controller. Ports the config gives are checked (they exist, no two
 devices share one) and claimed first; the others get the first free port of
 their controller, then of the hubs on it (config order), so a hub takes the
-devices the controller has no port left for. Hubs are plugged in first, each
+devices the controller has no port left for, and when every port is taken
+genqemu adds a hub (genqemu/usb_hubs.py). Hubs are plugged in first, each
 into the last free port, so the devices keep the first ones. QEMU plugs
 devices in in config order, so a device comes after its controller and the
 hubs it sits behind. QEMU gets the path: `port=3` on the controller's bus
@@ -15,10 +16,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from genqemu.devices.usb import CONTROLLERS, UsbController, UsbDevice, UsbHub
+from genqemu.devices.usb import CONTROLLERS, HUB, UsbCdrom, UsbController, UsbDevice, UsbHub
 from genqemu.qemu_facts import USB_PORTS
 
 if TYPE_CHECKING:
+    from genqemu.ids import Ids
     from genqemu.records import Placed
     from genqemu.schema import Problems
 
@@ -38,8 +40,9 @@ class _Ports:
         return next((p for p in numbers if p not in self.holders), None)
 
 
-def place_usb(devices: list[Placed], problems: Problems) -> None:
-    """Give every USB device its controller bus and port path (usb_bus, usb_port)."""
+def place_usb(devices: list[Placed], ids: Ids, problems: Problems) -> None:
+    """Give every USB device its controller bus and port path (usb_bus, usb_port),
+    adding a usb-hub where a controller has too few ports (genqemu/usb_hubs.py)."""
     here = [d for d in devices if d.driver]  # kinds missing on the arch are reported already
     ports = {
         d.id: _Ports(d, USB_PORTS[d.kind])
@@ -47,13 +50,15 @@ def place_usb(devices: list[Placed], problems: Problems) -> None:
         if isinstance(d.config, (UsbController, UsbHub))
     }
     controllers = [d.id for d in here if isinstance(d.config, UsbController)]
-    order = {id(d): i for i, d in enumerate(devices)}
+    order: dict[int, float] = {id(d): i for i, d in enumerate(devices)}
     upstream: dict[str, _Ports] = {}  # device id -> the controller or hub it is plugged into
     waiting: list[tuple[Placed, _Ports]] = []
     for placed in here:
         device = placed.config
         if not isinstance(device, UsbDevice):
             continue
+        if isinstance(device, UsbCdrom):
+            placed.driver = device.bot_driver
         name = placed.refs.get("bus")
         if name is None:
             if len(controllers) != 1:
@@ -95,9 +100,10 @@ def place_usb(devices: list[Placed], problems: Problems) -> None:
             upstream[placed.id] = target
     waiting.sort(key=lambda w: not isinstance(w[0].config, UsbHub))  # hubs first
     for placed, target in waiting:
-        _plug(placed, target, ports, upstream, order, problems)
-    for placed in here:
-        if placed.id in upstream:
+        if not _plug(placed, target, ports, upstream, order):
+            _hub(placed, target, devices, ports, upstream, order, ids, problems)
+    for placed in devices:
+        if placed.driver and placed.id in upstream:
             _path(placed, upstream, problems)
 
 
@@ -106,12 +112,29 @@ def _plug(
     target: _Ports,
     ports: dict[str, _Ports],
     upstream: dict[str, _Ports],
-    order: dict[int, int],
-    problems: Problems,
-) -> None:
+    order: dict[int, float],
+) -> bool:
     """Plug a device into the first free port of `target`, else of a hub under it
     that comes before it in the config (QEMU plugs them in in that order)."""
-    hubs = [
+    for candidate in (target, *_hubs(placed, target, ports, upstream, order)):
+        # A hub takes the last free port, so the devices keep the first ones.
+        port = candidate.free(last=isinstance(placed.config, UsbHub) and candidate is target)
+        if port is not None:
+            candidate.holders[port] = placed
+            upstream[placed.id] = candidate
+            return True
+    return False
+
+
+def _hubs(
+    placed: Placed,
+    target: _Ports,
+    ports: dict[str, _Ports],
+    upstream: dict[str, _Ports],
+    order: dict[int, float],
+) -> list[_Ports]:
+    """The hubs under `target` that `placed` may go behind, in config order."""
+    return [
         p
         for p in ports.values()
         if isinstance(p.placed.config, UsbHub)
@@ -120,20 +143,43 @@ def _plug(
         and target in (chain := _ancestors(p.placed, upstream))
         and placed.id not in {a.placed.id for a in chain} | {p.placed.id}
     ]
-    for candidate in (target, *hubs):
-        # A hub takes the last free port, so the devices keep the first ones.
-        port = candidate.free(last=isinstance(placed.config, UsbHub) and candidate is target)
-        if port is not None:
-            candidate.holders[port] = placed
-            upstream[placed.id] = candidate
-            return
-    name = target.placed.id
-    behind = " and the hubs on it" if hubs else ""
-    problems.add(
-        placed.toml_path,
-        f"every port of {name!r}{behind} is taken: add a [[device]] with kind = 'usb-hub' "
-        "(8 ports) before this one, or another controller and name it in bus",
-    )
+
+
+def _hub(
+    placed: Placed,
+    target: _Ports,
+    devices: list[Placed],
+    ports: dict[str, _Ports],
+    upstream: dict[str, _Ports],
+    order: dict[int, float],
+    ids: Ids,
+    problems: Problems,
+) -> None:
+    """Every port is taken: add a hub in front of the last device genqemu placed
+    (QEMU realizes it first), move that device behind it and plug `placed` in."""
+    from genqemu.usb_hubs import add_hub
+
+    hubs = _hubs(placed, target, ports, upstream, order)
+    tiers = [(c, len(_ancestors(c.placed, upstream)) + 1) for c in (target, *hubs)]
+    made = add_hub(placed, tiers, ids, problems)
+    if made is None:
+        also = " and the hubs on it" if hubs else ""
+        problems.add(
+            placed.toml_path,
+            f"every port of {target.placed.id!r}{also} is taken by devices with a port "
+            f"key or {MAX_HUB_TIERS} hubs deep: leave port out of one of them, or add "
+            "another controller and name it in bus",
+        )
+        return
+    hub, displaced, where, port = made
+    devices.insert(devices.index(displaced), hub)
+    order[id(hub)] = order[id(displaced)] - 0.5
+    where.holders[port] = hub
+    upstream[hub.id] = where
+    behind = ports[hub.id] = _Ports(hub, USB_PORTS[HUB])
+    for number, device in enumerate((displaced, placed), 1):
+        behind.holders[number] = device
+        upstream[device.id] = behind
 
 
 def _ancestors(placed: Placed, upstream: dict[str, _Ports]) -> list[_Ports]:

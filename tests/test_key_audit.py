@@ -87,6 +87,7 @@ _SAMPLES: dict[str, list[Any]] = {
     # a CD-ROM is read-only (false is refused), ports of an AHCI are 0-5, units IDE's.
     "cdrom.file": [None],
     "cdrom.read_only": [True, None],
+    "usb-cdrom.read_only": [True, None],
     "ide-hd.read_only": [False, None],  # QEMU refuses a read-only ATA disk
     "port": [0, 5, 3],
     "unit": [None],
@@ -108,7 +109,7 @@ def _base(kind: str, folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]
         os.truncate(image, 8 << 20)
     table: dict[str, Any] = {"kind": kind, "id": "dut"}
     extra: list[dict[str, Any]] = []
-    if kind in ("virtio-blk", "scsi-hd", "nvme-ns", "ide-hd", "cdrom", "usb-storage"):
+    if kind in ("virtio-blk", "scsi-hd", "nvme-ns", "ide-hd", "cdrom", "usb-storage", "usb-cdrom"):
         table["file"] = str(image)
     if kind.startswith("usb-"):  # a USB device, on QEMU's xHCI
         extra.append({"kind": "qemu-xhci", "id": "usb0"})

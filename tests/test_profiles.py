@@ -14,6 +14,7 @@ from support.qemu_help import device_drivers, object_types
 from genqemu.confidential import CONFIDENTIAL
 from genqemu.devices import DEVICE
 from genqemu.devices.ata import AtaAttached
+from genqemu.devices.usb import UsbCdrom
 from genqemu.errors import ConfigError, UsageError
 from genqemu.profiles import Profile, arch_names, load_profile
 from genqemu.qemu_facts import lacks
@@ -133,6 +134,9 @@ def test_every_listed_driver_exists_and_no_other_transport_does(qemu: str, arch:
             ata = "ahci" in profile.devices
             for driver in (model.ata_driver if ata else "", model.scsi_driver):
                 assert not driver or driver in drivers, f"{arch}: no {driver}"
+            continue
+        if model is UsbCdrom:  # a usb-bot with a scsi-cd on it (templates/usb-cdrom.j2)
+            assert {model.bot_driver, "scsi-cd"} <= drivers, f"{arch}: no usb-bot or scsi-cd"
             continue
         if not model.virtio:
             driver = profile.drivers.get(kind, kind)

@@ -44,6 +44,7 @@ KINDS: dict[str, str] = {
     "spapr-vlan": "network",
     "spapr-vscsi": "vscsi",
     "spice-agent": "spiceagent",
+    "usb-cdrom": "usb",
     "usb-host": "usb",
     "usb-hub": "usb",
     "usb-kbd": "usb",

@@ -2,7 +2,8 @@
 
 A USB device names its controller (or a usb-hub) in `bus`, the way scsi-hd
 names its virtio-scsi; left out, it goes on the only controller, spilling
-onto that controller's hubs when its own ports are taken. genqemu/usb.py
+onto that controller's hubs when its own ports are taken, and onto a hub
+genqemu adds when those are taken too (genqemu/usb_hubs.py). genqemu/usb.py
 gives each device its port (`bus=ID.0,port=N`, `N.M` behind a hub), so the
 order QEMU realizes them in cannot move one. A controller's port count is a
 QEMU fact (genqemu/qemu_facts.py USB_PORTS), the same on every arch.
@@ -10,7 +11,7 @@ QEMU fact (genqemu/qemu_facts.py USB_PORTS), the same on every arch.
 
 from __future__ import annotations
 
-from genqemu.checks import Ref
+from genqemu.checks import PATH, Ref
 from genqemu.devices.base import Device, PciDevice
 from genqemu.devices.storage import BlockDevice
 from genqemu.schema import Problems, key
@@ -82,7 +83,8 @@ class UsbDevice(Device):
         Ref(*CONTROLLERS, HUB),
         default=None,
         doc="id of the USB controller or usb-hub it is plugged into; default: the only "
-        "controller (then its hubs, when its ports are taken)",
+        "controller (then its hubs, when its ports are taken); when every port is taken, "
+        "genqemu adds a usb-hub (genqemu explain says where)",
     )
     port: int | None = key(
         Integer(min=1),
@@ -130,6 +132,29 @@ class UsbStorage(UsbDevice, BlockDevice):
     removable: bool | None = key(
         Boolean(), default=None, doc="report removable media (a USB stick rather than a disk)"
     )
+
+
+class UsbCdrom(UsbDevice, BlockDevice):
+    """A USB CD-ROM drive with an ISO in it: QEMU's usb-storage has no CD-ROM
+    media on a -blockdev, so it is a usb-bot (the bulk-only transport) with a
+    scsi-cd on its SCSI bus; the guest sees an sr device on USB."""
+
+    kind = "usb-cdrom"
+    template = "usb-cdrom.j2"
+    id_prefix = "usbcd"
+    bot_driver = "usb-bot"  # the record's driver: what QEMU lists under the id
+    file: str = key(PATH, doc="ISO image in the drive")
+    read_only: bool | None = key(
+        Boolean(), default=True, doc="always true: the guest cannot write a CD-ROM"
+    )
+
+    def validate(self, problems: Problems) -> None:
+        super().validate(problems)
+        if self.read_only is False:
+            problems.add(
+                f"{self.toml_path}.read_only",
+                "a CD-ROM is read-only: remove read_only, or use usb-storage for a writable image",
+            )
 
 
 class UsbHost(UsbDevice):

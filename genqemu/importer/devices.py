@@ -56,9 +56,10 @@ def driver_kind(driver: str, target: Target) -> tuple[str, str | None] | None:
             if driver == kind + profile.transports[transport].suffix:
                 return kind, transport
     from genqemu.importer.ata import ata_kind
+    from genqemu.importer.usb import usb_cdrom_kind
 
-    ata = ata_kind(driver, target)
-    return (ata, None) if ata is not None else None
+    found = ata_kind(driver, target) or usb_cdrom_kind(driver, target)
+    return (found, None) if found is not None else None
 
 
 def device_claims(pool: Pool, target: Target, names: dict[int, str]) -> list[Claim]:
@@ -66,6 +67,8 @@ def device_claims(pool: Pool, target: Target, names: dict[int, str]) -> list[Cla
     are the ids chosen for the chardevs QEMU names itself (-serial stdio)."""
     claims = []
     for piece in pool.free("device"):
+        if id(piece) in pool.taken:  # a usb-cdrom's scsi-cd, taken with its usb-bot
+            continue
         claim = _device(pool, piece, target)
         if claim is not None:
             claims.append(pool.take(claim))
@@ -132,6 +135,20 @@ def _device(pool: Pool, piece: Piece, target: Target) -> Claim | None:
             return None
         claim.pieces.append(codec)
         piece = codec
+    from genqemu.devices.usb import UsbCdrom
+
+    if model is UsbCdrom:  # the scsi-cd on its bus holds the drive
+        from genqemu.importer.usb import usb_cdrom_drive
+
+        drive = usb_cdrom_drive(pool, piece)
+        if drive is None:
+            return None
+        claim.pieces.append(drive)
+        piece = drive
+        for name, value in drive.props:
+            field = model.fields.get(name.replace("-", "_"))
+            if field is not None and name not in ("bus", "drive", "id", "file"):
+                table[field.name] = _device_value(field.name, field.check, value)
     file = model.fields.get("file")
     empty = backend is not None and piece.get(backend[0]) is None and file and not file.required
     if backend is not None and not empty and not _backend(pool, piece, backend, claim):

@@ -385,6 +385,15 @@ GUEST_VIEW: dict[str, View] = {
     "usb-storage": _usb(
         "46f4:0001", "QEMU_USB_HARDDRIVE", "usb-storage", ("usb_storage", "sd_mod")
     ),
+    # usb-bot + scsi-cd: QEMU's mass-storage ids, its own USB serial (the
+    # config's is the scsi-cd's), and an sr drive.
+    "usb-cdrom": View(
+        lambda d, g: [
+            "usb id=46f4:0001 product=QEMU_USB_HARDDRIVE serial=* driver=usb-storage",
+            *_cdrom(d, g),
+        ],
+        ("usb_storage", "sr_mod"),
+    ),
     # Nothing until a usbredir client connects to its chardev.
     "usb-redir": View(lambda d, g: []),
     "usb-host": NEEDS_HOST,

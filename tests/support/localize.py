@@ -163,7 +163,7 @@ def localize(
         elif device.get("kind") == "loader":
             (folder / f"blob{index}").write_bytes(bytes(64))
             device["file"] = str(folder / f"blob{index}")
-        elif device.get("kind") == "cdrom" and "file" in device:
+        elif device.get("kind") in ("cdrom", "usb-cdrom") and "file" in device:
             (folder / f"cd{index}.iso").write_bytes(iso_image(f"GENQEMU_CD{index}"))
             device["file"] = str(folder / f"cd{index}.iso")
         elif "file" in device:

@@ -34,10 +34,15 @@ exec qemu-system-x86_64 \
     -device usb-kbd,id=kbd0,bus=usb0.0,port=2 \
     -blockdev driver=raw,node-name=drive-usbdisk0,file.driver=file,file.filename=/var/lib/genqemu/desktop-stick.img \
     -device usb-storage,id=usbdisk0,bus=usb0.0,port=3,drive=drive-usbdisk0,serial=GENQEMU-USB0,removable=on \
-    -device usb-redir,id=redir0,bus=usb0.0,port=4,chardev=usbredir \
+    -device usb-hub,id=hub0,bus=usb0.0,port=4 \
+    -device usb-redir,id=redir0,bus=usb0.0,port=4.1,chardev=usbredir \
+    -blockdev driver=raw,node-name=drive-usbcd0,file.driver=file,file.filename=/var/lib/genqemu/desktop-installer.iso,read-only=on \
+    -device usb-bot,id=usbcd0,bus=usb0.0,port=4.2 \
+    -device scsi-cd,bus=usbcd0.0,drive=drive-usbcd0 \
+    -device usb-mouse,id=mouse0,bus=usb0.0,port=4.3 \
     -device virtio-tablet-pci,id=tablet1 \
     -device virtio-keyboard-pci,id=kbd1 \
-    -device virtio-mouse-pci,id=mouse0 \
+    -device virtio-mouse-pci,id=mouse1 \
     -device virtio-serial-pci,id=vser0 \
     -chardev socket,id=char-qga0,path=/run/genqemu/desktop-qga.sock,server=on,wait=off \
     -device virtserialport,id=qga0,bus=vser0.0,chardev=char-qga0,name=org.qemu.guest_agent.0 \

@@ -26,7 +26,11 @@ exec qemu-system-riscv64 \
     -device usb-kbd,id=kbd0,bus=usb0.0,port=2 \
     -blockdev driver=raw,node-name=drive-usbdisk0,file.driver=file,file.filename=/var/lib/genqemu/riscv-desktop-stick.img \
     -device usb-storage,id=usbdisk0,bus=usb0.0,port=3,drive=drive-usbdisk0,serial=GENQEMU-USB0,removable=on \
-    -device usb-redir,id=redir0,bus=usb0.0,port=4,chardev=usbredir \
+    -device usb-hub,id=hub0,bus=usb0.0,port=4 \
+    -device usb-redir,id=redir0,bus=usb0.0,port=4.1,chardev=usbredir \
+    -blockdev driver=raw,node-name=drive-usbcd0,file.driver=file,file.filename=/var/lib/genqemu/riscv-desktop-installer.iso,read-only=on \
+    -device usb-bot,id=usbcd0,bus=usb0.0,port=4.2 \
+    -device scsi-cd,bus=usbcd0.0,drive=drive-usbcd0 \
     -device virtio-tablet-pci,id=tablet1 \
     -device virtio-keyboard-pci,id=kbd1 \
     -device virtio-mouse-pci,id=mouse0 \
