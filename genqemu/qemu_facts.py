@@ -132,8 +132,10 @@ QMP_COMMANDS: dict[str, QmpCommands] = {
     "-device": QmpCommands("device_add", "id", "device_del", "id"),
 }
 # Device kinds `genqemu hotplug` refuses, with why. Measured on QEMU 7.2 with
-# device_add in a paused VM (q35 with root ports, pc, pseries): the rest of
-# the PCI kinds, the virtio-serial ports and SCSI disks hot-plug.
+# device_add in a paused VM (q35 with root ports, pc, pseries, arm64 virt,
+# s390x; tests/test_hotplug_kinds.py hot-plugs every other kind of the
+# examples into its example): the rest of the PCI kinds, the virtio-serial
+# ports, SCSI disks and USB devices hot-plug.
 COLD_PLUG_ONLY: dict[str, str] = {
     "pcie-root-port": "a root port sits on the root bus, which has no hot-plug here: "
     "give CONFIG spare root ports instead",
@@ -153,6 +155,24 @@ COLD_PLUG_ONLY: dict[str, str] = {
     "nvdimm": "genqemu hotplug adds memory as a DIMM with --memory SIZE instead",
     "virtio-mem": "genqemu hotplug adds memory as a DIMM with --memory SIZE instead",
     "virtio-pmem": "genqemu hotplug adds memory as a DIMM with --memory SIZE instead",
+    "vga": 'QEMU: "expects a pluggable device type" (display adapters are there from the start)',
+    "cirrus-vga": 'QEMU: "expects a pluggable device type" (display adapters are there from '
+    "the start)",
+    "qxl-vga": 'QEMU: "expects a pluggable device type" (display adapters are there from '
+    "the start)",
+    "virtio-vga": 'QEMU: "expects a pluggable device type" (display adapters are there from '
+    "the start)",
+    "virtio-gpu": 'QEMU: "expects a pluggable device type" (display adapters are there from '
+    "the start; bochs-display is the one QEMU hot-plugs)",
+    "ramfb": "QEMU: \"Bus 'main-system-bus' does not support hotplugging\"",
+    "ich9-usb-ehci1": 'QEMU: "expects a pluggable device type" (qemu-xhci, nec-usb-xhci and '
+    "piix3-usb-uhci hot-plug)",
+    "ich9-usb-uhci1": 'QEMU: "expects a pluggable device type" (qemu-xhci, nec-usb-xhci and '
+    "piix3-usb-uhci hot-plug)",
+    "pci-ohci": 'QEMU: "expects a pluggable device type" (qemu-xhci, nec-usb-xhci and '
+    "piix3-usb-uhci hot-plug)",
+    "nvme-ns": "an NVMe controller's namespaces are there from its start (QEMU: \"Bus "
+    "'nvme0' does not support hotplugging\"): hot-plug the controller, with them, in NEW",
 }
 # The memory devices that take guest-physical room above memory.size (up to
 # memory.maxmem), each with whether it also takes one of memory.slots: what
