@@ -202,7 +202,10 @@ def _path(placed: Placed, upstream: dict[str, _Ports], problems: Problems) -> No
         above = upstream.get(current.id)
         if above is None:
             return  # a hub above is not plugged in: said already
-        numbers.append(str(next(p for p, d in above.holders.items() if d is current)))
+        port = next((p for p, d in above.holders.items() if d is current), None)
+        if port is None:
+            return  # two devices share an id (said already): the ports are not its
+        numbers.append(str(port))
         current = above.placed
         if current.id in seen:
             problems.add(

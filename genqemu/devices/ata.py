@@ -107,8 +107,8 @@ class Cdrom(AtaAttached):
 
     def check_config(self, config: Config, problems: Problems) -> None:
         if self.file is None:
-            for name in ("cache", "aio", "discard", "share_rw", "backend_id"):
-                if getattr(self, name) is not None:
+            for name in ("cache", "aio", "discard", "share_rw", "backend_id", "backing"):
+                if getattr(self, name) not in (None, (), []):
                     problems.add(
                         f"{self.toml_path}.{name}",
                         f"applies to the medium, and the tray is empty: set file, or remove {name}",
