@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from genqemu.checks import ID, PATH
-from genqemu.qemu_facts import SPICEVMC_CHANNELS
+from genqemu.qemu_facts import SPICE_AGENT, SPICEVMC_CHANNELS
 from genqemu.schema import Model, Tagged, key
 from genqemu.values import Boolean, Text
 
@@ -93,7 +93,7 @@ class SpicevmcChardev(Chardev):
     """A channel of the SPICE display: usbredir carries a usb-redir device's USB
     traffic from the SPICE client's host (remote-viewer's USB device selection)."""
 
-    backend = "spicevmc"
+    backend = SPICE_AGENT["backend"]  # QEMU's spelling, the spice-agent kind's too
     name: str = key(
         Text(choices=SPICEVMC_CHANNELS),
         default="usbredir",

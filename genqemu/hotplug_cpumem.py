@@ -78,9 +78,7 @@ def cpu_commands(
     spec = _machine(vm)
     cpus = spec.cpus if spec else None
     if cpus is None:
-        why = spec.why_not if spec and spec.why_not else f"QEMU cannot hot-plug vCPUs on {where}"
-        problems.add("--cpus", f"{why}: remove --cpus")
-        return []
+        return _cannot(vm, spec, "--cpus", "vCPUs", problems)
     smp = vm.config.smp
     if smp is None or smp.maxcpus is None:
         problems.add(
@@ -136,9 +134,7 @@ def memory_commands(
     where = f"{vm.arch} machine {vm.machine_type}"
     spec = _machine(vm)
     if spec is None or not spec.dimms:
-        why = spec.why_not if spec and spec.why_not else f"QEMU cannot hot-plug DIMMs on {where}"
-        problems.add("--memory", f"{why}: remove --memory")
-        return []
+        return _cannot(vm, spec, "--memory", "DIMMs", problems)
     if spec.dimms_need_firmware and vm.config.firmware is None:
         problems.add(
             "firmware",
@@ -167,6 +163,17 @@ def memory_commands(
     for option, arguments in options_of("hotplug-dimm.j2", context, settings):
         commands.append({"execute": QMP_COMMANDS[option].add, "arguments": arguments})
     return commands
+
+
+def _cannot(
+    vm: Vm, spec: MachineHotplug | None, option: str, what: str, problems: Problems
+) -> list[Command]:
+    """The refusal of `option` where the machine has no hot-plug of `what`: in
+    QEMU's words where the profile has them."""
+    where = f"{vm.arch} machine {vm.machine_type}"
+    why = spec.why_not if spec and spec.why_not else f"QEMU cannot hot-plug {what} on {where}"
+    problems.add(option, f"{why}: remove {option}")
+    return []
 
 
 def _room(vm: Vm, size: int, problems: Problems) -> bool:

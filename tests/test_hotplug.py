@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,9 @@ from conftest import (
     qemu_binary,
 )
 from support import tomlwriter
+from support.hotplug_live import devices_after
 from support.localize import localize
 from support.qmp import paused_qemu
-from support.swtpm import prestarted
 from syrupy.assertion import SnapshotAssertion
 from typer.testing import CliRunner
 
@@ -26,9 +27,7 @@ from genqemu.build import build, build_file
 from genqemu.cli import app
 from genqemu.errors import ConfigError
 from genqemu.hotplug import dumps, hotplug_commands, unplug_commands
-from genqemu.launch import plan
 from genqemu.render import argv
-from genqemu.run import copy_templates
 from genqemu.tomlfile import read_toml
 
 FIXTURES = REPO / "tests" / "fixtures" / "hotplug"
@@ -358,14 +357,7 @@ def test_every_example_takes_a_disk_and_a_nic(example: str, arch: str, short_tmp
             hotplug_commands(config, new, arch, TEST_SETTINGS)
         return
     commands = hotplug_commands(config, new, arch, TEST_SETTINGS)
-    vm = build_file(config, arch, TEST_SETTINGS)
-    launch = plan(vm, "qemuopts")
-    copy_templates(launch)
-    fds = [(fd.number, fd.path, fd.mode) for fd in launch.fds]
-    binary = qemu_binary(vm.binary, oldest_qemu(example))
-    with prestarted(launch), paused_qemu([binary, *launch.argv[1:]], fds=fds) as qmp:
-        for command in commands:
-            qmp.execute(command["execute"], **command["arguments"])
-        found = qmp.devices()
+    binary_of = partial(qemu_binary, version=oldest_qemu(example))
+    found = devices_after(config, arch, binary_of, TEST_SETTINGS, commands)
     suffix = vm.profile.transports[machine.transports[0]].suffix
     assert (found["hp-disk"], found["hp-nic"]) == ("virtio-blk" + suffix, "virtio-net" + suffix)

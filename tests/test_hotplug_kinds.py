@@ -13,22 +13,20 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import EXAMPLE_CASES, TEST_SETTINGS, example_path, oldest_qemu, qemu_binary
 from support import tomlwriter
+from support.hotplug_live import devices_after
 from support.localize import localize
-from support.qmp import paused_qemu
-from support.swtpm import prestarted
 
-from genqemu.build import build, build_file
+from genqemu.build import build
 from genqemu.errors import ConfigError
 from genqemu.hotplug import hotplug_commands
-from genqemu.launch import plan
 from genqemu.qemu_facts import COLD_PLUG_ONLY
-from genqemu.run import copy_templates
 from genqemu.tomlfile import read_toml
 
 # What genqemu says when it refuses to hot-plug a device, each with its reason.
@@ -93,15 +91,8 @@ def test_each_examples_devices_hot_plug_into_it(example: str, arch: str, short_t
                 assert error.source == str(new_file) and number.isdigit(), error
                 assert REFUSALS.search(message), f"refused without a reason: {error}"
                 refused[plugged[int(number)]] = message
-    vm = build_file(config_file, arch, TEST_SETTINGS)
-    launch = plan(vm, "qemuopts")
-    copy_templates(launch)
-    fds = [(fd.number, fd.path, fd.mode) for fd in launch.fds]
-    binary = qemu_binary(vm.binary, oldest_qemu(example))
-    with prestarted(launch), paused_qemu([binary, *launch.argv[1:]], fds=fds) as qmp:
-        for command in commands:
-            qmp.execute(command["execute"], **command["arguments"])
-        found = qmp.devices()
+    binary_of = partial(qemu_binary, version=oldest_qemu(example))
+    found = devices_after(config_file, arch, binary_of, TEST_SETTINGS, commands)
     adds = [c["arguments"] for c in commands if c["execute"] == "device_add"]
     named = {a["id"]: a["driver"] for a in adds if "id" in a}
     assert {name: found.get(name) for name in named} == named, refused
