@@ -9,6 +9,8 @@ ID_PATTERN = r"[A-Za-z][A-Za-z0-9._-]*\Z"
 ID = Text(pattern=ID_PATTERN, hint=ID_HINT)
 PATH = Text(pattern=r".", hint="a path cannot be empty")
 NAME = Text(pattern=r".", hint="cannot be empty")
+# Unix socket paths hold 107 bytes (sun_path less its NUL).
+SOCKET_MAX = 107
 # QEMU property and machine option names.
 # Dotted parts as in QEMU's keyval syntax (-machine): "a.b" is fine, "a." or "a..b" is not.
 PROPERTY = r"[A-Za-z][A-Za-z0-9_-]*(\.([A-Za-z][A-Za-z0-9_-]*|[0-9]+))*\Z"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from genqemu.checks import ID, PATH
-from genqemu.schema import Model, Tagged, key
+from genqemu.schema import Model, key
 from genqemu.values import Boolean, Integer
 
 
@@ -75,6 +75,3 @@ class PefGuest(Confidential):
     """Power protected execution facility (ppc64le); pair it with a spapr-tpm-proxy device."""
 
     type = "pef-guest"
-
-
-CONFIDENTIAL: Tagged[Confidential] = Tagged("type", Confidential)

@@ -7,25 +7,32 @@ out is not emitted, so QEMU's default applies, unless its doc says otherwise.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from genqemu.chardevs import CHARDEV
 from genqemu.checks import ID, NAME, PATH, PROPERTY, PROPERTY_HINT
-from genqemu.confidential import CONFIDENTIAL, Confidential
 from genqemu.devices import DEVICE, Device
-from genqemu.display import DISPLAY, Display
 from genqemu.flash import Firmware, FlashImage, PathOrImage
-from genqemu.monitor import Monitor
-from genqemu.numa import NumaNode
-from genqemu.process import INCOMING, Incoming, RunAs
 from genqemu.qemu_facts import VERSION_PATTERN
-from genqemu.runtime import Overcommit, Rtc, Sandbox
-from genqemu.schema import Model, Problems, Table, key
-from genqemu.smbios import Smbios
-from genqemu.tpm import TPM, Tpm
+from genqemu.schema import Model, Problems, Table, Tagged, key
 from genqemu.values import Boolean, Integer, ListOf, MapOf, Scalar, Size, Text, format_size
 
+if TYPE_CHECKING:
+    from genqemu.confidential import Confidential
+    from genqemu.display import Display
+    from genqemu.monitor import Monitor
+    from genqemu.numa import NumaNode
+    from genqemu.process import Incoming, RunAs
+    from genqemu.runtime import Overcommit, Rtc, Sandbox
+    from genqemu.smbios import Smbios
+    from genqemu.tpm import Tpm
+
 MIB = 1 << 20
+# Tables by type: a model's module is imported when a config has the table.
+CONFIDENTIAL: Tagged[Confidential] = Tagged("type", "genqemu.confidential:Confidential")
+DISPLAY: Tagged[Display] = Tagged("type", "genqemu.display:Display")
+INCOMING: Tagged[Incoming] = Tagged("type", "genqemu.process:Incoming")
+TPM: Tagged[Tpm] = Tagged("backend", "genqemu.tpm:Tpm")
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
 _ACCEL = r"(kvm|tcg|hvf|whpx|xen|nvmm|hax)(:(kvm|tcg|hvf|whpx|xen|nvmm|hax))*\Z"
 _OPTIONS = MapOf(Scalar(), key_pattern=PROPERTY, key_hint=PROPERTY_HINT)
@@ -270,7 +277,7 @@ class Config(Model):
     smp: Smp | None = key(Table(Smp), default=None, doc="CPU topology")
     memory: Memory | None = key(Table(Memory), default=None, doc="guest RAM")
     numa: tuple[NumaNode, ...] = key(
-        ListOf(Table(NumaNode)),
+        ListOf(Table["NumaNode"]("genqemu.numa:NumaNode")),
         default=[],
         doc="NUMA nodes, numbered in this order (`-numa node`), each with its vCPUs, its "
         "share of memory.size (its own RAM backend, with [memory]'s options) and distances",
@@ -289,14 +296,16 @@ class Config(Model):
         "{ file = PATH, read_only = true }; [firmware] is the safer way to UEFI",
     )
     smbios: Smbios | None = key(
-        Table(Smbios), default=None, doc="DMI tables: BIOS, system, board and chassis makers"
+        Table["Smbios"]("genqemu.smbios:Smbios"),
+        default=None,
+        doc="DMI tables: BIOS, system, board and chassis makers",
     )
     vga: str | None = key(
         Text(choices=("std", "cirrus", "vmware", "qxl", "virtio", "none")),
         default=None,
         doc="the machine's VGA card (`-vga`); with graphics [[device]]s only 'none'",
     )
-    rtc: Rtc | None = key(Table(Rtc), default=None, doc="real-time clock")
+    rtc: Rtc | None = key(Table["Rtc"]("genqemu.runtime:Rtc"), default=None, doc="real-time clock")
     no_user_config: bool = key(
         Boolean(), default=True, doc="ignore the host's QEMU config files (`-no-user-config`)"
     )
@@ -319,14 +328,20 @@ class Config(Model):
         doc="set iommu_platform=on on every virtio device that does not say otherwise",
     )
     overcommit: Overcommit | None = key(
-        Table(Overcommit), default=None, doc="`-overcommit` settings"
+        Table["Overcommit"]("genqemu.runtime:Overcommit"),
+        default=None,
+        doc="`-overcommit` settings",
     )
-    sandbox: Sandbox | None = key(Table(Sandbox), default=None, doc="seccomp filter")
+    sandbox: Sandbox | None = key(
+        Table["Sandbox"]("genqemu.runtime:Sandbox"), default=None, doc="seccomp filter"
+    )
     pidfile: str | None = key(PATH, default=None, doc="file QEMU writes its pid to")
     logfile: str | None = key(PATH, default=None, doc="QEMU's debug log (`-D`)")
     qmp: tuple[Qmp, ...] = key(ListOf(Table(Qmp)), default=[], doc="QMP monitor sockets")
     monitor: tuple[Monitor, ...] = key(
-        ListOf(Table(Monitor)), default=[], doc="HMP or QMP monitors on a [[chardev]]"
+        ListOf(Table["Monitor"]("genqemu.monitor:Monitor")),
+        default=[],
+        doc="HMP or QMP monitors on a [[chardev]]",
     )
     global_: tuple[Global, ...] = key(
         ListOf(Table(Global)), default=[], toml="global", doc="driver property defaults (`-global`)"
@@ -348,7 +363,9 @@ class Config(Model):
         doc="a TPM 2.0 (by backend): swtpm (emulator) or the host's (passthrough); the "
         "device model is the machine's (tpm-crb on q35, tpm-tis on pc, ...)",
     )
-    run_as: RunAs | None = key(Table(RunAs), default=None, doc="user and groups QEMU runs as")
+    run_as: RunAs | None = key(
+        Table["RunAs"]("genqemu.process:RunAs"), default=None, doc="user and groups QEMU runs as"
+    )
     device: tuple[Device, ...] = key(ListOf(DEVICE), default=[], doc="guest devices, in bus order")
     extra_args: tuple[str, ...] = key(
         ListOf(Text()),

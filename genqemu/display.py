@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from genqemu.checks import PATH
-from genqemu.schema import Model, Problems, Tagged, key
-from genqemu.tpm import SOCKET_MAX
+from genqemu.checks import PATH, SOCKET_MAX
+from genqemu.schema import Model, Problems, key
 from genqemu.values import Boolean, Integer, Text
 
 if TYPE_CHECKING:
@@ -248,17 +247,11 @@ class Dbus(Display):
             problems.add(f"{self.toml_path}.rendernode", "only gl uses it: set gl = true")
 
 
-DISPLAY: Tagged[Display] = Tagged("type", Display)
-
-
 def resolve_display(vm: Vm, ids: Ids, problems: Problems) -> None:
     """Refuse a display -nographic would hide; claim the id of the password secret.
-    Without [display], -display none, unless extra_args has a -display of its own
-    (a display genqemu does not model, such as curses: QEMU takes -display once)."""
+    (Without [display], resolve.py writes -display none.)"""
     display = vm.config.display
-    if display is None:
-        vm.default_display = not {"-display", "--display"} & set(vm.config.extra_args)
-        return
+    assert display is not None
     if vm.config.nographic and not isinstance(display, NoDisplay):
         problems.add(
             "nographic",

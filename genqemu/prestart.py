@@ -49,7 +49,6 @@ def steps(vm: Vm, prefix: list[str], owner: str | None) -> list[Step]:
     """The steps for `vm`; `prefix` is the privilege drop swtpm runs under (as
     QEMU does), `owner` USER:GROUP of the files it makes."""
     from genqemu.netdevs import TapNetdev
-    from genqemu.tpm import EmulatorTpm
 
     found: list[Step] = []
     for device in vm.devices:
@@ -59,8 +58,11 @@ def steps(vm: Vm, prefix: list[str], owner: str | None) -> list[Step]:
             queues = netdev.queue_count
             found += _tap_on_bridge(path, netdev.ifname, netdev.bridge, queues, owner)
     tpm = vm.config.tpm
-    if isinstance(tpm, EmulatorTpm) and tpm.state is not None:
-        found += _swtpm(tpm.toml_path, tpm.state, tpm.socket_path, prefix, owner)
+    if tpm is not None:
+        from genqemu.tpm import EmulatorTpm
+
+        if isinstance(tpm, EmulatorTpm) and tpm.state is not None:
+            found += _swtpm(tpm.toml_path, tpm.state, tpm.socket_path, prefix, owner)
     return found
 
 

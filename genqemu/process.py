@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from genqemu.checks import PATH
-from genqemu.schema import INVALID, Check, Invalid, Model, Problems, Tagged, key, value_text
+from genqemu.schema import INVALID, Check, Invalid, Model, Problems, key, value_text
 from genqemu.values import ListOf, Text
 
 _NAME = Text(pattern=r"[A-Za-z_][A-Za-z0-9_.-]*\Z", hint="a user or group name")
@@ -73,6 +73,3 @@ class FdIncoming(Incoming):
 
     def inherited_files(self) -> list[tuple[str, str, str]]:
         return [("fd", self.path, "r")]
-
-
-INCOMING: Tagged[Incoming] = Tagged("type", Incoming)

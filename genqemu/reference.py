@@ -120,12 +120,8 @@ def _availability(kind: str, virtio: bool, profiles: dict[str, Any]) -> str:
 
 
 def _top_level(profiles: dict[str, Any]) -> list[str]:
-    from genqemu.confidential import CONFIDENTIAL
-    from genqemu.config import Config
-    from genqemu.display import DISPLAY
-    from genqemu.process import INCOMING
+    from genqemu.config import CONFIDENTIAL, DISPLAY, INCOMING, TPM, Config
     from genqemu.qemu_facts import CONFIDENTIAL_PROPERTIES
-    from genqemu.tpm import TPM
 
     vm = spellings("vm.j2", "c")
     tables = frozenset(

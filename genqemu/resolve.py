@@ -10,26 +10,29 @@ problem is collected and reported together, each with its TOML path.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genqemu.allocate import allocate_chassis, allocate_devnos, allocate_fds, check_passed_fds
 from genqemu.chardevs import Chardev
-from genqemu.confidential import Confidential
 from genqemu.config import Config, Iothread, Qmp
 from genqemu.devices import in_use
-from genqemu.display import resolve_display
 from genqemu.errors import ConfigError
-from genqemu.firmware_resolve import FirmwareChoice, FlashDrive, resolve_flash
 from genqemu.ids import ChardevUses, assign_ids, resolve_references
 from genqemu.launch import InheritedFd
-from genqemu.monitor import resolve_monitors
-from genqemu.numa import NumaNode, check_numa, uses_hmat
 from genqemu.placement import place
 from genqemu.profiles import MachineProfile, Profile, accel_chain
 from genqemu.records import Entry, Named, Placed
 from genqemu.schema import Problems, suggest
 from genqemu.settings import SHIPPED, Settings
-from genqemu.tpm import Tpm, resolve_tpm
+
+if TYPE_CHECKING:
+    from genqemu.confidential import Confidential
+    from genqemu.firmware_resolve import FirmwareChoice, FlashDrive
+    from genqemu.numa import NumaNode
+    from genqemu.tpm import Tpm
+
+# The steps of an optional table import their module only when a config has
+# the table (tests/test_device_index.py checks which modules a run loads).
 
 RAM_BACKEND_ID = "ram0"
 
@@ -69,12 +72,12 @@ class Vm:
         self.chardevs = [Named[Chardev](c, c.id) for c in config.chardev]
         self.iothreads = [Named[Iothread](t, t.id) for t in config.iothread]
         self.qmp = [Named[Qmp](q, q.id or "") for q in config.qmp]
-        self.confidential = (
-            Named[Confidential](config.confidential, config.confidential.id)
+        self.confidential: Named[Confidential] | None = (
+            Named(config.confidential, config.confidential.id)
             if config.confidential is not None
             else None
         )
-        self.tpm = Named[Tpm](config.tpm, "") if config.tpm is not None else None
+        self.tpm: Named[Tpm] | None = Named(config.tpm, "") if config.tpm is not None else None
         self.tpm_driver: str | None = None  # the machine's TPM device (profile)
         self.display_secret: str | None = None  # id of the VNC/SPICE password's secret
         self.default_display = False  # -display none: no [display], none in extra_args
@@ -84,7 +87,9 @@ class Vm:
         self.ram_backend: str | None = None  # id of the guest RAM backend object
         self.ram_backend_via = "numa"  # or "machine"
         # [[numa]] nodes, each with the id of its RAM backend object.
-        self.numa = [Named[NumaNode](n, f"ram-node{i}") for i, n in enumerate(config.numa)]
+        self.numa: list[Named[NumaNode]] = [
+            Named(n, f"ram-node{i}") for i, n in enumerate(config.numa)
+        ]
         self.fds: list[InheritedFd] = []  # files QEMU inherits, numbered from 3
         self.incoming_fds: dict[str, list[int]] = {}  # the incoming stream's, by role
         self.privilege_drop: list[str] = []  # command prefix that drops privileges
@@ -133,8 +138,16 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
     if vm.tpm is not None:
         entries.append((vm.tpm, "tpm", vm.tpm.config.id_prefix))
     ids = assign_ids(entries, vm.devices, problems)
-    resolve_tpm(vm, machine, ids, problems)
-    resolve_display(vm, ids, problems)
+    if vm.tpm is not None:
+        from genqemu.tpm import resolve_tpm
+
+        resolve_tpm(vm, machine, ids, problems)
+    if config.display is not None:
+        from genqemu.display import resolve_display
+
+        resolve_display(vm, ids, problems)
+    else:  # -display none, unless extra_args has a -display of its own (QEMU takes one)
+        vm.default_display = not {"-display", "--display"} & set(config.extra_args)
     uses = ChardevUses(c.id for c in config.chardev if c.mux)
     root_bus = machine.root_bus if machine else None
     for device in vm.devices:
@@ -144,7 +157,10 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
         device.config.check_config(config, problems)
     for chardev in config.chardev:
         chardev.check_config(config, problems)
-    resolve_monitors(config.monitor, ids, uses, problems)
+    if config.monitor:
+        from genqemu.monitor import resolve_monitors
+
+        resolve_monitors(config.monitor, ids, uses, problems)
     if in_use("ata"):
         from genqemu.ata import place_ata
 
@@ -154,14 +170,20 @@ def resolve(config: Config, profile: Profile, source: str, settings: Settings = 
 
         place_usb(vm.devices, ids, problems)
     _check_host_features(config, profile, problems)
-    check_numa(config, profile, machine, problems)
+    if config.numa:
+        from genqemu.numa import check_numa
+
+        check_numa(config, profile, machine, problems)
     _check_qemu_version(vm, problems)
     allocate_devnos(vm.devices, profile, problems)
     allocate_chassis(vm.devices, problems)
     vm.fds, vm.incoming_fds = allocate_fds(vm.devices, config.incoming)
     check_passed_fds(config.qmp, vm.fds, problems)
     _memory_backend(vm, machine)
-    resolve_flash(vm, machine, settings, problems)
+    if config.firmware is not None or config.pflash or config.confidential is not None:
+        from genqemu.firmware_resolve import resolve_flash
+
+        resolve_flash(vm, machine, settings, problems)
     vm.privilege_drop = _privilege_drop(config)
     if machine is not None:
         vm.machine_options = _machine_options(vm, machine)
@@ -200,8 +222,11 @@ def _machine_options(vm: Vm, machine: MachineProfile) -> dict[str, Any]:
         put(vm.firmware.machine_options, vm.firmware.machine_option_source)
     if vm.ram_backend is not None and vm.ram_backend_via == "machine":
         put({"memory-backend": vm.ram_backend}, "profile: RAM backend on the machine")
-    if uses_hmat(vm.config.numa):
-        put({"hmat": True}, "[[numa]] initiator: the ACPI HMAT table")
+    if vm.config.numa:
+        from genqemu.numa import uses_hmat
+
+        if uses_hmat(vm.config.numa):
+            put({"hmat": True}, "[[numa]] initiator: the ACPI HMAT table")
     if vm.config.machine:
         put(vm.config.machine.options, "the config")
     for name in options:

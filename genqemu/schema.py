@@ -173,11 +173,27 @@ class Check(Generic[T]):
         return INVALID
 
 
-class Table(Check[M]):
-    """A nested table described by a model."""
+def _class(where: type[M] | str) -> type[M]:
+    """A model class, or the one "module:Class" names (imported now)."""
+    if isinstance(where, str):
+        module, _, name = where.partition(":")
+        return cast("type[M]", getattr(import_module(module), name))
+    return where
 
-    def __init__(self, model: type[M]) -> None:
-        self.model = model
+
+class Table(Check[M]):
+    """A nested table described by a model. Named as "module:Class", the
+    model's module is imported only when a config has the table, so that a
+    run pays only for the tables it uses."""
+
+    def __init__(self, model: type[M] | str) -> None:
+        self._model = model
+
+    @property
+    def model(self) -> type[M]:
+        if isinstance(self._model, str):
+            self._model = _class(self._model)
+        return self._model
 
     def type_text(self) -> str:
         return "table"
@@ -193,25 +209,32 @@ class Tagged(Check[M]):
     The models are the subclasses of `base` that set the class variable named
     `tag` themselves: `class VirtioBlk(Device): kind = "virtio-blk"`. With an
     `index` (tag value -> module of `package`), a model's module is imported
-    only when a table names it, so that a run pays only for what it uses.
+    only when a table names it, so that a run pays only for what it uses; a
+    `base` named as "module:Class" is imported when a config has the table.
     """
 
     def __init__(
         self,
         tag: str,
-        base: type[M],
+        base: type[M] | str,
         unmodelled: str = "",
         index: Mapping[str, str] | None = None,
         package: str = "",
     ) -> None:
         self.tag = tag
-        self.base = base
+        self._base = base
         # How to pass one genqemu does not model; {name} is the unknown one.
         self.unmodelled = unmodelled
         self.index = index
         self.package = package
         self._models: dict[str, type[M]] | None = None
         self._seen: dict[str, type[M]] = {}  # the models imported so far
+
+    @property
+    def base(self) -> type[M]:
+        if isinstance(self._base, str):
+            self._base = _class(self._base)
+        return self._base
 
     @property
     def models(self) -> dict[str, type[M]]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from genqemu.checks import PATH
-from genqemu.schema import Model, Problems, Tagged, key
+from genqemu.checks import PATH, SOCKET_MAX
+from genqemu.schema import Model, Problems, key
 from genqemu.values import Text
 
 if TYPE_CHECKING:
@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     from genqemu.profiles import MachineProfile
     from genqemu.resolve import Vm
 
-# Unix socket paths hold 107 bytes (sun_path less its NUL).
-SOCKET_MAX = 107
 # swtpm splits its option values at every comma, with no escape.
 _SWTPM_PATH = Text(
     pattern=r"[^,]+\Z",
@@ -85,9 +83,6 @@ class PassthroughTpm(Tpm):
         doc="sysfs file that cancels a TPM command, e.g. /sys/class/tpm/tpm0/device/cancel; "
         "default: QEMU finds it",
     )
-
-
-TPM: Tagged[Tpm] = Tagged("backend", Tpm)
 
 
 def resolve_tpm(vm: Vm, machine: MachineProfile | None, ids: Ids, problems: Problems) -> None:

@@ -1,4 +1,5 @@
-"""The kind -> module index: current, and a run imports only the kinds it names."""
+"""The kind -> module index: current, and a run imports only the kinds and
+optional tables its config names."""
 
 from __future__ import annotations
 
@@ -17,17 +18,37 @@ sys.argv = ["genqemu", "--arch", "s390x", sys.argv[1], "-o", "/dev/null"]
 from genqemu.entry import main
 try:
     main()
-except SystemExit:
-    pass
-print(" ".join(sorted(m for m in sys.modules if m.startswith("genqemu.devices."))))
+except SystemExit as exit:
+    assert not exit.code, exit.code
+print(" ".join(sorted(m for m in sys.modules if m.startswith("genqemu."))))
 """
+# The modules of optional top-level tables and their resolution steps.
+OPTIONAL = {
+    "genqemu.confidential",
+    "genqemu.display",
+    "genqemu.firmware_resolve",
+    "genqemu.monitor",
+    "genqemu.numa",
+    "genqemu.process",
+    "genqemu.runtime",
+    "genqemu.smbios",
+    "genqemu.tpm",
+}
 
 
-def device_modules_of_a_run(config: Path) -> set[str]:
+def modules_of_a_run(config: Path) -> set[str]:
     out = subprocess.run(
         [sys.executable, "-c", PROBE, str(config)], capture_output=True, text=True, check=True
     ).stdout
-    return {name.rpartition(".")[2] for name in out.split()}
+    return set(out.split())
+
+
+def device_modules_of_a_run(config: Path) -> set[str]:
+    return {
+        name.rpartition(".")[2]
+        for name in modules_of_a_run(config)
+        if name.startswith("genqemu.devices.")
+    }
 
 
 def test_the_index_is_what_the_classes_say() -> None:
@@ -67,3 +88,12 @@ def test_in_use_is_true_once_a_kind_of_the_module_is_loaded() -> None:
     DEVICE.model("usb-tablet")
     assert in_use("usb")
     assert not in_use("no-such-module")
+
+
+def test_a_run_imports_the_modules_of_its_optional_tables_only(tmp_path: Path) -> None:
+    assert not OPTIONAL & modules_of_a_run(EXAMPLES / "minimal.toml")
+    config = tmp_path / "tables.toml"
+    config.write_text(
+        '[display]\ntype = "vnc"\nunix = "/run/vm.vnc"\n[rtc]\nbase = "utc"\n'
+    )
+    assert OPTIONAL & modules_of_a_run(config) == {"genqemu.display", "genqemu.runtime"}

@@ -11,7 +11,7 @@ from conftest import ARCHES, EXAMPLE_CASES, QEMU_VERSIONS, TEST_SETTINGS, exampl
 from support.qemuopts import parse, parse_dict
 
 from genqemu.build import build
-from genqemu.confidential import CONFIDENTIAL
+from genqemu.config import CONFIDENTIAL
 from genqemu.errors import ConfigError
 from genqemu.launch import plan
 from genqemu.output import to_json, to_sh

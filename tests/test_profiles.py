@@ -11,7 +11,7 @@ import pytest
 from conftest import ARCHES, QEMU_VERSIONS, qemu_binary
 from support.qemu_help import device_drivers, object_types
 
-from genqemu.confidential import CONFIDENTIAL
+from genqemu.config import CONFIDENTIAL
 from genqemu.devices import DEVICE
 from genqemu.devices.ata import AtaAttached
 from genqemu.devices.usb import UsbCdrom

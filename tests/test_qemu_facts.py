@@ -3,7 +3,7 @@ agree with the config models they spell."""
 
 from __future__ import annotations
 
-from genqemu.confidential import CONFIDENTIAL
+from genqemu.config import CONFIDENTIAL
 from genqemu.qemu_facts import CONFIDENTIAL_PROPERTIES
 
 

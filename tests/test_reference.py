@@ -31,9 +31,8 @@ def test_every_key_and_kind_is_documented() -> None:
 def _resolves(path: str) -> bool:
     """Whether a parity-table key path names a real key."""
     from genqemu.chardevs import CHARDEV
-    from genqemu.confidential import CONFIDENTIAL
+    from genqemu.config import CONFIDENTIAL, INCOMING
     from genqemu.netdevs import NETDEV
-    from genqemu.process import INCOMING
     from genqemu.schema import Model, Table, Tagged
 
     if ": " in path:

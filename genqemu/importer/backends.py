@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from genqemu.confidential import CONFIDENTIAL
-from genqemu.config import HUGEPAGES
+from genqemu.config import CONFIDENTIAL, HUGEPAGES
 from genqemu.importer.canon import GENERATED, Piece, size_bytes
 from genqemu.importer.claims import Claim, Pool, Target, convert, given_id, to_int
 from genqemu.importer.syntax import to_bool

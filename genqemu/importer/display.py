@@ -28,7 +28,8 @@ def display_claims(pool: Pool) -> list[Claim]:
 
 
 def _display(pool: Pool) -> list[Claim]:
-    from genqemu.display import DISPLAY, NoDisplay, Spice, Vnc
+    from genqemu.config import DISPLAY
+    from genqemu.display import NoDisplay, Spice, Vnc
     from genqemu.values import Boolean
 
     pieces = pool.free("display")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from genqemu.checks import SOCKET_MAX
 from genqemu.importer.canon import Piece
 from genqemu.importer.claims import Claim, Pool, Target
-from genqemu.tpm import SOCKET_MAX
 
 
 def tpm_claims(pool: Pool, target: Target) -> list[Claim]:
