@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,7 @@ def has_display(binary: str, display: str) -> bool:
 
 
 def wait_for_window(server: XServer, title: str, process: subprocess.Popen[bytes]) -> Window:
+    """The top-level window titled `title`, once QEMU has opened it."""
     deadline = time.monotonic() + WINDOW_TIMEOUT
     while time.monotonic() < deadline:
         for window in top_windows(server.display):
@@ -124,7 +126,7 @@ def test_the_window_shows_the_guest(
         raw, _ = localize(read_toml(REPO / "examples" / f"{example}.toml"), arch, tmp)
         vm = build(windowed(raw, display), arch, example, TEST_SETTINGS._replace(qemu_version=qemu))
         launch = plan(vm, "qemuopts")
-        assert ["-display", display] == launch.argv[launch.argv.index("-display") :][:2]
+        assert launch.argv[launch.argv.index("-display") + 1] == display
         assert not launch.fds
         copy_templates(launch)
         binary = qemu_binary(vm.binary, qemu)
@@ -132,57 +134,64 @@ def test_the_window_shows_the_guest(
             f"QEMU {qemu} ({binary}) has no {display} display: install qemu-system-gui "
             "(the README's test command does)"
         )
-        qmp_path = tmp / "qmp.sock"
-        argv = [
-            binary,
-            *launch.argv[1:],
-            "-S",
-            "-chardev",
-            f"socket,id=genqemu-test-qmp,path={qmp_path},server=on,wait=off",
-            "-mon",
-            "chardev=genqemu-test-qmp,mode=control",
-        ]
-        env = {
-            **os.environ,
-            "DISPLAY": x_server.display,
-            "GDK_BACKEND": "x11",
-            "SDL_VIDEODRIVER": "x11",
-            "NO_AT_BRIDGE": "1",  # no accessibility bus to wait for
-        }
-        env.pop("WAYLAND_DISPLAY", None)
-        with prestarted(launch):
-            process = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                env=env,
-                cwd=tmp,
-            )
-            try:
-                with _connect(qmp_path, process, WINDOW_TIMEOUT) as sock:
-                    qmp = Qmp(sock)
-                    title = TITLES[display].format(name=vm.config.name)
-                    window = wait_for_window(x_server, title, process)
-                    qmp.execute("screendump", filename=str(tmp / "screen.ppm"))
-                    width, height, rows = read_ppm(tmp / "screen.ppm")
-                    assert window.width == width, (window, width, height)
-                    # gtk has its menu bar above the screen, sdl only the screen.
-                    assert window.height == height if display == "sdl" else window.height > height
-                    shown = Window(
-                        title, width, height, window.x, window.y + window.height - height
-                    )
-                    assert _shows(x_server, shown, rows), (
-                        f"{title} does not show the guest's screen"
-                    )
-                    qmp.execute("quit")
-                process.wait(timeout=WINDOW_TIMEOUT)
-            finally:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
-                if process.stderr:
-                    process.stderr.close()
+        title = TITLES[display].format(name=vm.config.name)
+        with (
+            prestarted(launch),
+            windowed_qemu([binary, *launch.argv[1:]], x_server, tmp) as (
+                qmp,
+                process,
+            ),
+        ):
+            window = wait_for_window(x_server, title, process)
+            qmp.execute("screendump", filename=str(tmp / "screen.ppm"))
+            width, height, rows = read_ppm(tmp / "screen.ppm")
+            assert window.width == width, (window, width, height)
+            # gtk has its menu bar above the screen, sdl only the screen.
+            assert window.height == height if display == "sdl" else window.height > height
+            area = Window(title, width, height, window.x, window.y + window.height - height)
+            assert _shows(x_server, area, rows), f"{title} does not show the guest's screen"
+
+
+@contextmanager
+def windowed_qemu(
+    argv: list[str], x_server: XServer, tmp: Path
+) -> Iterator[tuple[Qmp, subprocess.Popen[bytes]]]:
+    """QEMU started paused on `x_server`, QMP on a socket in `tmp`; quit, or
+    killed after a failure, on the way out."""
+    qmp_path = tmp / "qmp.sock"
+    full = [
+        *argv,
+        "-S",
+        "-chardev",
+        f"socket,id=genqemu-test-qmp,path={qmp_path},server=on,wait=off",
+        "-mon",
+        "chardev=genqemu-test-qmp,mode=control",
+    ]
+    env = {
+        **os.environ,
+        "DISPLAY": x_server.display,
+        "GDK_BACKEND": "x11",
+        "SDL_VIDEODRIVER": "x11",
+        "NO_AT_BRIDGE": "1",  # no accessibility bus to wait for
+    }
+    env.pop("WAYLAND_DISPLAY", None)
+    with (tmp / "qemu.stderr").open("wb") as stderr:
+        process = subprocess.Popen(
+            full, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, env=env
+        )
+    try:
+        with _connect(qmp_path, process, WINDOW_TIMEOUT) as sock:
+            qmp = Qmp(sock)
+            yield qmp, process
+            qmp.execute("quit")
+        process.wait(timeout=WINDOW_TIMEOUT)
+    except (QemuFailed, AssertionError) as error:
+        text = (tmp / "qemu.stderr").read_text(errors="replace").strip()
+        raise type(error)(f"{error}\nQEMU's stderr: {text}") from error
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def _shows(server: XServer, area: Window, rows: list[bytes]) -> bool:
