@@ -24,7 +24,6 @@ from conftest import (
     ARCHES,
     QEMU_VERSIONS,
     REPO,
-    SKIP_QEMU,
     TEST_SETTINGS,
     qemu_binary,
     runs_on,
@@ -32,7 +31,7 @@ from conftest import (
 from support.localize import localize
 from support.qmp import QemuFailed, Qmp, _connect
 from support.swtpm import prestarted
-from support.xserver import Window, XServer, missing_tools, top_windows, xvfb, xwd_pixels
+from support.xserver import Window, XServer, top_windows, xwd_pixels
 
 from genqemu.build import build
 from genqemu.launch import plan
@@ -57,22 +56,6 @@ CASES = [
 # SDL the VM and the console's index.
 TITLES = {"gtk": "QEMU ({name}) [Paused]", "sdl": "QEMU ({name}-0) [Stopped]"}
 WINDOW_TIMEOUT = 30.0
-
-
-@pytest.fixture(scope="session")
-def x_server() -> Iterator[XServer]:
-    """One Xvfb for the whole run; a missing Xvfb fails, as a missing QEMU does."""
-    missing = missing_tools()
-    if missing:
-        if SKIP_QEMU:
-            pytest.skip(f"{', '.join(missing)} not installed and GENQEMU_SKIP_QEMU=1")
-        pytest.fail(
-            f"{', '.join(missing)} not installed: run the README's test command, which "
-            "installs xvfb and x11-utils, or set GENQEMU_SKIP_QEMU=1 to skip QEMU tests",
-            pytrace=False,
-        )
-    with xvfb() as server:
-        yield server
 
 
 def windowed(raw: dict[str, Any], display: str) -> dict[str, Any]:
