@@ -107,7 +107,8 @@ def _read_display(fd: int, process: subprocess.Popen[bytes], timeout: float) -> 
 
 
 def top_windows(display: str) -> list[Window]:
-    """The root window's children that have a title, as xwininfo lists them."""
+    """The root window's children that have a title, as xwininfo lists them (with
+    no window manager, an application's windows are the root's children)."""
     listing = subprocess.run(
         ["xwininfo", "-root", "-children", "-display", display],
         capture_output=True,
@@ -118,10 +119,8 @@ def top_windows(display: str) -> list[Window]:
     for line in listing.splitlines():
         match = _WINDOW.match(line)
         if match:
-            title = match["title"].encode().decode("unicode_escape")
-            found.append(
-                Window(title, int(match["w"]), int(match["h"]), int(match["x"]), int(match["y"]))
-            )
+            w, h, x, y = (int(match[key]) for key in ("w", "h", "x", "y"))
+            found.append(Window(match["title"], w, h, x, y))
     return found
 
 
@@ -130,8 +129,9 @@ def xwd_pixels(path: Path, window: Window) -> list[bytes]:
     data = path.read_bytes()
     header = [int.from_bytes(data[i : i + 4], "big") for i in range(0, 100, 4)]
     header_size, width, height = header[0], header[4], header[5]
-    bits_per_pixel, bytes_per_line, ncolors = header[11], header[12], header[19]
-    assert bits_per_pixel == 32, f"Xvfb's screen has {bits_per_pixel} bits per pixel"
+    byte_order, bits_per_pixel, bytes_per_line = header[7], header[11], header[12]
+    assert (byte_order, bits_per_pixel) == (0, 32), "not Xvfb's 24-bit screen (LSBFirst, 32 bpp)"
+    ncolors = header[19]
     assert (width, height) == SCREEN
     start = header_size + 12 * ncolors
     rows = []
