@@ -1,7 +1,7 @@
 # The two commands of the README, plus their parts.
 #   make demo   set up a venv with genqemu's runtime dependencies and run it on a shipped example
-#   make test   add the test tools, set up what the tests need (QEMU and dash via
-#               apt-get), run them all
+#   make test   add the test tools, set up what the tests need (QEMU, Xvfb and dash
+#               via apt-get), run them all
 #   make bench  the performance benchmark (docs/performance.md); make test only checks
 #               that it runs, on its smallest sizes
 #   make man    write docs/genqemu.1 from the command line's own help
@@ -17,9 +17,14 @@ PYTHON ?= python3
 # QEMU 10.0 themselves (tests/support/qemu_debian.py), into their cache.
 # swtpm (and swtpm-tools, its setup helpers) is the TPM the examples' [tpm]
 # tables start: the launch runs it before QEMU.
-QEMU_PACKAGES = qemu-system-x86 qemu-system-misc qemu-system-ppc qemu-system-arm qemu-utils ipxe-qemu qemu-efi-aarch64 ovmf sbsigntool swtpm swtpm-tools
+# qemu-system-gui holds QEMU's gtk and sdl displays (ui-gtk.so, ui-sdl.so), whose
+# windows tests/test_display_window.py opens on Xvfb (xvfb, with x11-xkb-utils for
+# the xkbcomp it runs at start) and finds with xwininfo (x11-utils).
+QEMU_PACKAGES = qemu-system-x86 qemu-system-misc qemu-system-ppc qemu-system-arm qemu-utils ipxe-qemu qemu-efi-aarch64 ovmf sbsigntool swtpm swtpm-tools qemu-system-gui xvfb x11-xkb-utils x11-utils
 QEMU_BINARIES = qemu-system-x86_64 qemu-system-s390x qemu-system-ppc64 qemu-system-aarch64 qemu-system-riscv64 qemu-img
-QEMU_FILES = /usr/share/AAVMF/AAVMF_CODE.fd /usr/share/OVMF/OVMF_CODE_4M.snakeoil.fd /usr/bin/sbsign /usr/bin/swtpm
+# (the shell expands the globs: one that matches nothing stays as it is, missing)
+QEMU_FILES = /usr/share/AAVMF/AAVMF_CODE.fd /usr/share/OVMF/OVMF_CODE_4M.snakeoil.fd /usr/bin/sbsign /usr/bin/swtpm \
+	/usr/lib/*/qemu/ui-gtk.so /usr/lib/*/qemu/ui-sdl.so /usr/bin/Xvfb /usr/bin/xkbcomp /usr/bin/xwininfo
 
 .PHONY: demo test python qemu shells check bench man
 
@@ -51,7 +56,8 @@ demo: python $(VENV)/.runtime
 	$(VENV)/bin/genqemu --arch s390x examples/minimal.toml
 	@echo "(that was $(VENV)/bin/genqemu; to have genqemu on your PATH, see \"Install\" in README.md)" >&2
 
-# Installs the QEMU binaries (and firmware) the tests start, where any is missing.
+# Installs the QEMU binaries (and firmware, and the X server their windows
+# open on) the tests start, where any is missing.
 qemu:
 	@missing=""; for b in $(QEMU_BINARIES); do command -v $$b >/dev/null || missing="$$missing $$b"; done; \
 	for f in $(QEMU_FILES); do [ -e $$f ] || missing="$$missing $$f"; done; \

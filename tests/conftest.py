@@ -20,6 +20,7 @@ from genqemu.settings import Settings
 
 if TYPE_CHECKING:
     from support.boot_initramfs import BootKit
+    from support.xserver import XServer
 
 REPO = Path(__file__).resolve().parent.parent
 # examples/*.toml are for every arch; examples/<arch>/*.toml for that arch only.
@@ -146,6 +147,25 @@ def _unpacked_qemu(binary: str, version: str) -> str:
     if not path.exists():
         pytest.fail(f"QEMU {version} has no {binary} ({path})", pytrace=False)
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def x_server() -> Iterator[XServer]:
+    """A private Xvfb for QEMU's gtk and sdl windows, one per run; a missing Xvfb
+    fails the tests that open a window, as a missing QEMU does."""
+    from support.xserver import missing_tools, xvfb
+
+    missing = missing_tools()
+    if missing:
+        if SKIP_QEMU:
+            pytest.skip(f"{', '.join(missing)} not installed and GENQEMU_SKIP_QEMU=1")
+        pytest.fail(
+            f"{', '.join(missing)} not installed: run the README's test command, which "
+            "installs xvfb and x11-utils, or set GENQEMU_SKIP_QEMU=1 to skip QEMU tests",
+            pytrace=False,
+        )
+    with xvfb() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
 import subprocess
@@ -153,6 +154,8 @@ EVERY_KEY: list[dict[str, Any]] = [
     {"type": "spice", "port": 5999, "tls_port": 5998, "x509_dir": "/nonexistent", "addr": "::1"},
     {"type": "vnc", "display": 99, "addr": "127.0.0.1", "websocket": 5799},
 ]
+# The displays that open a window (qemu-system-gui): every key must start them.
+_WINDOWS = {"gtk", "sdl"}
 # What a host without a desktop, a GPU or the module says after the options parsed.
 _NOT_HERE = (
     "is not available",
@@ -165,18 +168,32 @@ _NOT_HERE = (
 
 @pytest.mark.parametrize("version", QEMU_VERSIONS)
 @pytest.mark.parametrize("display", EVERY_KEY, ids=lambda d: str(d["type"]))
-def test_every_display_key_parses(display: dict[str, Any], version: str) -> None:
+def test_every_display_key_parses(
+    display: dict[str, Any], version: str, request: pytest.FixtureRequest
+) -> None:
     argv = [qemu_binary("qemu-system-x86_64", version)]
     argv += [word for option in options({"display": display}) for word in option]
     argv += ["-qmp", "stdio"]
+    env = dict(os.environ)
+    if display["type"] in _WINDOWS:  # opened for real, on a private Xvfb
+        env["DISPLAY"] = request.getfixturevalue("x_server").display
+        env.pop("WAYLAND_DISPLAY", None)
     done = subprocess.run(
         argv,
         input='{"execute":"qmp_capabilities"}{"execute":"quit"}',
         capture_output=True,
         text=True,
         timeout=120,
+        env=env,
     )
-    if done.returncode != 0:
+    if display["type"] in _WINDOWS:
+        # Started with every key: QMP greeted. (gtk with full-screen=on and no
+        # graphics console at all, as here, then dies of SIGSEGV on Xvfb, 7.2 and
+        # 10.0 alike; with a display adapter it runs: tests/test_display_window.py.)
+        assert '"QMP"' in done.stdout, done.stderr
+        failed = ("unexpected", "Invalid parameter", "initialization failed", "Could not init")
+        assert not any(reason in done.stderr for reason in failed), done.stderr
+    elif done.returncode != 0:
         said = done.stderr
         assert any(reason in said for reason in _NOT_HERE), said
         assert "unexpected" not in said and "Invalid parameter" not in said, said

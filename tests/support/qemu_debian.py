@@ -63,6 +63,9 @@ QEMU_PACKAGES = (
     # qxl), which loads only beside ui-opengl; OpenGL (egl-headless, dbus, virtio-gpu-gl).
     "qemu-system-modules-spice",
     "qemu-system-modules-opengl",
+    # The gtk and sdl displays (ui-gtk, ui-sdl): the same package as 7.2's, whose
+    # libraries the system's qemu-system-gui brings (tests/test_display_window.py).
+    "qemu-system-gui",
 )
 # Firmware QEMU loads from its firmware path, each from the suite that has it
 # (None: the suite of the QEMU; else bookworm).
@@ -108,9 +111,10 @@ def qemu_root(version: str) -> Path:
 
 
 def _drop_unloadable_modules(staging: Path) -> None:
-    """Remove the modules whose libraries this host lacks (10.0's virtio-gpu-gl needs
-    libvirglrenderer1, which the 7.2 system, without qemu-system-gui, does not
-    have either): QEMU would say "failed to open module" on every -device help."""
+    """Remove the modules whose libraries this host lacks (10.0's audio-pipewire needs
+    libpipewire-0.3, which the 7.2 system does not have; virtio-gpu-gl needs
+    libvirglrenderer1, there only with qemu-system-gui): QEMU would say "failed to
+    open module" on every -device help."""
     for module in staging.glob("usr/lib/*/qemu/*.so"):
         linked = subprocess.run(["ldd", str(module)], capture_output=True, text=True)
         if "not found" in linked.stdout:
