@@ -62,6 +62,33 @@ USB_PORTS = {
     "pci-ohci": 3,
     "usb-hub": 8,
 }
+
+
+# The USB controller a machine makes itself for -usb, -usbdevice or usb=on
+# (QEMU 7.2 and 10.0, measured): its driver and PCI address. pc: function 2 of
+# the PIIX3; pseries: the first free slot, 0 with -nodefaults and no board NIC
+# (pseries-2.7 and older make a pci-ohci). q35 makes an EHCI with three UHCI
+# companions; the virt machines and s390x make none.
+class LegacyUsb(NamedTuple):
+    """The controller a machine makes for -usb: its driver and PCI address."""
+
+    driver: str
+    addr: str
+    first_free: bool  # the first free slot (it moves), not an address of the board's
+
+
+LEGACY_USB = {
+    "pc": LegacyUsb("piix3-usb-uhci", "0x1.2", first_free=False),
+    "pseries": LegacyUsb("nec-usb-xhci", "0x0", first_free=True),
+}
+# Machines whose -usb controllers genqemu's kinds cannot describe, and why.
+LEGACY_USB_UNTYPED = {
+    "q35": "for them q35 makes an EHCI controller with three UHCI companions "
+    "(masterbus and firstport), which genqemu's USB kinds cannot describe",
+}
+# -usbdevice NAME: the USB device it makes (QEMU 7.2 and 10.0 also take
+# wacom-tablet and braille, and refuse NAME:params).
+USBDEVICE_DRIVERS = {"tablet": "usb-tablet", "mouse": "usb-mouse", "keyboard": "usb-kbd"}
 # A chardev with mux=on carries at most this many frontends (devices and
 # monitors): QEMU 7.2 and 10.0 refuse a fifth ("too many uses").
 MUX_MAX_USERS = 4
