@@ -34,6 +34,7 @@ from typing import Any
 from genqemu.profiles import Profile
 from genqemu.qemu_options import FLAGS, WITH_ARGUMENT
 
+from .legacy_usb_model import expand_legacy_usb
 from .qemuopts import parse
 
 Item = tuple[str, tuple[tuple[str, str], ...]]
@@ -313,8 +314,8 @@ def differences(
     """What differs between the VM of the input and of the re-rendered output ([] if none)."""
     machine = profile.machine(profile.qemu_default_machine or profile.default_machine)
     virtio = "-ccw" if machine is not None and machine.transports[0] == "ccw" else "-pci"
-    before = items(input_argv, input_fds, virtio)
-    after = items(output_argv, output_fds, virtio)
+    before = expand_legacy_usb(items(input_argv, input_fds, virtio), profile)
+    after = expand_legacy_usb(items(output_argv, output_fds, virtio), profile)
     ids = {v for _, table, _ in before for k in _IDS for v in table.get(k, [])}
     want = Counter(_key(name, table, ids) for name, table, _ in before)
     got: Counter[Item] = Counter()

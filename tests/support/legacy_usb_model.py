@@ -1,0 +1,66 @@
+"""The oracle's own model of -usb and -usbdevice: what QEMU makes of them.
+
+Written apart from genqemu/importer/legacy_usb.py, from QEMU's behaviour as
+measured on 7.2 and 10.0 (tests/test_import_legacy_usb.py checks it live):
+the last of -usb, -usbdevice (both turn USB on) and -machine usb= decides;
+with USB on, pc makes a piix3-usb-uhci at 01.2 and pseries (with -nodefaults,
+no -vga, no board NIC) an nec-usb-xhci in slot 0; each -usbdevice goes into
+the first free port, and when one port is left a usb-hub takes it and its
+eight ports join the end of the free list (hw/usb/bus.c usb_claim_port).
+Anything else stays as written, so it equals only itself passed through.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from typing import Any
+
+from genqemu.profiles import Profile
+
+Found = list[tuple[str, dict[str, Any], tuple[float, int]]]
+# machine type pattern -> (controller, PCI address, its ports, needs -nodefaults alone)
+_MACHINES = {
+    "pc": ("piix3-usb-uhci", "01.2", 2, False),
+    "pc-i440fx-*": ("piix3-usb-uhci", "01.2", 2, False),
+    "pseries": ("nec-usb-xhci", "00.0", 4, True),
+}
+_DEVICES = {"tablet": "usb-tablet", "mouse": "usb-mouse", "keyboard": "usb-kbd"}
+_HUB_PORTS = 8
+
+
+def expand_legacy_usb(found: Found, profile: Profile) -> Found:
+    """`found` with -usb and -usbdevice replaced by the devices QEMU makes, where
+    this model knows them; as it was otherwise."""
+    legacy = [i for i, (name, _, _) in enumerate(found) if name in ("usb", "usbdevice")]
+    if not legacy:
+        return found
+    machine = next((t for n, t, _ in found if n == "machine"), {})
+    if "usb" in machine:
+        return found
+    kind = machine.get("type", [profile.qemu_default_machine])[0] or ""
+    spec = next((s for p, s in _MACHINES.items() if fnmatchcase(kind, p)), None)
+    if spec is None:
+        return found
+    controller, addr, ports, alone = spec
+    names = [n for n, _, _ in found]
+    board = [r for n, _, r in found if r[0] == 0.0 and n != "machine"]
+    if alone and ("nodefaults" not in names or "vga" in names or board):
+        return found
+    devices = [found[i] for i in legacy if found[i][0] == "usbdevice"]
+    if any(t.get("", [""])[0] not in _DEVICES for _, t, _ in devices):
+        return found
+    drivers = [t.get("driver", [""])[0] for n, t, _ in found if n == "device"]
+    if any("usb" in d or d.endswith("hci") for d in drivers):  # USB -devices: not modelled
+        return found
+    rank = devices[0][2] if devices else found[legacy[0]][2]
+    made: Found = [("device", {"driver": [controller], "addr": [addr]}, rank)]
+    free = [str(n) for n in range(1, ports + 1)]
+    for _, table, rank in devices:
+        if len(free) == 1:
+            path = free.pop(0)
+            made.append(("device", {"driver": ["usb-hub"], "bus": ["?.0"], "port": [path]}, rank))
+            free += [f"{path}.{n}" for n in range(1, _HUB_PORTS + 1)]
+        driver = _DEVICES[table[""][0]]
+        made.append(("device", {"driver": [driver], "bus": ["?.0"], "port": [free.pop(0)]}, rank))
+    kept = [item for i, item in enumerate(found) if i not in legacy]
+    return kept + made
