@@ -27,6 +27,7 @@ from genqemu.launch import plan
 from genqemu.profiles import load_profile
 
 PC = "qemu-system-x86_64 -machine pc -m 512"
+PC_OFF = "qemu-system-x86_64 -machine pc,usb=off -m 512"
 PSERIES = "qemu-system-ppc64 -machine pseries -m 512 -nodefaults"
 DEVICES = ("tablet", "mouse", "keyboard", "tablet", "mouse")
 CASES = {
@@ -45,8 +46,11 @@ CASES = {
     "wacom": f"{PC} -usbdevice tablet -usbdevice wacom-tablet",
     "with-device": f"{PC} -usbdevice tablet -device usb-kbd",
     "machine-usb": f"{PC} -usbdevice tablet -machine usb=on",
+    "usb-off-before": f"{PC_OFF} -usbdevice tablet",
+    "usb-off-after": f"{PC} -usb -usbdevice tablet -machine usb=off",
 }
 TYPED = {"pc-usb", "pc-1", "pc-2", "pc-3", "pc-5", "pc-usbdevice-alone", "pseries-3"}
+TYPED |= {"usb-off-after"}  # left out: QEMU makes nothing for them
 
 
 def imported(line: str) -> tuple[ImportResult, list[str]]:
@@ -98,6 +102,19 @@ def test_the_oracle_tells_a_different_usb_tree_apart() -> None:
     assert differences([invocation.binary, *invocation.args], {}, right, {}, profile) == []
 
 
+def test_a_later_usb_off_leaves_them_out_and_the_oracle_sees_it() -> None:
+    """QEMU makes nothing for -usbdevice before -machine usb=off; passed through
+    after the machine they would make a tablet, which the oracle must see."""
+    result, _ = imported(CASES["usb-off-after"])
+    assert result.config["machine"]["options"] == {"usb": False}
+    assert "extra_args" not in result.config
+    assert result.notes[0].startswith("-usb -usbdevice tablet: left out, as QEMU makes nothing")
+    invocation = read_invocation(CASES["usb-off-after"])
+    again = [*PC_OFF.split(), "-usb", "-usbdevice", "tablet"]
+    profile = load_profile("amd64")
+    assert differences([invocation.binary, *invocation.args], {}, again, {}, profile) != []
+
+
 def usb_tree(argv: list[str]) -> list[str]:
     """`info usb` (ports, speeds, products; not ids) and the USB controllers on PCI."""
     with paused_qemu(argv) as qmp:
@@ -109,11 +126,11 @@ def usb_tree(argv: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize("version", QEMU_VERSIONS)
-@pytest.mark.parametrize("name", ["pc-5", "pc-usb", "pseries-3"])
+@pytest.mark.parametrize("name", ["pc-5", "pc-usb", "pseries-3", "usb-off-after"])
 def test_qemu_shows_the_same_usb_tree(name: str, version: str) -> None:
     _, again = imported(CASES[name])
     invocation = read_invocation(CASES[name])
     binary = qemu_binary(invocation.binary, version)
     before = usb_tree([binary, *invocation.args])
     assert before == usb_tree([binary, *again[1:]])
-    assert any(line.startswith("pci") for line in before)
+    assert any(line.startswith("pci") for line in before) == (name != "usb-off-after")

@@ -13,6 +13,7 @@ with a note saying why.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from genqemu.importer.canon import Piece
@@ -33,6 +34,8 @@ def legacy_usb(
     legacy = [o for o in options if o.name in _LEGACY]
     if not legacy:
         return pieces, []
+    if _turned_off(options):
+        return _without_effect(pieces, legacy)
     reason = _untypable(pieces, options, target)
     if reason is not None:
         return pieces, [f"-usb and -usbdevice are passed through as written: {reason}"]
@@ -45,6 +48,37 @@ def legacy_usb(
     first = next(i for i, p in enumerate(pieces) if p.option in _LEGACY)
     rest = [p for p in pieces[first:] if p.option not in _LEGACY]
     return pieces[:first] + made + rest, []
+
+
+def _turned_off(options: list[Option]) -> bool:
+    """Whether a -machine usb=off comes after every -usb and -usbdevice."""
+    from genqemu.importer.syntax import to_bool
+
+    state = True
+    for option in options:
+        if option.name in _LEGACY:
+            state = True
+        elif option.name in ("machine", "M") and option.get("usb") is not None:
+            state = to_bool(option.get("usb") or "on") is not False
+    return not state
+
+
+def _without_effect(pieces: list[Piece], legacy: list[Option]) -> tuple[list[Piece], list[str]]:
+    """The -usb and -usbdevice options a later usb=off undoes belong to the machine
+    (its usb = false says all they mean); QEMU makes nothing for them."""
+    written = " ".join(" ".join(o.words) for o in legacy)
+    kept: list[Piece] = []
+    for piece in pieces:
+        if piece.option in _LEGACY:
+            continue
+        if piece.option == "machine":
+            origins = (*(piece.origins or (piece.origin,)), *(o.index for o in legacy))
+            piece = replace(piece, origins=origins)
+        kept.append(piece)
+    return kept, [
+        f"{written}: left out, as QEMU makes nothing for them: the -machine usb=off "
+        "after them turns USB off (machine.options.usb = false)"
+    ]
 
 
 def _family(target: Target) -> str:
@@ -61,8 +95,8 @@ def _untypable(pieces: list[Piece], options: list[Option], target: Target) -> st
     machine = next((p for p in pieces if p.option == "machine"), None)
     if machine is not None and machine.get("usb") is not None:
         return (
-            "-machine usb= is given too, and QEMU makes the USB devices only if the last "
-            "of -usb, -usbdevice and usb= turns USB on"
+            "-machine usb= is given too (genqemu writes it before them, which QEMU "
+            "reads the same way)"
         )
     fix = (
         f"to type them, add a [[device]] of kind {CONTROLLERS[0]!r} and the USB devices "

@@ -314,8 +314,8 @@ def differences(
     """What differs between the VM of the input and of the re-rendered output ([] if none)."""
     machine = profile.machine(profile.qemu_default_machine or profile.default_machine)
     virtio = "-ccw" if machine is not None and machine.transports[0] == "ccw" else "-pci"
-    before = expand_legacy_usb(items(input_argv, input_fds, virtio), profile)
-    after = expand_legacy_usb(items(output_argv, output_fds, virtio), profile)
+    before = expand_legacy_usb(items(input_argv, input_fds, virtio), input_argv, profile)
+    after = expand_legacy_usb(items(output_argv, output_fds, virtio), output_argv, profile)
     ids = {v for _, table, _ in before for k in _IDS for v in table.get(k, [])}
     want = Counter(_key(name, table, ids) for name, table, _ in before)
     got: Counter[Item] = Counter()

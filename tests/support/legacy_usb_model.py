@@ -2,7 +2,8 @@
 
 Written apart from genqemu/importer/legacy_usb.py, from QEMU's behaviour as
 measured on 7.2 and 10.0 (tests/test_import_legacy_usb.py checks it live):
-the last of -usb, -usbdevice (both turn USB on) and -machine usb= decides;
+the last of -usb, -usbdevice (both turn USB on) and -machine usb= decides
+(off: QEMU makes nothing for them);
 with USB on, pc makes a piix3-usb-uhci at 01.2 and pseries (with -nodefaults,
 no -vga, no board NIC) an nec-usb-xhci in slot 0; each -usbdevice goes into
 the first free port, and when one port is left a usb-hub takes it and its
@@ -17,6 +18,8 @@ from typing import Any
 
 from genqemu.profiles import Profile
 
+from .qemuopts import parse
+
 Found = list[tuple[str, dict[str, Any], tuple[float, int]]]
 # machine type pattern -> (controller, PCI address, its ports, needs -nodefaults alone)
 _MACHINES = {
@@ -28,15 +31,31 @@ _DEVICES = {"tablet": "usb-tablet", "mouse": "usb-mouse", "keyboard": "usb-kbd"}
 _HUB_PORTS = 8
 
 
-def expand_legacy_usb(found: Found, profile: Profile) -> Found:
+def usb_turned_on(argv: list[str]) -> bool:
+    """Whether the last of -usb, -usbdevice and -machine usb= turns USB on."""
+    from .argv_equivalence import options
+
+    state = False
+    for name, arg in options(argv[1:]):
+        if name in ("usb", "usbdevice"):
+            state = True
+        elif name in ("machine", "M") and arg is not None:
+            for key, value in parse(arg, "type"):
+                if key == "usb":
+                    state = value in ("on", "yes", "true", None)
+    return state
+
+
+def expand_legacy_usb(found: Found, argv: list[str], profile: Profile) -> Found:
     """`found` with -usb and -usbdevice replaced by the devices QEMU makes, where
-    this model knows them; as it was otherwise."""
+    this model knows them; as it was otherwise. A later -machine usb=off
+    leaves them without effect: QEMU makes nothing for them."""
     legacy = [i for i, (name, _, _) in enumerate(found) if name in ("usb", "usbdevice")]
     if not legacy:
         return found
+    if not usb_turned_on(argv):
+        return [item for i, item in enumerate(found) if i not in legacy]
     machine = next((t for n, t, _ in found if n == "machine"), {})
-    if "usb" in machine:
-        return found
     kind = machine.get("type", [profile.qemu_default_machine])[0] or ""
     spec = next((s for p, s in _MACHINES.items() if fnmatchcase(kind, p)), None)
     if spec is None:
