@@ -19,6 +19,8 @@ when the multisets of (option, parsed properties) are equal after:
   only one (QEMU picks that bus too); and -display none where the input has
   no -display (QEMU would open a window there: the import notes it);
 - inherited fds: compared by the file they are open on;
+- -usb and -usbdevice: as the controller, devices and hubs QEMU makes for
+  them (tests/support/legacy_usb_model.py), or nothing after a usb=off;
 
 and QEMU creates the devices that take automatic addresses (no addr=, no
 devno=) in the same order, and numbers -serial ports the same.
