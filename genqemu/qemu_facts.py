@@ -67,19 +67,14 @@ USB_PORTS = {
 # The USB controller a machine makes itself for -usb, -usbdevice or usb=on
 # (QEMU 7.2 and 10.0, measured): its driver and PCI address. pc: function 2 of
 # the PIIX3; pseries: the first free slot, 0 with -nodefaults and no board NIC
-# (pseries-2.7 and older make a pci-ohci). q35 makes an EHCI with three UHCI
+# (pseries-2.5 and older make a pci-ohci, 2.6 and later this). q35 makes an EHCI with three UHCI
 # companions; the virt machines and s390x make none.
-class LegacyUsb(NamedTuple):
-    """The controller a machine makes for -usb: its driver and PCI address."""
-
-    driver: str
-    addr: str
-    first_free: bool  # the first free slot (it moves), not an address of the board's
-
-
+# machine -> (driver, PCI address, whether it is the first free slot, which
+# moves, rather than an address of the board's); plain tuples: no class to
+# build at start-up.
 LEGACY_USB = {
-    "pc": LegacyUsb("piix3-usb-uhci", "0x1.2", first_free=False),
-    "pseries": LegacyUsb("nec-usb-xhci", "0x0", first_free=True),
+    "pc": ("piix3-usb-uhci", "0x1.2", False),
+    "pseries": ("nec-usb-xhci", "0x0", True),
 }
 # Machines whose -usb controllers genqemu's kinds cannot describe, and why.
 LEGACY_USB_UNTYPED = {

@@ -121,10 +121,10 @@ def _untypable(pieces: list[Piece], options: list[Option], target: Target) -> st
             "the command line has USB -devices too, and QEMU plugs those in around the "
             "hubs it adds for -usbdevice in a way genqemu does not reproduce"
         )
-    made = LEGACY_USB[family]
-    if made.driver not in target.profile.devices:
-        return f"genqemu has no {made.driver} on {target.profile.arch}"
-    if made.first_free and (
+    driver, _, first_free = LEGACY_USB[family]
+    if driver not in target.profile.devices:
+        return f"genqemu has no {driver} on {target.profile.arch}"
+    if first_free and (
         (target.machine_type or family) != family
         or not any(o.name == "nodefaults" for o in options)
         or any(o.name == "vga" or phase(o) == 0.0 for o in options)
