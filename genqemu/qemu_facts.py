@@ -65,13 +65,11 @@ USB_PORTS = {
 
 
 # The USB controller a machine makes itself for -usb, -usbdevice or usb=on
-# (QEMU 7.2 and 10.0, measured): its driver and PCI address. pc: function 2 of
-# the PIIX3; pseries: the first free slot, 0 with -nodefaults and no board NIC
-# (pseries-2.5 and older make a pci-ohci, 2.6 and later this). q35 makes an EHCI with three UHCI
-# companions; the virt machines and s390x make none.
-# machine -> (driver, PCI address, whether it is the first free slot, which
-# moves, rather than an address of the board's); plain tuples: no class to
-# build at start-up.
+# (QEMU 7.2 and 10.0, measured): pc: function 2 of the PIIX3; pseries: the
+# first free slot, 0 with -nodefaults and no board NIC (pseries-2.5 and older
+# make a pci-ohci). q35 makes an EHCI with three UHCI companions; the virt
+# machines and s390x make none. machine -> (driver, PCI address, whether that
+# is the first free slot, which moves); plain tuples: no class at start-up.
 LEGACY_USB = {
     "pc": ("piix3-usb-uhci", "0x1.2", False),
     "pseries": ("nec-usb-xhci", "0x0", True),
