@@ -48,9 +48,13 @@ CASES = {
     "machine-usb": f"{PC} -usbdevice tablet -machine usb=on",
     "usb-off-before": f"{PC_OFF} -usbdevice tablet",
     "usb-off-after": f"{PC} -usb -usbdevice tablet -machine usb=off",
+    "pc-among-devices": (
+        f"{PC} -device virtio-rng-pci -usbdevice tablet -nic user,model=e1000"
+        " -usbdevice mouse -device virtio-balloon-pci"
+    ),
 }
 TYPED = {"pc-usb", "pc-1", "pc-2", "pc-3", "pc-5", "pc-usbdevice-alone", "pseries-3"}
-TYPED |= {"usb-off-after"}  # left out: QEMU makes nothing for them
+TYPED |= {"usb-off-after", "pc-among-devices"}  # usb-off-after: nothing, as QEMU makes
 
 
 def imported(line: str) -> tuple[ImportResult, list[str]]:
@@ -116,21 +120,35 @@ def test_a_later_usb_off_leaves_them_out_and_the_oracle_sees_it() -> None:
 
 
 def usb_tree(argv: list[str]) -> list[str]:
-    """`info usb` (ports, speeds, products; not ids) and the USB controllers on PCI."""
+    """`info usb` (ports, speeds, products; not ids) and every PCI function's
+    address and class."""
     with paused_qemu(argv) as qmp:
         usb = qmp.execute("human-monitor-command", **{"command-line": "info usb"})
         pci = qmp.execute("human-monitor-command", **{"command-line": "info pci"})
     ports = [re.sub(r", ID: \S+", "", line.strip()) for line in usb.splitlines() if line.strip()]
-    found = re.findall(r"Bus +(\d+), device +(\d+), function (\d+):\s+USB controller", pci)
-    return ports + [f"pci {bus}:{slot}.{fn}" for bus, slot, fn in found]
+    found = re.findall(r"Bus +(\d+), device +(\d+), function (\d+):\s+([^:\r\n]+)", pci)
+    return ports + [f"pci {bus}:{slot}.{fn} {what}" for bus, slot, fn, what in found]
 
 
 @pytest.mark.parametrize("version", QEMU_VERSIONS)
-@pytest.mark.parametrize("name", ["pc-5", "pc-usb", "pseries-3", "usb-off-after"])
+@pytest.mark.parametrize("name", sorted(TYPED))
 def test_qemu_shows_the_same_usb_tree(name: str, version: str) -> None:
     _, again = imported(CASES[name])
     invocation = read_invocation(CASES[name])
     binary = qemu_binary(invocation.binary, version)
     before = usb_tree([binary, *invocation.args])
     assert before == usb_tree([binary, *again[1:]])
-    assert any(line.startswith("pci") for line in before) == (name != "usb-off-after")
+    controllers = [line for line in before if line.endswith("USB controller")]
+    assert bool(controllers) == (name != "usb-off-after")
+
+
+@pytest.mark.parametrize("version", QEMU_VERSIONS)
+def test_qemu_chains_the_hubs_as_the_import_says(version: str) -> None:
+    line = f"{PC} " + " ".join(["-usbdevice tablet"] * 11)
+    _, again = imported(line)
+    invocation = read_invocation(line)
+    binary = qemu_binary(invocation.binary, version)
+    before = usb_tree([binary, *invocation.args])
+    assert before == usb_tree([binary, *again[1:]])
+    hubs = [line.split(",")[1].strip() for line in before if "Hub" in line]
+    assert hubs == ["Port 2", "Port 2.8"]

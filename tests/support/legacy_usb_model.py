@@ -5,7 +5,9 @@ measured on 7.2 and 10.0 (tests/test_import_legacy_usb.py checks it live):
 the last of -usb, -usbdevice (both turn USB on) and -machine usb= decides
 (off: QEMU makes nothing for them);
 with USB on, pc makes a piix3-usb-uhci at 01.2 and pseries (with -nodefaults,
-no -vga, no board NIC) an nec-usb-xhci in slot 0; each -usbdevice goes into
+no -vga, no board NIC) an nec-usb-xhci in slot 0, with the machine; the
+-usbdevice devices come after the board's and before any -device (a -device
+usb-kbd before -usbdevice tablet gets the port after it); each goes into
 the first free port, and when one port is left a usb-hub takes it and its
 eight ports join the end of the free list (hw/usb/bus.c usb_claim_port).
 Anything else stays as written, so it equals only itself passed through.
@@ -71,15 +73,17 @@ def expand_legacy_usb(found: Found, argv: list[str], profile: Profile) -> Found:
     drivers = [t.get("driver", [""])[0] for n, t, _ in found if n == "device"]
     if any("usb" in d or d.endswith("hci") for d in drivers):  # USB -devices: not modelled
         return found
-    rank = devices[0][2] if devices else found[legacy[0]][2]
-    made: Found = [("device", {"driver": [controller], "addr": [addr]}, rank)]
+    # QEMU's own name for the controller's bus: no id of the command line's.
+    bus = ["usb-bus.0"]
+    made: Found = [("device", {"driver": [controller], "addr": [addr]}, (0.0, -1))]
     free = [str(n) for n in range(1, ports + 1)]
-    for _, table, rank in devices:
+    for _, table, (_, position) in devices:
+        rank = (0.5, position)  # after the board's devices, before every -device
         if len(free) == 1:
             path = free.pop(0)
-            made.append(("device", {"driver": ["usb-hub"], "bus": ["?.0"], "port": [path]}, rank))
+            made.append(("device", {"driver": ["usb-hub"], "bus": bus, "port": [path]}, rank))
             free += [f"{path}.{n}" for n in range(1, _HUB_PORTS + 1)]
         driver = _DEVICES[table[""][0]]
-        made.append(("device", {"driver": [driver], "bus": ["?.0"], "port": [free.pop(0)]}, rank))
+        made.append(("device", {"driver": [driver], "bus": bus, "port": [free.pop(0)]}, rank))
     kept = [item for i, item in enumerate(found) if i not in legacy]
     return kept + made
