@@ -52,6 +52,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     from genqemu.importer.devices import device_claims
     from genqemu.importer.display import display_claims
     from genqemu.importer.flash import pflash_claims
+    from genqemu.importer.legacy_usb import legacy_usb
     from genqemu.importer.numa import numa_claims
     from genqemu.importer.smbios import smbios_claims
     from genqemu.importer.source import read_invocation
@@ -70,6 +71,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     pieces = expand(options, context)
     chosen, machine = machine_type(pieces, profile)
     target = Target(profile, chosen, machine)
+    pieces, usb_notes = legacy_usb(pieces, options, target)
     given = frozenset(
         value
         for piece in pieces
@@ -107,7 +109,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
         assembly.raw(),
         [o.label() for o in options if o.index in typed],
         [o.label() for o in options if o.index not in typed],
-        invocation.notes + assembly.notes(),
+        invocation.notes + usb_notes + assembly.notes(),
     )
 
 

@@ -19,6 +19,8 @@ when the multisets of (option, parsed properties) are equal after:
   only one (QEMU picks that bus too); and -display none where the input has
   no -display (QEMU would open a window there: the import notes it);
 - inherited fds: compared by the file they are open on;
+- -usb and -usbdevice: as the controller, devices and hubs QEMU makes for
+  them (tests/support/legacy_usb_model.py), or nothing after a usb=off;
 
 and QEMU creates the devices that take automatic addresses (no addr=, no
 devno=) in the same order, and numbers -serial ports the same.
@@ -34,6 +36,7 @@ from typing import Any
 from genqemu.profiles import Profile
 from genqemu.qemu_options import FLAGS, WITH_ARGUMENT
 
+from .legacy_usb_model import expand_legacy_usb
 from .qemuopts import parse
 
 Item = tuple[str, tuple[tuple[str, str], ...]]
@@ -313,8 +316,8 @@ def differences(
     """What differs between the VM of the input and of the re-rendered output ([] if none)."""
     machine = profile.machine(profile.qemu_default_machine or profile.default_machine)
     virtio = "-ccw" if machine is not None and machine.transports[0] == "ccw" else "-pci"
-    before = items(input_argv, input_fds, virtio)
-    after = items(output_argv, output_fds, virtio)
+    before = expand_legacy_usb(items(input_argv, input_fds, virtio), input_argv, profile)
+    after = expand_legacy_usb(items(output_argv, output_fds, virtio), output_argv, profile)
     ids = {v for _, table, _ in before for k in _IDS for v in table.get(k, [])}
     want = Counter(_key(name, table, ids) for name, table, _ in before)
     got: Counter[Item] = Counter()
