@@ -110,7 +110,8 @@ def _iothread(
 
 def _transports_with(key: str, profile: Profile, settings: Settings) -> list[str]:
     """The transports `key` applies on: this arch's, else those of the other arches."""
-    from genqemu.profiles import arch_names, load_profile
+    from genqemu.profile_files import arch_names
+    from genqemu.profiles import load_profile
 
     found = [name for name, spec in profile.transports.items() if key in spec.keys]
     if not found:
@@ -195,7 +196,8 @@ def _iommu_platform(placed: Placed, config: Config, legacy: bool, problems: Prob
 
 def _elsewhere(kind: str, settings: Settings) -> str:
     """`; it exists on s390x` for a kind other arches have."""
-    from genqemu.profiles import arch_names, load_profile
+    from genqemu.profile_files import arch_names
+    from genqemu.profiles import load_profile
 
     arches = [
         a

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from genqemu.checks import NAME, PROPERTY, PROPERTY_HINT
-from genqemu.errors import ConfigError, UsageError
+from genqemu.errors import ConfigError
 from genqemu.profile_hotplug import MachineHotplug
 from genqemu.qemu_facts import VERSION_PATTERN
 from genqemu.schema import Model, Problems, Table, key
@@ -18,7 +16,6 @@ from genqemu.values import Boolean, Integer, ListOf, MapOf, Scalar, Size, Text
 
 _NAMES = ListOf(NAME)
 _KIND = r"[a-z][a-z0-9-]*\Z"
-_SAFE_NAME = re.compile(r"[A-Za-z0-9_-]+\Z")
 _RAM_BACKEND = Text(choices=("numa", "machine"))
 
 
@@ -48,6 +45,30 @@ class TransportProfile(Model):
         default=True,
         doc="whether QEMU can hot-plug a device on this transport's bus (virtio-mmio: no, "
         "'does not support hotplugging'); genqemu hotplug refuses it where not",
+    )
+
+
+class LegacyUsb(Model):
+    """The USB controller the machine makes itself for -usb, -usbdevice or
+    usb=on: what `genqemu import` types them as (QEMU 7.2 and 10.0, measured)."""
+
+    driver: str = key(Text(pattern=_KIND, hint="a QEMU device driver"), doc="its driver")
+    addr: str = key(
+        Text(pattern=r"0x[0-9a-f]+(\.[0-7])?\Z", hint="a PCI address such as 0x1.2"),
+        doc="its PCI address (slot.function)",
+    )
+    first_free: bool = key(
+        Boolean(),
+        default=False,
+        doc="addr is just the first free slot, which the machine version, -vga and "
+        "board NICs and disks move: typed only on the unversioned machine with "
+        "-nodefaults and none of those",
+    )
+    companions: int = key(
+        Integer(min=0),
+        default=0,
+        doc="UHCI companions QEMU adds to this EHCI controller, which genqemu's USB "
+        "kinds cannot describe: -usb stays passed through",
     )
 
 
@@ -82,6 +103,11 @@ class MachineProfile(Model):
     )
     ram_backend: str | None = key(
         _RAM_BACKEND, default=None, doc="how a guest RAM backend is attached; default: the arch's"
+    )
+    legacy_usb: LegacyUsb | None = key(
+        Table(LegacyUsb),
+        default=None,
+        doc="the USB controller -usb and -usbdevice make; none: the machine makes none",
     )
     hotplug: MachineHotplug | None = key(
         Table(MachineHotplug), default=None, doc="vCPU and DIMM hot-plug (genqemu hotplug)"
@@ -336,63 +362,14 @@ def accel_chain(accel: str | None) -> list[str]:
     return accel.split(":") if accel else ["tcg"]
 
 
-def profile_dirs(settings: Settings = SHIPPED) -> list[Path]:
-    """Where profiles are looked up, first match wins: the user's, then the shipped."""
-    from genqemu.resources import data_dir
-
-    return [*settings.profile_dirs, data_dir("profiles")]
-
-
-def _read(path: Path) -> dict[str, Any]:
-    from genqemu.tomlfile import read_toml
-
-    return read_toml(path)
-
-
-def arch_names(settings: Settings = SHIPPED) -> dict[str, str]:
-    """Every accepted --arch spelling mapped to its canonical name."""
-    names: dict[str, str] = {}
-    for directory in reversed(profile_dirs(settings)):
-        for path in sorted(directory.glob("*.toml")):
-            raw = _read(path)
-            names[path.stem] = path.stem
-            for alias in raw.get("aliases", []):
-                if isinstance(alias, str):
-                    names[alias] = path.stem
-    return names
-
-
-def find_profile(arch: str, settings: Settings = SHIPPED) -> Path:
-    """The profile file for `arch` or one of its aliases."""
-    for directory in profile_dirs(settings):
-        path = directory / f"{arch}.toml"
-        if _SAFE_NAME.match(arch) and path.is_file():
-            return path
-    names = arch_names(settings)
-    if arch in names:
-        return find_profile(names[arch], settings)
-    raise UsageError(f"unknown architecture {arch!r}; valid: {describe_arches(names)}")
-
-
-def describe_arches(names: dict[str, str]) -> str:
-    """`amd64 (or x86_64), arm64 (or aarch64), ...` for messages and help."""
-    spellings: dict[str, list[str]] = {}
-    for name, canonical in sorted(names.items()):
-        if name != canonical:
-            spellings.setdefault(canonical, []).append(name)
-        else:
-            spellings.setdefault(canonical, [])
-    return ", ".join(
-        f"{canonical} (or {', '.join(aliases)})" if aliases else canonical
-        for canonical, aliases in sorted(spellings.items())
-    )
-
-
 def load_profile(arch: str, settings: Settings = SHIPPED) -> Profile:
     """Load and check the profile of `arch` (a canonical name or an alias)."""
+    from genqemu.profile_files import find_profile
+    from genqemu.tomlfile import read_toml
+
     path = find_profile(arch, settings)
     problems = Problems()
-    profile = Profile.load(_read(path), "", problems)
+    profile = Profile.load(read_toml(path), "", problems)
     if profile is not None and profile.arch != path.stem:
         problems.add("arch", f"must match the file name {path.stem!r}, got {profile.arch!r}")
     if profile is None or problems:

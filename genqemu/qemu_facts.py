@@ -63,22 +63,6 @@ USB_PORTS = {
     "usb-hub": 8,
 }
 
-
-# The USB controller a machine makes itself for -usb, -usbdevice or usb=on
-# (QEMU 7.2 and 10.0, measured): pc: function 2 of the PIIX3; pseries: the
-# first free slot, 0 with -nodefaults and no board NIC (pseries-2.5 and older
-# make a pci-ohci). q35 makes an EHCI with three UHCI companions; the virt
-# machines and s390x make none. machine -> (driver, PCI address, whether that
-# is the first free slot, which moves); plain tuples: no class at start-up.
-LEGACY_USB = {
-    "pc": ("piix3-usb-uhci", "0x1.2", False),
-    "pseries": ("nec-usb-xhci", "0x0", True),
-}
-# Machines whose -usb controllers genqemu's kinds cannot describe, and why.
-LEGACY_USB_UNTYPED = {
-    "q35": "for them q35 makes an EHCI controller with three UHCI companions "
-    "(masterbus and firstport), which genqemu's USB kinds cannot describe",
-}
 # -usbdevice NAME: the USB device it makes (QEMU 7.2 and 10.0 also take
 # wacom-tablet and braille, and refuse NAME:params).
 USBDEVICE_DRIVERS = {"tablet": "usb-tablet", "mouse": "usb-mouse", "keyboard": "usb-kbd"}

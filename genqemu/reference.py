@@ -304,7 +304,8 @@ def _versions() -> list[str]:
 
 def reference() -> str:
     """The whole of docs/config.md."""
-    from genqemu.profiles import arch_names, load_profile
+    from genqemu.profile_files import arch_names
+    from genqemu.profiles import load_profile
 
     profiles = {arch: load_profile(arch) for arch in sorted(set(arch_names().values()))}
     out = [

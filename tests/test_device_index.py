@@ -93,7 +93,5 @@ def test_in_use_is_true_once_a_kind_of_the_module_is_loaded() -> None:
 def test_a_run_imports_the_modules_of_its_optional_tables_only(tmp_path: Path) -> None:
     assert not OPTIONAL & modules_of_a_run(EXAMPLES / "minimal.toml")
     config = tmp_path / "tables.toml"
-    config.write_text(
-        '[display]\ntype = "vnc"\nunix = "/run/vm.vnc"\n[rtc]\nbase = "utc"\n'
-    )
+    config.write_text('[display]\ntype = "vnc"\nunix = "/run/vm.vnc"\n[rtc]\nbase = "utc"\n')
     assert OPTIONAL & modules_of_a_run(config) == {"genqemu.display", "genqemu.runtime"}

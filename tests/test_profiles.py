@@ -16,7 +16,8 @@ from genqemu.devices import DEVICE
 from genqemu.devices.ata import AtaAttached
 from genqemu.devices.usb import UsbCdrom
 from genqemu.errors import ConfigError, UsageError
-from genqemu.profiles import Profile, arch_names, load_profile
+from genqemu.profile_files import arch_names
+from genqemu.profiles import Profile, load_profile
 from genqemu.qemu_facts import lacks
 from genqemu.schema import Problems
 from genqemu.settings import Settings

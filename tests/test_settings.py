@@ -19,7 +19,8 @@ from genqemu.build import build, build_file
 from genqemu.cli import app
 from genqemu.errors import ConfigError, UsageError
 from genqemu.launch import plan
-from genqemu.profiles import arch_names, load_profile
+from genqemu.profile_files import arch_names
+from genqemu.profiles import load_profile
 from genqemu.render import argv, environment
 from genqemu.settings import SHIPPED, Settings, firmware_search_path
 

@@ -35,7 +35,7 @@ class Syntax(enum.StrEnum):
 
 def complete_arch(incomplete: str) -> list[str]:
     """Shell completion of --arch: every spelling of every profile."""
-    from genqemu.profiles import arch_names
+    from genqemu.profile_files import arch_names
 
     return sorted(name for name in arch_names(user_settings()) if name.startswith(incomplete))
 

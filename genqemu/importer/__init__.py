@@ -115,7 +115,8 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
 
 def infer_arch(binary: str, requested: str | None, settings: Settings = SHIPPED) -> str:
     """The arch of `binary` (qemu-system-s390x -> s390x), checked against --arch."""
-    from genqemu.profiles import arch_names, describe_arches, load_profile
+    from genqemu.profile_files import arch_names, describe_arches
+    from genqemu.profiles import load_profile
 
     names = arch_names(settings)
     by_binary = {load_profile(a, settings).binary: a for a in sorted(set(names.values()))}

@@ -89,9 +89,10 @@ def _untypable(pieces: list[Piece], options: list[Option], target: Target) -> st
     """Why genqemu cannot write what QEMU makes of them, in a user's words; None if it can."""
     from genqemu.devices.usb import CONTROLLERS
     from genqemu.importer.order import phase
-    from genqemu.qemu_facts import LEGACY_USB, LEGACY_USB_UNTYPED, USBDEVICE_DRIVERS
+    from genqemu.qemu_facts import USBDEVICE_DRIVERS
 
     family = _family(target)
+    legacy = target.machine.legacy_usb if target.machine is not None else None
     machine = next((p for p in pieces if p.option == "machine"), None)
     if machine is not None and machine.get("usb") is not None:
         return (
@@ -104,12 +105,16 @@ def _untypable(pieces: list[Piece], options: list[Option], target: Target) -> st
         if CONTROLLERS[0] in target.profile.devices
         else f"genqemu has no USB devices on {target.profile.arch}"
     )
-    if family in LEGACY_USB_UNTYPED:
-        return f"{LEGACY_USB_UNTYPED[family]}; {fix}"
-    if family not in LEGACY_USB:
+    if legacy is None:
         return (
             f"the {family} machine makes no USB controller of its own (QEMU ignores -usb "
             f"and refuses -usbdevice); {fix}"
+        )
+    if legacy.companions:
+        return (
+            f"for them {family} makes {legacy.driver} with {legacy.companions} UHCI "
+            "companion controllers (masterbus and firstport), which genqemu's USB kinds "
+            f"cannot describe; {fix}"
         )
     for option in options:
         if option.name == "usbdevice" and (option.arg or "") not in USBDEVICE_DRIVERS:
@@ -121,10 +126,9 @@ def _untypable(pieces: list[Piece], options: list[Option], target: Target) -> st
             "the command line has USB -devices too, and QEMU plugs those in around the "
             "hubs it adds for -usbdevice in a way genqemu does not reproduce"
         )
-    driver, _, first_free = LEGACY_USB[family]
-    if driver not in target.profile.devices:
-        return f"genqemu has no {driver} on {target.profile.arch}"
-    if first_free and (
+    if legacy.driver not in target.profile.devices:
+        return f"genqemu has no {legacy.driver} on {target.profile.arch}"
+    if legacy.first_free and (
         (target.machine_type or family) != family
         or not any(o.name == "nodefaults" for o in options)
         or any(o.name == "vga" or phase(o) == 0.0 for o in options)
@@ -142,10 +146,11 @@ def _made(pieces: list[Piece], legacy: list[Option], target: Target) -> list[Pie
     """The controller, hubs and devices QEMU makes, as -device pieces; None when the
     hubs would chain too deep."""
     from genqemu.devices.usb import HUB
-    from genqemu.qemu_facts import LEGACY_USB, USB_PORTS, USBDEVICE_DRIVERS
+    from genqemu.qemu_facts import USB_PORTS, USBDEVICE_DRIVERS
 
     given = {value for piece in pieces for name, value in piece.props if name == "id"}
-    controller, addr, _ = LEGACY_USB[_family(target)]
+    assert target.machine is not None and target.machine.legacy_usb is not None
+    controller, addr = target.machine.legacy_usb.driver, target.machine.legacy_usb.addr
     group = tuple(o.index for o in legacy)
     devices = [o for o in legacy if o.name == "usbdevice"]
     root = _fresh("usb", given)
