@@ -82,6 +82,7 @@ KEPT: dict[str, tuple[list[str], str, str]] = {
         "with the wav backend and only",
     ),
     "s390x": (["-audio", "none,model=hda"], "qemu-system-s390x", "has no intel-hda card"),
+    "microvm": (["-machine", "microvm", "-audio", "none,model=hda"], X86, "no bus for the"),
     "backend-named-elsewhere": (
         [
             "-machine",

@@ -109,7 +109,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
         assembly.raw(),
         [o.label() for o in options if o.index in typed],
         [o.label() for o in options if o.index not in typed],
-        invocation.notes + assembly.notes() + audio_notes(options, typed, context.cards),
+        invocation.notes + assembly.notes() + audio_notes(options, typed, context.cards, target),
     )
 
 

@@ -14,7 +14,7 @@ from genqemu.importer.syntax import Option, parse_qemuopts
 from genqemu.qemu_facts import AUDIO_DEFAULT_ID, AUDIO_DRIVERS, AUDIO_MODELS, HDA_CODECS
 
 if TYPE_CHECKING:
-    from genqemu.importer.claims import Claim, Pool
+    from genqemu.importer.claims import Claim, Pool, Target
     from genqemu.profiles import Profile
 
 
@@ -100,7 +100,9 @@ def audio_pieces(option: Option, cards: dict[str, str]) -> list[Piece]:
     ]
 
 
-def audio_notes(options: list[Option], typed: set[int], cards: dict[str, str]) -> list[str]:
+def audio_notes(
+    options: list[Option], typed: set[int], cards: dict[str, str], target: Target
+) -> list[str]:
     """Why each -audio that stays in extra_args could not be typed."""
     notes = []
     for option in options:
@@ -121,7 +123,9 @@ def audio_notes(options: list[Option], typed: set[int], cards: dict[str, str]) -
             known = ", ".join(AUDIO_MODELS)
             why = f"genqemu has no sound kind for the {model} card (it types {known})"
         elif kind not in cards:
-            why = f"this arch's profile has no {kind} card"
+            why = f"the {target.profile.arch} profile has no {kind} card"
+        elif not set(target.profile.devices[kind]) & set(target.machine.transports):
+            why = f"the machine has no bus for the {kind} card (QEMU refuses it too)"
         elif len(values) != len(props) or values.get("id") == "":
             why = "it gives a property twice, or an empty id"
         elif extra:
