@@ -82,6 +82,17 @@ VIRTIO_MEM_BLOCK = 2 << 20
 AUDIO_DRIVERS = ("none", "alsa", "oss", "wav", "spice", "dbus", "pa", "sdl", "jack", "pipewire")
 # The codecs an Intel HDA controller carries on its bus.
 HDA_CODECS = ("hda-duplex", "hda-output", "hda-micro")
+# -audio DRIVER,model=M: the genqemu sound kind of each card QEMU's -audio
+# makes, and the HDA codec it puts on the controller's bus (measured on 7.2 and
+# 10.0.2: model=hda is intel-hda on q35 too; virtio is 10.0's, a virtio-sound).
+AUDIO_MODELS: dict[str, tuple[str, str | None]] = {
+    "hda": ("intel-hda", HDA_CODECS[0]),
+    "ac97": ("ac97", None),
+    "es1370": ("es1370", None),
+    "virtio": ("virtio-sound", None),
+}
+# The -audiodev id -audio makes when it names none (QEMU 7.2 and 10.0).
+AUDIO_DEFAULT_ID = "audiodev0"
 # The virtio-serial port name the QEMU guest agent (qemu-ga) opens in the guest.
 GUEST_AGENT_PORT = "org.qemu.guest_agent.0"
 

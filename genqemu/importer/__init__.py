@@ -55,6 +55,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     from genqemu.importer.legacy_usb import legacy_usb
     from genqemu.importer.numa import numa_claims
     from genqemu.importer.smbios import smbios_claims
+    from genqemu.importer.sound import audio_cards, audio_notes
     from genqemu.importer.source import read_invocation
     from genqemu.importer.syntax import split_options
     from genqemu.importer.toplevel import machine_claim, machine_type, simple_claims
@@ -67,7 +68,8 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     # Short virtio names (-drive if=virtio, -device virtio-blk) take the arch's virtio
     # transport: the default one of its default machine.
     default = profile.machines[profile.default_machine].transports[0]
-    context = Context(profile.transports[default].suffix, invocation.fds)
+    suffix = profile.transports[default].suffix
+    context = Context(suffix, invocation.fds, audio_cards(profile, suffix))
     pieces = expand(options, context)
     chosen, machine = machine_type(pieces, profile)
     target = Target(profile, chosen, machine)
@@ -109,7 +111,10 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
         assembly.raw(),
         [o.label() for o in options if o.index in typed],
         [o.label() for o in options if o.index not in typed],
-        invocation.notes + usb_notes + assembly.notes(),
+        invocation.notes
+        + usb_notes
+        + assembly.notes()
+        + audio_notes(options, typed, context.cards, target),
     )
 
 

@@ -72,6 +72,7 @@ class Context:
 
     virtio_suffix: str  # of -drive if=virtio, -nic model=virtio and the -device aliases
     fds: dict[int, tuple[str, str]] = field(default_factory=dict)
+    cards: dict[str, str] = field(default_factory=dict)  # -audio's kinds here -> driver
 
 
 def expand(options: list[Option], context: Context) -> list[Piece]:
@@ -146,6 +147,10 @@ def _expand_one(option: Option, context: Context) -> list[Piece]:
         return [Piece("netdev", [*netdev, ("id", ident)], origin), Piece("device", device, origin)]
     if name == "serial":
         return _serial(arg, origin)
+    if name == "audio":
+        from genqemu.importer.sound import audio_pieces
+
+        return audio_pieces(option, context.cards)
     if name == "qmp" and arg.startswith("unix:"):
         chardev = _compat_chardev(arg)
         if chardev is not None:

@@ -130,7 +130,7 @@ def _device(pool: Pool, piece: Piece, target: Target) -> Claim | None:
     if "bus" not in table and controller in _CONTROLLERS and _only_one(pool, target, controller):
         claim.optional = frozenset({"bus"})  # QEMU puts it on the only such bus too
     if "codec" in model.fields:  # an HDA controller: its codec holds the backend
-        codec = hda_codec(pool, table)
+        codec = hda_codec(pool, table, piece)
         if codec is None:
             return None
         claim.pieces.append(codec)

@@ -38,6 +38,8 @@ def phase(option: Option) -> float | None:
         return 0.0
     if name == "usbdevice":
         return 0.5
+    if name == "audio":  # soundhw_init, first of the command line's devices
+        return 0.25 if "model=" in (option.arg or "") else None
     return None
 
 

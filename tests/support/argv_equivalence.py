@@ -8,7 +8,8 @@ when the multisets of (option, parsed properties) are equal after:
 - reading each option as QEMU does: QemuOpts (tests/support/qemuopts.py) or
   JSON, short forms in their long form (-M, -enable-kvm, -accel, -m 1G, -smp 4,
   -drive if=virtio|none, -drive if=pflash,file=F, -virtfs, -nic, -serial stdio, -qmp unix:, -global
-  D.P=V, -mon without mode= is mode=readline), booleans on/off, integers decimal, sizes in bytes;
+  D.P=V, -mon without mode= is mode=readline, -audio DRIVER,model=M is an -audiodev and
+  the card QEMU makes on it), booleans on/off, integers decimal, sizes in bytes;
 - ids: a value naming an id that no input option defines (QEMU or genqemu
   made it up) compares equal to any other such value;
 - what genqemu adds where the input had nothing and QEMU does the same by
@@ -36,6 +37,7 @@ from typing import Any
 from genqemu.profiles import Profile
 from genqemu.qemu_options import FLAGS, WITH_ARGUMENT
 
+from .argv_audio import AUDIO_CARDS, audio_long_form
 from .legacy_usb_model import expand_legacy_usb
 from .qemuopts import parse
 
@@ -46,13 +48,13 @@ _IMPLIED = {
     "chardev": "backend", "fsdev": "fsdriver", "virtfs": "fsdriver", "blockdev": "driver",
     "numa": "type", "sandbox": "enable", "fw_cfg": "name", "mon": "chardev", "accel": "accel",
     "drive": None, "global": None, "rtc": None, "overcommit": None, "audiodev": "driver",
-    "display": "type", "boot": "order",
+    "display": "type", "boot": "order", "audio": "driver",
 }  # fmt: skip
 _JSON = {"device", "object", "netdev", "blockdev", "audiodev", "display"}
 _IDS = {"id", "node-name"}
 _REFS = {
     "drive", "netdev", "chardev", "fsdev", "rng", "memdev", "bus", "iothread",
-    "memory-backend", "confidential-guest-support",
+    "memory-backend", "confidential-guest-support", "audiodev",
 }  # fmt: skip
 _SIZES = {"m": {"size", "maxmem"}, "object": {"size"}, "device": {"label-size"}}
 _RESERVES = re.compile(r"(io|mem|pref32|pref64)-reserve\Z")
@@ -140,6 +142,8 @@ def _phase(name: str, arg: str | None, props: list[tuple[str, str]]) -> float:
         return 0.0
     if name == "drive":
         return 1.5
+    if name == "audio":  # soundhw_init: before -device, after the board's -nic
+        return 0.25
     return 2.0 if name == "device" and arg is not None and arg.startswith("{") else 1.0
 
 
@@ -217,6 +221,8 @@ def _long_form(
         return [("netdev", netdev), ("device", device)]
     if name == "device" and values.get("driver") in _ALIASES:
         return [(name, [(k, v + virtio if k == "driver" else v) for k, v in props])]
+    if name == "audio" and values.get("model") in AUDIO_CARDS and "driver" in values:
+        return audio_long_form(props, values)
     if name in ("serial", "qmp") and arg is not None:
         return _chardev_short_form(name, arg)
     if name == "mon" and "mode" not in values:  # QEMU's default: the human monitor
@@ -403,7 +409,8 @@ def _order(before: Found, after: Found, ids: set[str]) -> list[str]:
             for name, table, rank in found
             if name == "device" and "addr" not in table and "devno" not in table
         ]
-        return [driver for _, driver in sorted(devices)]
+        # Stable: the devices of one option (-audio model=hda) keep their order.
+        return [driver for _, driver in sorted(devices, key=lambda device: device[0])]
 
     def serials(found: Found) -> list[str]:
         return [
