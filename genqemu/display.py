@@ -182,7 +182,11 @@ class Gtk(Display):
     """A GTK window on the host's desktop (Debian: the qemu-system-gui package)."""
 
     type = "gtk"
-    full_screen: bool | None = key(Boolean(), default=None, doc="start in full screen")
+    full_screen: bool | None = key(
+        Boolean(),
+        default=None,
+        doc="start in full screen (with a graphics adapter: QEMU crashes without one)",
+    )
     gl: bool | None = key(_GL, default=None, doc="OpenGL for the guest's virtio-gpu")
     grab_on_hover: bool | None = key(
         Boolean(), default=None, doc="grab the keyboard when the mouse is over the window"
@@ -258,6 +262,27 @@ def resolve_display(vm: Vm, ids: Ids, problems: Problems) -> None:
             f"nographic means no display, but [display] asks for {display.type}: "
             "remove nographic (a serial console stays where [[chardev]] puts it) or [display]",
         )
+    if isinstance(display, Gtk) and display.full_screen and not _has_adapter(vm):
+        problems.add(
+            f"{display.toml_path}.full_screen",
+            "QEMU's gtk display crashes (SIGSEGV, QEMU 7.2 and 10.0) in full screen with "
+            'no graphics adapter to show: add one (vga = "std", or a [[device]] such as '
+            'kind = "virtio-gpu") or remove full_screen',
+        )
     if display.password is not None:
         vm.display_secret = SECRET_ID
         ids.claim(SECRET_ID, "secret", display.toml_path, what="the password secret's id")
+
+
+def _has_adapter(vm: Vm) -> bool:
+    """Whether the guest has a graphics adapter: the config's vga, a graphics
+    [[device]], or the machine's default card (without nodefaults)."""
+    from genqemu.devices import in_use
+
+    if not vm.config.nodefaults or vm.config.vga not in (None, "none"):
+        return True
+    if not in_use("graphics"):
+        return False
+    from genqemu.devices.graphics import Graphics
+
+    return any(isinstance(d, Graphics) for d in vm.config.device)

@@ -47,8 +47,20 @@ def test_a_password_is_read_from_a_file_never_written() -> None:
 
 
 def test_windows_take_their_options() -> None:
-    found = options({"display": {"type": "gtk", "full_screen": True, "zoom_to_fit": False}})
+    gtk = {"type": "gtk", "full_screen": True, "zoom_to_fit": False}
+    found = options({"display": gtk, "vga": "std"})
     assert ("-display", "gtk,full-screen=on,zoom-to-fit=off") in found
+
+
+def test_gtk_full_screen_needs_a_graphics_adapter() -> None:
+    """QEMU 7.2 and 10.0 crash (SIGSEGV) in gtk full screen with nothing to show."""
+    gtk = {"type": "gtk", "full_screen": True}
+    ((where, message),) = problems({"display": gtk})
+    assert where == "display.full_screen" and "SIGSEGV" in message and "vga" in message
+    assert problems({"display": gtk, "vga": "none"})
+    assert options({"display": gtk, "device": [{"kind": "virtio-gpu"}]}, "arm64")
+    assert options({"display": gtk, "nodefaults": False})  # the machine's own card
+    assert options({"display": {"type": "gtk"}})  # not in full screen: an empty window
 
 
 @pytest.mark.parametrize(
@@ -172,7 +184,8 @@ def test_every_display_key_parses(
     display: dict[str, Any], version: str, request: pytest.FixtureRequest
 ) -> None:
     argv = [qemu_binary("qemu-system-x86_64", version)]
-    argv += [word for option in options({"display": display}) for word in option]
+    card = {"vga": "std"} if display["type"] in _WINDOWS else {}  # gtk: something to show
+    argv += [word for option in options({"display": display, **card}) for word in option]
     argv += ["-qmp", "stdio"]
     env = dict(os.environ)
     if display["type"] in _WINDOWS:  # opened for real, on a private Xvfb
