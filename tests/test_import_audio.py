@@ -83,6 +83,11 @@ KEPT: dict[str, tuple[list[str], str, str]] = {
     ),
     "s390x": (["-audio", "none,model=hda"], "qemu-system-s390x", "has no intel-hda card"),
     "microvm": (["-machine", "microvm", "-audio", "none,model=hda"], X86, "no bus for the"),
+    "two": (
+        ["-machine", "q35", "-audio", "none,model=hda", "-audio", "none,model=ac97"],
+        X86,
+        "a second -audio, which QEMU refuses",
+    ),
     "backend-named-elsewhere": (
         [
             "-machine",

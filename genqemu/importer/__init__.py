@@ -69,7 +69,9 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     # transport: the default one of its default machine.
     default = profile.machines[profile.default_machine].transports[0]
     suffix = profile.transports[default].suffix
-    context = Context(suffix, invocation.fds, audio_cards(profile, suffix))
+    audios = [o.index for o in options if o.name == "audio"]
+    only_audio = audios[0] if len(audios) == 1 else None
+    context = Context(suffix, invocation.fds, audio_cards(profile, suffix), only_audio)
     pieces = expand(options, context)
     chosen, machine = machine_type(pieces, profile)
     target = Target(profile, chosen, machine)

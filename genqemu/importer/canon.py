@@ -73,6 +73,7 @@ class Context:
     virtio_suffix: str  # of -drive if=virtio, -nic model=virtio and the -device aliases
     fds: dict[int, tuple[str, str]] = field(default_factory=dict)
     cards: dict[str, str] = field(default_factory=dict)  # -audio's kinds here -> driver
+    only_audio: int | None = None  # the one -audio (QEMU refuses a second): typed
 
 
 def expand(options: list[Option], context: Context) -> list[Piece]:
@@ -150,6 +151,8 @@ def _expand_one(option: Option, context: Context) -> list[Piece]:
     if name == "audio":
         from genqemu.importer.sound import audio_pieces
 
+        if option.index != context.only_audio:
+            return [Piece("audio", parse_qemuopts(arg, "driver"), origin)]
         return audio_pieces(option, context.cards)
     if name == "qmp" and arg.startswith("unix:"):
         chardev = _compat_chardev(arg)

@@ -114,7 +114,9 @@ def audio_notes(
         kind = AUDIO_MODELS.get(model or "", ("", None))[0]
         extra = sorted(set(values) - {"driver", "model", "id", "path"})
         ident = values.get("id", AUDIO_DEFAULT_ID)
-        if model is None:
+        if sum(o.name == "audio" for o in options) > 1:
+            why = "the line has a second -audio, which QEMU refuses (only one -soundhw option)"
+        elif model is None:
             why = (
                 "names no card (model=): it only sets the machine's default audio backend "
                 "(QEMU 8.2), which genqemu has no key for"
