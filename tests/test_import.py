@@ -20,6 +20,7 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from genqemu.build import build
+from genqemu.errors import GenqemuError
 from genqemu.importer import ImportResult, import_text
 from genqemu.importer.source import read_invocation
 from genqemu.importer.syntax import split_options
@@ -55,6 +56,17 @@ def rerender(result: ImportResult) -> tuple[str, Launch]:
 
 def fds_of(launch: Launch) -> dict[int, str]:
     return {fd.number: f"{fd.mode}:{fd.path}" for fd in launch.fds}
+
+
+def round_trips_or_is_refused(argv: list[str]) -> None:
+    """Import `argv` (for the property tests): a clean refusal, or a config
+    that starts the same VM."""
+    try:
+        result = import_text(json.dumps(argv))
+    except GenqemuError:
+        return
+    again = plan(build(tomli.loads(to_toml(result.config, [])), result.arch))
+    assert differences(argv, {}, again.argv, fds_of(again), load_profile(result.arch)) == []
 
 
 def _snapshot_cases() -> list[Any]:

@@ -18,6 +18,7 @@ from conftest import qemu_binary
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.argv_equivalence import differences
+from test_import import round_trips_or_is_refused
 
 from genqemu.build import build
 from genqemu.errors import GenqemuError
@@ -349,14 +350,7 @@ _VOCABULARY = [
 def test_random_command_lines_round_trip_or_are_refused(
     options: list[list[str]], binary: str
 ) -> None:
-    argv = [binary, *(word for option in options for word in option)]
-    try:
-        result = import_text(json.dumps(argv))
-    except GenqemuError:
-        return
-    again = plan(build(tomli.loads(to_toml(result.config, [])), result.arch))
-    fds = {fd.number: f"{fd.mode}:{fd.path}" for fd in again.fds}
-    assert differences(argv, {}, again.argv, fds, load_profile(result.arch)) == []
+    round_trips_or_is_refused([binary, *(word for option in options for word in option)])
 
 
 _PIECES = [
