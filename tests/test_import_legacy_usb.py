@@ -54,7 +54,8 @@ CASES = {
     ),
 }
 TYPED = {"pc-usb", "pc-1", "pc-2", "pc-3", "pc-5", "pc-usbdevice-alone", "pseries-3"}
-TYPED |= {"usb-off-after", "pc-among-devices", "with-device"}  # usb-off-after: nothing, as QEMU makes
+# usb-off-after: nothing, as QEMU makes
+TYPED |= {"usb-off-after", "pc-among-devices", "with-device"}
 
 
 def imported(line: str) -> tuple[ImportResult, list[str]]:

@@ -128,7 +128,7 @@ def place_usb_devices(found: Found) -> Found:
             path = ports.pop(0)
             placed[index] = [*hub, (name, {**table, "bus": [bus], "port": [path]}, rank)]
         if driver.startswith("usb-") and "port" in table:
-            only = list(free)[0] if len(free) == 1 and not unknown else ""
+            only = next(iter(free)) if len(free) == 1 and not unknown else ""
             with suppress(ValueError):
                 free.get(table.get("bus", [only])[0], []).remove(table["port"][0])
         if driver == "usb-hub":
