@@ -62,6 +62,10 @@ USB_PORTS = {
     "pci-ohci": 3,
     "usb-hub": 8,
 }
+# Controllers whose ports take no full-speed device, so no usb-hub (USB 1.1): a
+# lone EHCI. QEMU 7.2 and 10.0 plug a sixth -device into its last port without
+# the hub they add elsewhere, and refuse a -device usb-hub on it.
+USB_HIGH_SPEED_ONLY = frozenset({"ich9-usb-ehci1"})
 
 # -usbdevice NAME: the USB device it makes (QEMU 7.2 and 10.0 also take
 # wacom-tablet and braille, and refuse NAME:params).

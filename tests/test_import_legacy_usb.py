@@ -3,7 +3,7 @@
 pc and pseries (with -nodefaults) get the controller QEMU's machine makes, at
 its PCI address, and each -usbdevice its port, with the usb-hub QEMU adds
 when one port is left; q35, the virt machines, unknown -usbdevice names and
-command lines with USB -devices too stay passed through, with a note. The
+a USB -device before them stay passed through, with a note. The
 oracle (tests/support/legacy_usb_model.py) judges each round trip, and real
 QEMU shows the same `info usb` tree for the input and the re-rendered config.
 """
@@ -54,7 +54,8 @@ CASES = {
     ),
 }
 TYPED = {"pc-usb", "pc-1", "pc-2", "pc-3", "pc-5", "pc-usbdevice-alone", "pseries-3"}
-TYPED |= {"usb-off-after", "pc-among-devices"}  # usb-off-after: nothing, as QEMU makes
+# usb-off-after: nothing, as QEMU makes
+TYPED |= {"usb-off-after", "pc-among-devices", "with-device"}
 
 
 def imported(line: str) -> tuple[ImportResult, list[str]]:

@@ -48,7 +48,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
         qmp_claims,
     )
     from genqemu.importer.canon import Context, expand
-    from genqemu.importer.claims import Pool, Target
+    from genqemu.importer.claims import Claim, Pool, Target
     from genqemu.importer.devices import device_claims
     from genqemu.importer.display import display_claims
     from genqemu.importer.flash import pflash_claims
@@ -60,6 +60,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     from genqemu.importer.syntax import split_options
     from genqemu.importer.toplevel import machine_claim, machine_type, simple_claims
     from genqemu.importer.tpm import tpm_claims
+    from genqemu.importer.usb_ports import usb_ports
     from genqemu.profiles import load_profile
 
     invocation = read_invocation(text)
@@ -76,13 +77,15 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     chosen, machine = machine_type(pieces, profile)
     target = Target(profile, chosen, machine)
     pieces, usb_notes = legacy_usb(pieces, options, target)
+    pieces, held, port_notes = usb_ports(pieces, {o.index: o.name for o in options}, target)
     given = frozenset(
         value
         for piece in pieces
         for name, value in piece.props
         if name in ("id", "node-name") and value != "*"
     )
-    pool = Pool(pieces)
+    pool = Pool(pieces + held)
+    pool.take(Claim("device", None, held))  # passed through as written
     claims = [machine_claim(pool, target), *memory_claims(pool, target)]
     confidential = confidential_claims(pool)
     claims += confidential + pflash_claims(
@@ -115,6 +118,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
         [o.label() for o in options if o.index not in typed],
         invocation.notes
         + usb_notes
+        + port_notes
         + assembly.notes()
         + audio_notes(options, typed, context.cards, target),
     )

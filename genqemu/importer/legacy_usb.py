@@ -120,12 +120,6 @@ def _untypable(pieces: list[Piece], options: list[Option], target: Target) -> st
         if option.name == "usbdevice" and (option.arg or "") not in USBDEVICE_DRIVERS:
             known = ", ".join(USBDEVICE_DRIVERS)
             return f"genqemu types -usbdevice {known}, not -usbdevice {option.arg}"
-    drivers = [p.get("driver") or "" for p in pieces if p.option == "device"]
-    if any(d in CONTROLLERS or d.startswith("usb-") for d in drivers):
-        return (
-            "the command line has USB -devices too, and QEMU plugs those in around the "
-            "hubs it adds for -usbdevice in a way genqemu does not reproduce"
-        )
     if legacy.driver not in target.profile.devices:
         return f"genqemu has no {legacy.driver} on {target.profile.arch}"
     if legacy.first_free and (
@@ -146,7 +140,8 @@ def _made(pieces: list[Piece], legacy: list[Option], target: Target) -> list[Pie
     """The controller, hubs and devices QEMU makes, as -device pieces; None when the
     hubs would chain too deep."""
     from genqemu.devices.usb import HUB
-    from genqemu.qemu_facts import USB_PORTS, USBDEVICE_DRIVERS
+    from genqemu.importer.usb_ports import UsbBus
+    from genqemu.qemu_facts import USBDEVICE_DRIVERS
 
     given = {value for piece in pieces for name, value in piece.props if name == "id"}
     assert target.machine is not None and target.machine.legacy_usb is not None
@@ -162,17 +157,16 @@ def _made(pieces: list[Piece], legacy: list[Option], target: Target) -> list[Pie
             group,
         )
     ]
-    free = [str(n) for n in range(1, USB_PORTS[controller] + 1)]
+    bus = UsbBus(controller)
     hubs: dict[str, str] = {}  # port path -> the hub's id
     for option in devices:
-        if len(free) == 1:
-            path = free.pop(0)
-            if path.count(".") >= _MAX_HUBS:
-                return None
-            hubs[path] = _fresh("hub", given)
-            made.append(_usb_piece(HUB, root, hubs, path, option.index, group))
-            free += [f"{path}.{n}" for n in range(1, USB_PORTS[HUB] + 1)]
-        path = free.pop(0)
+        placed = bus.plug(None, hub=False)
+        if placed is None:
+            return None
+        hub, path = placed
+        if hub is not None:
+            hubs[hub] = _fresh("hub", given)
+            made.append(_usb_piece(HUB, root, hubs, hub, option.index, group))
         driver = USBDEVICE_DRIVERS[option.arg or ""]
         made.append(_usb_piece(driver, root, hubs, path, option.index, group))
     return made

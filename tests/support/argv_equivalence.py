@@ -21,7 +21,8 @@ when the multisets of (option, parsed properties) are equal after:
   no -display (QEMU would open a window there: the import notes it);
 - inherited fds: compared by the file they are open on;
 - -usb and -usbdevice: as the controller, devices and hubs QEMU makes for
-  them (tests/support/legacy_usb_model.py), or nothing after a usb=off;
+  them (tests/support/legacy_usb_model.py), or nothing after a usb=off; a
+  USB -device without port=: with the port and hubs QEMU gives it there;
 
 and QEMU creates the devices that take automatic addresses (no addr=, no
 devno=) in the same order, and numbers -serial ports the same.
