@@ -65,12 +65,32 @@ def imported(line: str) -> tuple[ImportResult, list[str]]:
     return result, plan(build(tomli.loads(text), result.arch, settings=TEST_SETTINGS)).argv
 
 
+def argv_of(line: str) -> list[str]:
+    invocation = read_invocation(line)
+    return [invocation.binary, *invocation.args]
+
+
+def imported_as_the_same_vm(line: str) -> ImportResult:
+    """The import of `line`, whose config must start the same VM (the oracle)."""
+    result, again = imported(line)
+    assert differences(argv_of(line), {}, again, {}, load_profile(result.arch)) == []
+    return result
+
+
+def same_usb_tree(line: str, version: str) -> list[str]:
+    """QEMU's USB tree (and PCI functions) of `line`, which the imported config
+    must give too."""
+    _, again = imported(line)
+    argv = argv_of(line)
+    binary = qemu_binary(argv[0], version)
+    before = usb_tree([binary, *argv[1:]])
+    assert before == usb_tree([binary, *again[1:]])
+    return before
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_legacy_usb_imports_as_the_same_vm(name: str, snapshot: SnapshotAssertion) -> None:
-    result, again = imported(CASES[name])
-    invocation = read_invocation(CASES[name])
-    before = [invocation.binary, *invocation.args]
-    assert differences(before, {}, again, {}, load_profile(result.arch)) == []
+    result = imported_as_the_same_vm(CASES[name])
     legacy = [p for p in result.passthrough if p.startswith(("-usb", "-usbdevice"))]
     assert (legacy == []) == (name in TYPED)
     assert any("-usb and -usbdevice" in n for n in result.notes) == (name not in TYPED)
@@ -90,13 +110,13 @@ def test_the_hubs_are_where_qemu_puts_them() -> None:
 def test_the_oracle_tells_a_different_usb_tree_apart() -> None:
     """Two -usbdevices on pc: the mouse is behind a hub; on port 2 it is another VM."""
     line = f"{PC} -usbdevice tablet -usbdevice mouse"
-    invocation = read_invocation(line)
+    before = argv_of(line)
     wrong = (
         f"{PC} -device piix3-usb-uhci,id=u,addr=01.2 -device usb-tablet,bus=u.0,port=1"
         " -device usb-mouse,bus=u.0,port=2"
     ).split()
     profile = load_profile("amd64")
-    assert differences([invocation.binary, *invocation.args], {}, wrong, {}, profile) != []
+    assert differences(before, {}, wrong, {}, profile) != []
     right = [
         *wrong[:-2],
         "-device",
@@ -104,7 +124,7 @@ def test_the_oracle_tells_a_different_usb_tree_apart() -> None:
         "-device",
         "usb-mouse,bus=u.0,port=2.1",
     ]
-    assert differences([invocation.binary, *invocation.args], {}, right, {}, profile) == []
+    assert differences(before, {}, right, {}, profile) == []
 
 
 def test_a_later_usb_off_leaves_them_out_and_the_oracle_sees_it() -> None:
@@ -114,10 +134,10 @@ def test_a_later_usb_off_leaves_them_out_and_the_oracle_sees_it() -> None:
     assert result.config["machine"]["options"] == {"usb": False}
     assert "extra_args" not in result.config
     assert result.notes[0].startswith("-usb -usbdevice tablet: left out, as QEMU makes nothing")
-    invocation = read_invocation(CASES["usb-off-after"])
+    before = argv_of(CASES["usb-off-after"])
     again = [*PC_OFF.split(), "-usb", "-usbdevice", "tablet"]
     profile = load_profile("amd64")
-    assert differences([invocation.binary, *invocation.args], {}, again, {}, profile) != []
+    assert differences(before, {}, again, {}, profile) != []
 
 
 def usb_tree(argv: list[str]) -> list[str]:
@@ -134,11 +154,7 @@ def usb_tree(argv: list[str]) -> list[str]:
 @pytest.mark.parametrize("version", QEMU_VERSIONS)
 @pytest.mark.parametrize("name", sorted(TYPED))
 def test_qemu_shows_the_same_usb_tree(name: str, version: str) -> None:
-    _, again = imported(CASES[name])
-    invocation = read_invocation(CASES[name])
-    binary = qemu_binary(invocation.binary, version)
-    before = usb_tree([binary, *invocation.args])
-    assert before == usb_tree([binary, *again[1:]])
+    before = same_usb_tree(CASES[name], version)
     controllers = [line for line in before if line.endswith("USB controller")]
     assert bool(controllers) == (name != "usb-off-after")
 
@@ -146,10 +162,6 @@ def test_qemu_shows_the_same_usb_tree(name: str, version: str) -> None:
 @pytest.mark.parametrize("version", QEMU_VERSIONS)
 def test_qemu_chains_the_hubs_as_the_import_says(version: str) -> None:
     line = f"{PC} " + " ".join(["-usbdevice tablet"] * 11)
-    _, again = imported(line)
-    invocation = read_invocation(line)
-    binary = qemu_binary(invocation.binary, version)
-    before = usb_tree([binary, *invocation.args])
-    assert before == usb_tree([binary, *again[1:]])
+    before = same_usb_tree(line, version)
     hubs = [line.split(",")[1].strip() for line in before if "Hub" in line]
     assert hubs == ["Port 2", "Port 2.8"]

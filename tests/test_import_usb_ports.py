@@ -11,12 +11,11 @@ the same `info usb` tree for the input and the re-rendered config.
 from __future__ import annotations
 
 import pytest
-from conftest import QEMU_VERSIONS, qemu_binary
+from conftest import QEMU_VERSIONS
 from support.argv_equivalence import differences
 from syrupy.assertion import SnapshotAssertion
-from test_import_legacy_usb import imported, usb_tree
+from test_import_legacy_usb import argv_of, imported, imported_as_the_same_vm, same_usb_tree
 
-from genqemu.importer.source import read_invocation
 from genqemu.importer.tomlwrite import to_toml
 from genqemu.profiles import load_profile
 
@@ -48,10 +47,7 @@ HELD = {"two-controllers", "device-first", "no-kind"}
 
 @pytest.mark.parametrize("name", CASES)
 def test_usb_devices_import_at_their_ports(name: str, snapshot: SnapshotAssertion) -> None:
-    result, again = imported(CASES[name])
-    invocation = read_invocation(CASES[name])
-    before = [invocation.binary, *invocation.args]
-    assert differences(before, {}, again, {}, load_profile(result.arch)) == []
+    result = imported_as_the_same_vm(CASES[name])
     usb = [p for p in result.passthrough if "usb" in p or "hci" in p]
     assert (usb != []) == (name in HELD)
     assert any("passed through as written" in n for n in result.notes) == (name in HELD)
@@ -73,8 +69,7 @@ def test_qemus_hubs_are_devices() -> None:
 def test_the_oracle_tells_another_port_apart() -> None:
     """Two devices on an xHCI without port=: the keyboard on port 3 is another VM."""
     line = f"{Q35} -device usb-tablet -device usb-kbd"
-    invocation = read_invocation(line)
-    before = [invocation.binary, *invocation.args]
+    before = argv_of(line)
     profile = load_profile("amd64")
     wrong = f"{Q35} -device usb-tablet,bus=xhci.0,port=1 -device usb-kbd,bus=xhci.0,port=3"
     assert differences(before, {}, wrong.split(), {}, profile) != []
@@ -84,8 +79,7 @@ def test_the_oracle_tells_another_port_apart() -> None:
 
 def test_the_oracle_wants_the_hub_qemu_adds() -> None:
     line = f"{PC} -usb -device usb-tablet -device usb-kbd"
-    invocation = read_invocation(line)
-    before = [invocation.binary, *invocation.args]
+    before = argv_of(line)
     profile = load_profile("amd64")
     base = f"{PC} -device piix3-usb-uhci,id=u,addr=01.2 -device usb-tablet,bus=u.0,port=1"
     no_hub = f"{base} -device usb-kbd,bus=u.0,port=2"
@@ -97,9 +91,5 @@ def test_the_oracle_wants_the_hub_qemu_adds() -> None:
 @pytest.mark.parametrize("version", QEMU_VERSIONS)
 @pytest.mark.parametrize("name", sorted(set(CASES) - HELD))
 def test_qemu_shows_the_same_usb_tree(name: str, version: str) -> None:
-    _, again = imported(CASES[name])
-    invocation = read_invocation(CASES[name])
-    binary = qemu_binary(invocation.binary, version)
-    before = usb_tree([binary, *invocation.args])
-    assert before == usb_tree([binary, *again[1:]])
+    before = same_usb_tree(CASES[name], version)
     assert any("Port 1," in line for line in before)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from genqemu.errors import ConfigError, GenqemuError
 from genqemu.escape import onoff
 from genqemu.importer.canon import Context, Piece, canonical
-from genqemu.importer.claims import LIST_SECTIONS, Claim
+from genqemu.importer.claims import LIST_SECTIONS, Claim, fresh_id
 from genqemu.importer.order import device_origin, misplaced, phase
 from genqemu.importer.syntax import Option
 from genqemu.importer.verify import (
@@ -216,16 +216,16 @@ class Assembly:
         for claim, device in zip(devices, vm.devices, strict=True):
             table = claim.value
             if "id" not in table and device.id in outside:
-                table["id"] = _fresh(device.config.id_prefix, taken)
+                table["id"] = fresh_id(device.config.id_prefix, taken)
                 renamed = True
             backend = device.config.backend_prefix and "backend_id" not in table
             if backend and device.backend_id in outside:
-                table["backend_id"] = _fresh(device.config.backend_prefix, taken)
+                table["backend_id"] = fresh_id(device.config.backend_prefix, taken)
                 renamed = True
         qmps = [c for c in self.typed() if c.section == "qmp"]
         for claim, qmp in zip(qmps, vm.qmp, strict=True):
             if "id" not in claim.value and qmp.id in outside:
-                claim.value["id"] = _fresh("qmp", taken)
+                claim.value["id"] = fresh_id("qmp", taken)
                 renamed = True
         return renamed
 
@@ -338,14 +338,6 @@ def _within(problem: str, path: str) -> bool:
     return any(
         a == b or a.startswith((b + ".", b + "[")) for a, b in ((problem, path), (path, problem))
     )
-
-
-def _fresh(prefix: str, taken: set[str]) -> str:
-    number = 0
-    while f"{prefix}{number}" in taken:
-        number += 1
-    taken.add(f"{prefix}{number}")
-    return f"{prefix}{number}"
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -133,3 +133,12 @@ def convert(check: Check[Any], value: str) -> Any:
 def given_id(value: str | None) -> str | None:
     """An id the input gave, or None when QEMU made it up."""
     return None if value is None or value == GENERATED else value
+
+
+def fresh_id(prefix: str, taken: set[str]) -> str:
+    """PREFIX0, PREFIX1, ...: the first that `taken` lacks (now taken too)."""
+    number = 0
+    while f"{prefix}{number}" in taken:
+        number += 1
+    taken.add(f"{prefix}{number}")
+    return f"{prefix}{number}"

@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from genqemu.importer.canon import Piece
+from genqemu.importer.claims import fresh_id
 
 if TYPE_CHECKING:
     from genqemu.importer.claims import Target
@@ -148,7 +149,7 @@ def _made(pieces: list[Piece], legacy: list[Option], target: Target) -> list[Pie
     controller, addr = target.machine.legacy_usb.driver, target.machine.legacy_usb.addr
     group = tuple(o.index for o in legacy)
     devices = [o for o in legacy if o.name == "usbdevice"]
-    root = _fresh("usb", given)
+    root = fresh_id("usb", given)
     made = [
         Piece(
             "device",
@@ -165,7 +166,7 @@ def _made(pieces: list[Piece], legacy: list[Option], target: Target) -> list[Pie
             return None
         hub, path = placed
         if hub is not None:
-            hubs[hub] = _fresh("hub", given)
+            hubs[hub] = fresh_id("hub", given)
             made.append(_usb_piece(HUB, root, hubs, hub, option.index, group))
         driver = USBDEVICE_DRIVERS[option.arg or ""]
         made.append(_usb_piece(driver, root, hubs, path, option.index, group))
@@ -179,11 +180,3 @@ def _usb_piece(
     if path in hubs:
         props.insert(1, ("id", hubs[path]))
     return Piece("device", props, origin, group)
-
-
-def _fresh(prefix: str, given: set[str]) -> str:
-    number = 0
-    while f"{prefix}{number}" in given:
-        number += 1
-    given.add(f"{prefix}{number}")
-    return f"{prefix}{number}"

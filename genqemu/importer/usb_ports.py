@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from genqemu.importer.canon import Piece
+from genqemu.importer.claims import fresh_id
 
 if TYPE_CHECKING:
     from genqemu.importer.claims import Target
@@ -134,7 +135,7 @@ def _controller(piece: Piece, driver: str, index: int, state: _Placing) -> Piece
         return piece
     ident = piece.get("id")
     if ident is None:
-        ident = _fresh("usb", state.given)
+        ident = fresh_id("usb", state.given)
         piece = replace(piece, props=[*piece.props, ("id", ident)])
     state.buses[f"{ident}.0"] = UsbBus(driver)
     state.groups[f"{ident}.0"] = [index]
@@ -177,10 +178,10 @@ def _device(piece: Piece, driver: str, index: int, state: _Placing, target: Targ
     added, port = placed
     props = [(k, v) for k, v in piece.props if k not in ("bus", "port")]
     if hub and piece.get("id") is None:
-        props.append(("id", _fresh("hub", state.given)))
+        props.append(("id", fresh_id("hub", state.given)))
     made = [replace(piece, props=[*props, ("bus", bus), ("port", port)])]
     if added is not None:
-        ident = _fresh("hub", state.given)
+        ident = fresh_id("hub", state.given)
         hub_props = [("driver", "usb-hub"), ("id", ident), ("bus", bus), ("port", added)]
         made.insert(0, Piece("device", hub_props, piece.origin, piece.origins))
     group += range(index, index + len(made))
@@ -193,11 +194,3 @@ def _hold_all(piece: Piece, index: int, state: _Placing, note: str) -> list[Piec
         state.notes.append(f"{note}; the USB controllers and devices are passed through as written")
     state.everything = True
     return [piece]
-
-
-def _fresh(prefix: str, given: set[str]) -> str:
-    number = 0
-    while f"{prefix}{number}" in given:
-        number += 1
-    given.add(f"{prefix}{number}")
-    return f"{prefix}{number}"
