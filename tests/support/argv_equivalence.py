@@ -22,6 +22,8 @@ when the multisets of (option, parsed properties) are equal after:
 - inherited fds: compared by the file they are open on;
 - -usb and -usbdevice: as the controller, devices and hubs QEMU makes for
   them (tests/support/legacy_usb_model.py), or nothing after a usb=off;
+- -cdrom, -hda..-hdd, -drive if=ide on pc and q35: as the ide-cd and ide-hd
+  devices (and QEMU's default CD-ROM) QEMU makes (tests/support/legacy_drive_model.py);
 
 and QEMU creates the devices that take automatic addresses (no addr=, no
 devno=) in the same order, and numbers -serial ports the same.
@@ -38,6 +40,7 @@ from genqemu.profiles import Profile
 from genqemu.qemu_options import FLAGS, WITH_ARGUMENT
 
 from .argv_long_forms import cache_to_device, long_form
+from .legacy_drive_model import expand_legacy_drives
 from .legacy_usb_model import expand_legacy_usb
 from .qemuopts import parse
 
@@ -221,6 +224,7 @@ def differences(
     virtio = "-ccw" if machine is not None and machine.transports[0] == "ccw" else "-pci"
     before = expand_legacy_usb(items(input_argv, input_fds, virtio), input_argv, profile)
     after = expand_legacy_usb(items(output_argv, output_fds, virtio), output_argv, profile)
+    before, after = expand_legacy_drives(before, profile), expand_legacy_drives(after, profile)
     ids = {v for _, table, _ in before for k in _IDS for v in table.get(k, [])}
     want = Counter(_key(name, table, ids) for name, table, _ in before)
     got: Counter[Item] = Counter()
