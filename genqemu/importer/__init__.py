@@ -52,6 +52,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     from genqemu.importer.devices import device_claims
     from genqemu.importer.display import display_claims
     from genqemu.importer.flash import pflash_claims
+    from genqemu.importer.legacy_drives import legacy_drives
     from genqemu.importer.legacy_usb import legacy_usb
     from genqemu.importer.numa import numa_claims
     from genqemu.importer.smbios import smbios_claims
@@ -76,6 +77,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     chosen, machine = machine_type(pieces, profile)
     target = Target(profile, chosen, machine)
     pieces, usb_notes = legacy_usb(pieces, options, target)
+    pieces, drive_notes = legacy_drives(pieces, options, target)
     given = frozenset(
         value
         for piece in pieces
@@ -115,6 +117,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
         [o.label() for o in options if o.index not in typed],
         invocation.notes
         + usb_notes
+        + drive_notes
         + assembly.notes()
         + audio_notes(options, typed, context.cards, target),
     )
