@@ -108,7 +108,7 @@ def _drives(
         return [], (
             f"genqemu knows no built-in IDE controller on the {family} machine, where "
             "QEMU puts these drives on its own default interface; to type them, write "
-            "the disk as a [[device]] (e.g. kind = 'virtio-blk')"
+            "each as a [[device]] (a disk kind, or kind = 'cdrom' on a SCSI controller)"
         )
     if any(o.name == "snapshot" for o in options):
         return [], (

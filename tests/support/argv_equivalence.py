@@ -24,6 +24,7 @@ when the multisets of (option, parsed properties) are equal after:
   them (tests/support/legacy_usb_model.py), or nothing after a usb=off;
 - -cdrom, -hda..-hdd, -drive if=ide on pc and q35: as the ide-cd and ide-hd
   devices (and QEMU's default CD-ROM) QEMU makes (tests/support/legacy_drive_model.py);
+  an ATA device with an explicit slot is out of the order check, like addr=;
 
 and QEMU creates the devices that take automatic addresses (no addr=, no
 devno=) in the same order, and numbers -serial ports the same.
@@ -308,7 +309,7 @@ def _order(before: Found, after: Found, ids: set[str]) -> list[str]:
         devices = [
             (rank, table["driver"][0])
             for name, table, rank in found
-            if name == "device" and "addr" not in table and "devno" not in table
+            if name == "device" and not {"addr", "devno", "ata-slot"} & set(table)
         ]
         # Stable: the devices of one option (-audio model=hda) keep their order.
         return [driver for _, driver in sorted(devices, key=lambda device: device[0])]

@@ -28,7 +28,6 @@ Found = list[tuple[str, dict[str, Any], tuple[float, int]]]
 _MACHINES = {"pc": (2, 2), "pc-i440fx-*": (2, 2), "q35": (6, 1), "pc-q35-*": (6, 1)}
 _SHORT = {"hda": 0, "hdb": 1, "hdc": 2, "hdd": 3, "cdrom": 2}
 _KEYS = {"file", "if", "index", "media", "format"}
-_BOARD = 10**6  # after the board's NICs
 _STOP_DEFAULT = {"ide-cd", "ide-hd", "scsi-cd", "scsi-hd"}
 
 
@@ -57,7 +56,7 @@ def expand_legacy_drives(found: Found, profile: Profile) -> Found:
     made: Found = []
     taken: set[int] = set()
     for i in legacy:
-        name, table, _ = found[i]
+        name, table, (_, position) = found[i]
         if name in _SHORT:
             index, cdrom, file, fmt = _SHORT[name], name == "cdrom", table[""][0], None
         else:
@@ -76,7 +75,7 @@ def expand_legacy_drives(found: Found, profile: Profile) -> Found:
         }
         if units > 1:
             device["unit"] = [str(index % units)]
-        rank = (0.0, _BOARD + index)  # the board makes them in index order
+        rank = (0.0, position)
         if file:
             if fmt is None:
                 fmt = _probe(file)
@@ -93,20 +92,21 @@ def expand_legacy_drives(found: Found, profile: Profile) -> Found:
         device = {"driver": ["ide-cd"], "bus": [f"ide.{2 // units}"]}
         if units > 1:
             device["unit"] = ["0"]
-        made.append(("device", device, (0.0, _BOARD + 2)))
+        made.append(("device", device, (0.0, -1)))
     kept = [item for i, item in enumerate(found) if i not in legacy]
     return [_ide_bus(item, units) for item in kept + made]
 
 
 def _ide_bus(item: tuple[str, dict[str, Any], tuple[float, int]], units: int) -> Any:
     """An ATA device's bus=ide.N compared as written (the oracle reads QEMU's own
-    bus names as any generated id otherwise, and the port is what matters here);
-    with its slot explicit it takes none from another device, so it is ranked by
-    slot: the order QEMU creates such devices in does not change the VM."""
+    bus names as any generated id otherwise, and the port is what matters here).
+    With its slot explicit (unit=, or one unit a port) it is an `ata-slot`: it
+    takes no slot or number from another device, so its creation order does not
+    count (tests/support/argv_equivalence.py leaves it out of the order)."""
     name, table, rank = item
     if name == "device" and table.get("driver", [""])[0] in _STOP_DEFAULT and "bus" in table:
-        table = {("ata-bus" if k == "bus" else k): v for k, v in table.items()}
-        port = re.fullmatch(r"ide\.(\d+)", table["ata-bus"][0])
-        if port and (units == 1 or "unit" in table):
-            rank = (0.0, _BOARD + int(port.group(1)) * units + int(table.get("unit", ["0"])[0]))
+        bus = table["bus"][0]
+        explicit = re.fullmatch(r"ide\.\d+", bus) and (units == 1 or "unit" in table)
+        key = "ata-slot" if explicit else "ata-bus"
+        table = {(key if k == "bus" else k): v for k, v in table.items()}
     return name, table, rank
