@@ -52,6 +52,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     from genqemu.importer.devices import device_claims
     from genqemu.importer.display import display_claims
     from genqemu.importer.flash import pflash_claims
+    from genqemu.importer.legacy_drives import legacy_drives
     from genqemu.importer.legacy_usb import legacy_usb
     from genqemu.importer.numa import numa_claims
     from genqemu.importer.smbios import smbios_claims
@@ -78,6 +79,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
     target = Target(profile, chosen, machine)
     pieces, usb_notes = legacy_usb(pieces, options, target)
     pieces, held, port_notes = usb_ports(pieces, {o.index: o.name for o in options}, target)
+    pieces, drive_notes = legacy_drives(pieces, options, target)
     given = frozenset(
         value
         for piece in pieces
@@ -119,6 +121,7 @@ def import_text(text: str, arch: str | None = None, settings: Settings = SHIPPED
         invocation.notes
         + usb_notes
         + port_notes
+        + drive_notes
         + assembly.notes()
         + audio_notes(options, typed, context.cards, target),
     )

@@ -23,6 +23,9 @@ when the multisets of (option, parsed properties) are equal after:
 - -usb and -usbdevice: as the controller, devices and hubs QEMU makes for
   them (tests/support/legacy_usb_model.py), or nothing after a usb=off; a
   USB -device without port=: with the port and hubs QEMU gives it there;
+- -cdrom, -hda..-hdd, -drive if=ide on pc and q35: as the ide-cd and ide-hd
+  devices (and QEMU's default CD-ROM) QEMU makes (tests/support/legacy_drive_model.py);
+  an ATA device with an explicit slot is out of the order check, like addr=;
 
 and QEMU creates the devices that take automatic addresses (no addr=, no
 devno=) in the same order, and numbers -serial ports the same.
@@ -39,6 +42,7 @@ from genqemu.profiles import Profile
 from genqemu.qemu_options import FLAGS, WITH_ARGUMENT
 
 from .argv_long_forms import cache_to_device, long_form
+from .legacy_drive_model import expand_legacy_drives
 from .legacy_usb_model import expand_legacy_usb
 from .qemuopts import parse
 
@@ -222,6 +226,7 @@ def differences(
     virtio = "-ccw" if machine is not None and machine.transports[0] == "ccw" else "-pci"
     before = expand_legacy_usb(items(input_argv, input_fds, virtio), input_argv, profile)
     after = expand_legacy_usb(items(output_argv, output_fds, virtio), output_argv, profile)
+    before, after = expand_legacy_drives(before, profile), expand_legacy_drives(after, profile)
     ids = {v for _, table, _ in before for k in _IDS for v in table.get(k, [])}
     want = Counter(_key(name, table, ids) for name, table, _ in before)
     got: Counter[Item] = Counter()
@@ -305,7 +310,7 @@ def _order(before: Found, after: Found, ids: set[str]) -> list[str]:
         devices = [
             (rank, table["driver"][0])
             for name, table, rank in found
-            if name == "device" and "addr" not in table and "devno" not in table
+            if name == "device" and not {"addr", "devno", "ata-slot"} & set(table)
         ]
         # Stable: the devices of one option (-audio model=hda) keep their order.
         return [driver for _, driver in sorted(devices, key=lambda device: device[0])]
