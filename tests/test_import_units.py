@@ -353,6 +353,16 @@ def test_random_command_lines_round_trip_or_are_refused(
     round_trips_or_is_refused([binary, *(word for option in options for word in option)])
 
 
+def test_a_device_with_its_own_backend_is_not_matched_to_a_plain_one() -> None:
+    """Found by the property test: the oracle took the rng=r1 device, trimmed of
+    its rng, for a plain virtio-rng-pci, and then found the last one unmatched."""
+    rng = ["-object", "rng-random,id=r1,filename=/dev/urandom"]
+    plain = ["-device", "virtio-rng-pci"]
+    round_trips_or_is_refused(
+        ["qemu-system-x86_64", *plain, *rng, "-device", "virtio-rng-pci,rng=r1", *plain]
+    )
+
+
 _PIECES = [
     *" \t\n\\'\"$`#;|&<>(){}[]*?~=,.:-_/019abmnSxyz@!",
     *("-device ", "-drive ", "virtio-blk-pci", "if=virtio", "format=raw", "file=", "id=", "-m "),

@@ -292,7 +292,10 @@ def _allow(
         optional["device"].add("bus")  # QEMU puts the port on the only such bus too
     if name == "netdev" and table.get("script") == ["no"]:
         optional["netdev"] = {"script", "downscript"}
-    for _, candidate, _ in (i for i in before if i[0] == name and name in optional):
+    # The candidates needing the fewest keys dropped first: a device with rng=r1
+    # is the input's rng=r1 one, not a plain one trimmed of its rng.
+    candidates = [t for n, t, _ in before if n == name and name in optional]
+    for candidate in sorted(candidates, key=lambda t: len(set(table) - set(t))):
         extra = set(table) - set(candidate)
         trimmed = {k: v for k, v in table.items() if k not in extra}
         # Trimmed to this candidate, it must be this candidate: trimmed for one
