@@ -11,6 +11,7 @@ judges each round trip, and real QEMU shows the same disks on the same buses.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -103,6 +104,15 @@ def test_the_slots_are_where_qemu_puts_them() -> None:
     assert where == [("cdrom", 2, None), ("ide-hd", 0, None)]
     default, _ = imported(CASES["pc-hda"])  # QEMU's own empty CD-ROM, at index 2
     assert default.config["device"][1] == {"kind": "cdrom", "port": 1, "unit": 0}
+
+
+def test_a_fifo_is_not_read_for_its_format(tmp_path: Path) -> None:
+    """Opening a FIFO to probe it would block the import until a writer comes."""
+    fifo = tmp_path / "disk.img"
+    os.mkfifo(fifo)
+    result, _ = imported(f"qemu-system-x86_64 -machine pc -nodefaults -hda {fifo}")
+    assert result.config["extra_args"] == ["-hda", str(fifo)]
+    assert any("no regular file" in note for note in result.notes)
 
 
 @pytest.mark.usefixtures("images")

@@ -17,6 +17,7 @@ all or passes them all through. Otherwise they stay as written, with a note.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -170,7 +171,10 @@ def _probed(file: str, cdrom: bool) -> tuple[str | None, str | None]:
     """The format QEMU finds by probing `file`, where genqemu can write it the same."""
     fix = "give the format (-drive file=...,if=ide,index=N,format=...) to type it"
     try:
-        with Path(file).open("rb") as stream:
+        path = Path(file)
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block the import
+            return None, f"QEMU probes the image's format and {file} is no regular file; {fix}"
+        with path.open("rb") as stream:
             head = stream.read(512)
     except OSError as error:
         return None, (
