@@ -131,7 +131,7 @@ def explain(vm: Vm, launch: Launch, source: str) -> str:
         lines += ["  " + line for line in _table(header, rows)]
         notes = [f"  {d.id}: {note}" for d in vm.devices for note in d.notes]
         if notes:
-            lines += ["", "Added for this arch:", *notes]
+            lines += ["", "Decided by genqemu:", *notes]
         from genqemu.hotplug_place import spare_ports
 
         if spare := spare_ports(vm):
